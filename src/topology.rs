@@ -1,0 +1,412 @@
+//! The modelled hardware: a [`Cluster`] is a graph of GPU endpoints and
+//! switches joined by full-duplex links, with routes between GPUs.
+//!
+//! Loading YAML and the generators (`switch`, `fat-tree`, `ring`, ...) live in
+//! `topology/spec.rs` and `topology/generators.rs`; they all build through
+//! [`ClusterBuilder`]. Routing is in `topology/routing.rs`. This module holds
+//! the graph itself and knows nothing of YAML.
+
+mod routing;
+
+pub use routing::Route;
+
+use crate::ids::{GpuId, LinkId, NodeId};
+use crate::units::{Bandwidth, SimTime};
+use routing::Router;
+
+/// What a node is. GPUs are endpoints and never forward traffic; switches
+/// (including a host's NVSwitch and a ring/torus host's router) do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Gpu(GpuId),
+    Switch,
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: String,
+    pub kind: NodeKind,
+    /// Added to a route each time it passes through this node (switches).
+    pub latency: SimTime,
+}
+
+/// Which part of the machine a link belongs to: it decides the endpoint
+/// overhead a transfer pays and how reports group links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinkKind {
+    /// Inside a host: NVLink/NVSwitch or PCIe.
+    IntraHost,
+    /// A GPU's NIC to its first switch.
+    Nic,
+    /// Switch to switch (uplinks, spines, ring/torus hops).
+    Fabric,
+}
+
+/// One direction of a full-duplex link.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub bandwidth: Bandwidth,
+    pub latency: SimTime,
+    pub kind: LinkKind,
+    /// The other direction of the same cable.
+    pub reverse: LinkId,
+}
+
+/// Per-GPU facts the simulator needs.
+#[derive(Debug, Clone)]
+pub struct GpuInfo {
+    pub node: NodeId,
+    pub host: u32,
+    /// Index inside its host (`0..gpus_per_host`).
+    pub local: u32,
+    /// Endpoint software overhead paid by a transfer that leaves the host.
+    pub nic_overhead: SimTime,
+    /// Endpoint overhead of a transfer inside the host.
+    pub intra_overhead: SimTime,
+}
+
+/// Peak dense throughput of a GPU per data type, in FLOP/s.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PeakFlops {
+    pub fp32: f64,
+    pub tf32: f64,
+    pub bf16: f64,
+    pub fp16: f64,
+    pub fp8: f64,
+}
+
+/// A GPU model: compute peaks, memory size and HBM bandwidth.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct GpuSpec {
+    pub name: String,
+    pub peak_flops: PeakFlops,
+    pub memory_bytes: u64,
+    pub hbm_bandwidth: Bandwidth,
+}
+
+/// A validated cluster: the graph, its GPUs and their routes.
+#[derive(Debug)]
+pub struct Cluster {
+    pub name: String,
+    pub description: String,
+    pub gpu: GpuSpec,
+    pub hosts: u32,
+    pub gpus_per_host: u32,
+    nodes: Vec<Node>,
+    links: Vec<Link>,
+    gpus: Vec<GpuInfo>,
+    router: Router,
+}
+
+impl Cluster {
+    pub fn num_gpus(&self) -> usize {
+        self.gpus.len()
+    }
+    pub fn gpu(&self, g: GpuId) -> &GpuInfo {
+        &self.gpus[g.index()]
+    }
+    pub fn gpus(&self) -> &[GpuInfo] {
+        &self.gpus
+    }
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+    pub fn node(&self, n: NodeId) -> &Node {
+        &self.nodes[n.index()]
+    }
+    pub fn links(&self) -> &[Link] {
+        &self.links
+    }
+    pub fn link(&self, l: LinkId) -> &Link {
+        &self.links[l.index()]
+    }
+    /// `"gpu3->leaf0"`, for reports.
+    pub fn link_name(&self, l: LinkId) -> String {
+        let link = self.link(l);
+        format!("{}->{}", self.node(link.from).name, self.node(link.to).name)
+    }
+    pub fn num_switches(&self) -> usize {
+        self.nodes.iter().filter(|n| n.kind == NodeKind::Switch).count()
+    }
+
+    /// The route a flow from `src` to `dst` takes: a shortest path (fewest
+    /// hops, GPUs never forwarding), with ECMP choosing among equal paths by
+    /// `flow_hash`. Deterministic. `src == dst` gives an empty route.
+    pub fn route(&self, src: GpuId, dst: GpuId, flow_hash: u64) -> Route {
+        self.router.route(self, src, dst, flow_hash)
+    }
+
+    /// Hop count of the shortest path between two GPUs (`None` if unreachable).
+    pub fn hops(&self, src: GpuId, dst: GpuId) -> Option<u32> {
+        self.router.distance(self, src, dst)
+    }
+
+    /// Outgoing links of a node, in link-id order.
+    pub fn out_links(&self, n: NodeId) -> &[LinkId] {
+        self.router.out_links(n)
+    }
+}
+
+/// Why a graph cannot be a cluster.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TopologyError {
+    #[error("the topology has no GPUs")]
+    NoGpus,
+    #[error("GPU {a} ({a_name}) cannot reach GPU {b} ({b_name}): the graph is disconnected (GPUs do not forward traffic; connect them through switches)")]
+    Disconnected {
+        a: GpuId,
+        a_name: String,
+        b: GpuId,
+        b_name: String,
+    },
+    #[error("link {0} joins a node to itself")]
+    SelfLoop(String),
+    #[error("two nodes are both named '{0}'")]
+    DuplicateName(String),
+}
+
+/// Builds a [`Cluster`] node by node; `build` validates and indexes it.
+pub struct ClusterBuilder {
+    name: String,
+    description: String,
+    gpu: GpuSpec,
+    hosts: u32,
+    gpus_per_host: u32,
+    nodes: Vec<Node>,
+    links: Vec<Link>,
+    gpus: Vec<GpuInfo>,
+}
+
+impl ClusterBuilder {
+    pub fn new(name: impl Into<String>, gpu: GpuSpec) -> Self {
+        ClusterBuilder {
+            name: name.into(),
+            description: String::new(),
+            gpu,
+            hosts: 0,
+            gpus_per_host: 0,
+            nodes: Vec::new(),
+            links: Vec::new(),
+            gpus: Vec::new(),
+        }
+    }
+
+    pub fn description(mut self, d: impl Into<String>) -> Self {
+        self.description = d.into();
+        self
+    }
+
+    /// Adds the next GPU (ids are given in call order), on `host` at local
+    /// index `local`, with its endpoint overheads.
+    pub fn add_gpu(
+        &mut self,
+        name: impl Into<String>,
+        host: u32,
+        local: u32,
+        nic_overhead: SimTime,
+        intra_overhead: SimTime,
+    ) -> NodeId {
+        let node = NodeId::from_index(self.nodes.len());
+        let gpu = GpuId::from_index(self.gpus.len());
+        self.nodes.push(Node {
+            name: name.into(),
+            kind: NodeKind::Gpu(gpu),
+            latency: SimTime::ZERO,
+        });
+        self.gpus.push(GpuInfo {
+            node,
+            host,
+            local,
+            nic_overhead,
+            intra_overhead,
+        });
+        self.hosts = self.hosts.max(host + 1);
+        self.gpus_per_host = self.gpus_per_host.max(local + 1);
+        node
+    }
+
+    /// Adds a switch that adds `latency` to every route through it.
+    pub fn add_switch(&mut self, name: impl Into<String>, latency: SimTime) -> NodeId {
+        let node = NodeId::from_index(self.nodes.len());
+        self.nodes.push(Node {
+            name: name.into(),
+            kind: NodeKind::Switch,
+            latency,
+        });
+        node
+    }
+
+    /// Adds a full-duplex link: two directed links with the same bandwidth
+    /// and latency. Returns the `a → b` direction.
+    pub fn add_link(
+        &mut self,
+        a: NodeId,
+        b: NodeId,
+        bandwidth: Bandwidth,
+        latency: SimTime,
+        kind: LinkKind,
+    ) -> LinkId {
+        let ab = LinkId::from_index(self.links.len());
+        let ba = LinkId::from_index(self.links.len() + 1);
+        self.links.push(Link {
+            from: a,
+            to: b,
+            bandwidth,
+            latency,
+            kind,
+            reverse: ba,
+        });
+        self.links.push(Link {
+            from: b,
+            to: a,
+            bandwidth,
+            latency,
+            kind,
+            reverse: ab,
+        });
+        ab
+    }
+
+    pub fn num_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Validates (GPUs exist, names unique, no self-loops, every GPU reaches
+    /// every other) and builds the routing tables.
+    pub fn build(self) -> Result<Cluster, TopologyError> {
+        if self.gpus.is_empty() {
+            return Err(TopologyError::NoGpus);
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for n in &self.nodes {
+            if !names.insert(n.name.as_str()) {
+                return Err(TopologyError::DuplicateName(n.name.clone()));
+            }
+        }
+        for l in &self.links {
+            if l.from == l.to {
+                return Err(TopologyError::SelfLoop(self.nodes[l.from.index()].name.clone()));
+            }
+        }
+        let router = Router::new(&self.nodes, &self.links);
+        let cluster = Cluster {
+            name: self.name,
+            description: self.description,
+            gpu: self.gpu,
+            hosts: self.hosts,
+            gpus_per_host: self.gpus_per_host,
+            nodes: self.nodes,
+            links: self.links,
+            gpus: self.gpus,
+            router,
+        };
+        if let Some((a, b)) = cluster.router.unreachable_pair(&cluster) {
+            return Err(TopologyError::Disconnected {
+                a,
+                a_name: cluster.node(cluster.gpu(a).node).name.clone(),
+                b,
+                b_name: cluster.node(cluster.gpu(b).node).name.clone(),
+            });
+        }
+        Ok(cluster)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Small clusters built by hand for unit tests across the crate.
+    use super::*;
+
+    pub fn test_gpu() -> GpuSpec {
+        GpuSpec {
+            name: "test-gpu".into(),
+            peak_flops: PeakFlops {
+                fp32: 19.5e12,
+                tf32: 156e12,
+                bf16: 312e12,
+                fp16: 312e12,
+                fp8: 312e12,
+            },
+            memory_bytes: 40 << 30,
+            hbm_bandwidth: Bandwidth::new(1.555e12).unwrap(),
+        }
+    }
+
+    /// `n` single-GPU hosts on one switch: NIC links of `gbps`, `nic_lat`
+    /// each way, switch latency `sw_lat`, NIC overhead `overhead`.
+    pub fn star(n: usize, gbps: f64, nic_lat: SimTime, sw_lat: SimTime, overhead: SimTime) -> Cluster {
+        let mut b = ClusterBuilder::new("star", test_gpu());
+        let sw = b.add_switch("switch", sw_lat);
+        for i in 0..n {
+            let g = b.add_gpu(format!("gpu{i}"), i as u32, 0, overhead, SimTime::ZERO);
+            b.add_link(g, sw, Bandwidth::from_gbps(gbps), nic_lat, LinkKind::Nic);
+        }
+        b.build().unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn star_route_is_nic_switch_nic() {
+        let c = star(4, 100.0, SimTime::from_us(1), SimTime::from_ns(500), SimTime::from_us(2));
+        let r = c.route(GpuId(0), GpuId(3), 7);
+        assert_eq!(r.links.len(), 2);
+        assert_eq!(r.latency, SimTime::from_ns(2500));
+        assert_eq!(r.overhead, SimTime::from_us(2));
+        assert_eq!(c.link(r.links[0]).from, c.gpu(GpuId(0)).node);
+        assert_eq!(c.link(r.links[1]).to, c.gpu(GpuId(3)).node);
+        assert_eq!(c.hops(GpuId(0), GpuId(3)), Some(2));
+        assert!(c.route(GpuId(1), GpuId(1), 0).links.is_empty());
+    }
+
+    #[test]
+    fn gpus_do_not_forward_and_disconnection_is_reported() {
+        let mut b = ClusterBuilder::new("split", test_gpu());
+        let s1 = b.add_switch("s1", SimTime::ZERO);
+        let s2 = b.add_switch("s2", SimTime::ZERO);
+        let g0 = b.add_gpu("g0", 0, 0, SimTime::ZERO, SimTime::ZERO);
+        let g1 = b.add_gpu("g1", 1, 0, SimTime::ZERO, SimTime::ZERO);
+        let g2 = b.add_gpu("g2", 2, 0, SimTime::ZERO, SimTime::ZERO);
+        let bw = Bandwidth::from_gbps(10.0);
+        b.add_link(g0, s1, bw, SimTime::ZERO, LinkKind::Nic);
+        // g1 bridges s1 and s2, but GPUs never forward.
+        b.add_link(g1, s1, bw, SimTime::ZERO, LinkKind::Nic);
+        b.add_link(g1, s2, bw, SimTime::ZERO, LinkKind::Nic);
+        b.add_link(g2, s2, bw, SimTime::ZERO, LinkKind::Nic);
+        let err = b.build().unwrap_err();
+        assert!(matches!(err, TopologyError::Disconnected { .. }), "{err}");
+    }
+
+    #[test]
+    fn ecmp_spreads_over_parallel_spines_deterministically() {
+        // Two leaves, two spines: a leaf-to-leaf flow has two equal paths.
+        let mut b = ClusterBuilder::new("leafspine", test_gpu());
+        let bw = Bandwidth::from_gbps(100.0);
+        let l0 = b.add_switch("leaf0", SimTime::ZERO);
+        let l1 = b.add_switch("leaf1", SimTime::ZERO);
+        let s0 = b.add_switch("spine0", SimTime::ZERO);
+        let s1 = b.add_switch("spine1", SimTime::ZERO);
+        for (i, leaf) in [l0, l1].into_iter().enumerate() {
+            let g = b.add_gpu(format!("g{i}"), i as u32, 0, SimTime::ZERO, SimTime::ZERO);
+            b.add_link(g, leaf, bw, SimTime::ZERO, LinkKind::Nic);
+            b.add_link(leaf, s0, bw, SimTime::ZERO, LinkKind::Fabric);
+            b.add_link(leaf, s1, bw, SimTime::ZERO, LinkKind::Fabric);
+        }
+        let c = b.build().unwrap();
+        let mut spines = std::collections::BTreeSet::new();
+        for h in 0..64 {
+            let r = c.route(GpuId(0), GpuId(1), h);
+            assert_eq!(r.links.len(), 4);
+            assert_eq!(r, c.route(GpuId(0), GpuId(1), h), "deterministic");
+            spines.insert(c.link(r.links[1]).to);
+        }
+        assert_eq!(spines.len(), 2, "both spines used");
+    }
+}
