@@ -1,5 +1,6 @@
 //! fabsim: a discrete-event simulator of GPU training clusters and their fabrics.
 
+pub mod fabric;
 pub mod ids;
 pub mod input;
 pub mod topology;

@@ -1,0 +1,330 @@
+//! The fabric: flows over directed links sharing bandwidth max-min fairly.
+//!
+//! A flow here is only the bandwidth phase of a transfer (the engine pays
+//! overhead and latency before adding it). At every instant the rates of the
+//! active flows are the max-min fair allocation over every directed link
+//! they cross (DESIGN §3). Rates are re-solved once per timestamp, and only
+//! over the connected components (links ↔ flows) that a change touched:
+//! SimGrid's lazy, component-wise update. A flow alone on idle links takes a
+//! fast path with no solve at all. `maxmin::solve_full` is the slow oracle.
+//!
+//! Completion: a flow's finish time is `now + ceil(remaining / rate)` in
+//! picoseconds, recomputed whenever its rate changes; the engine learns new
+//! finish times through the callback of [`Fabric::resolve`] and ignores stale
+//! ones by generation. Rounding up to the next picosecond is the one epsilon:
+//! a flow whose event fires is finished, whatever float dust remains.
+//!
+//! It knows nothing of tasks, GPUs or routes' meaning: just links and flows.
+
+pub mod maxmin;
+
+use crate::ids::LinkId;
+use crate::units::{PS_PER_SEC, SimTime};
+
+/// Handle of an active flow (a reusable slot).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FlowId(pub u32);
+
+/// Counters per directed link, for reports (`links.csv`, `--links`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct LinkStats {
+    /// Bytes of all flows that crossed the link (counted when they start).
+    pub bytes: f64,
+    /// Time with at least one flow on the link.
+    pub busy: SimTime,
+    /// Largest number of flows on the link at once.
+    pub peak_flows: u32,
+    busy_since: SimTime,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Flow {
+    /// (link, index of this flow in that link's list).
+    hops: Vec<(LinkId, u32)>,
+    remaining: f64,
+    /// Bytes per second.
+    rate: f64,
+    last_update: SimTime,
+    /// Bumped whenever the finish time changes; stale events carry old ones.
+    generation: u32,
+    active: bool,
+}
+
+/// Flows on links, their fair rates, and link counters.
+pub struct Fabric {
+    capacity: Vec<f64>,
+    /// Per link: (flow, hop index within that flow).
+    on_link: Vec<Vec<(FlowId, u32)>>,
+    stats: Vec<LinkStats>,
+    flows: Vec<Flow>,
+    free: Vec<FlowId>,
+    /// Links whose flow set changed since the last resolve.
+    dirty: Vec<LinkId>,
+    /// Flows added alone on idle links since the last resolve (fast path).
+    lone: Vec<FlowId>,
+    /// Epoch stamps for visit marks (no clearing between solves).
+    link_mark: Vec<u32>,
+    flow_mark: Vec<u32>,
+    epoch: u32,
+    solver: maxmin::Scratch,
+    active: usize,
+}
+
+impl Fabric {
+    /// A fabric over links with the given capacities in bytes per second.
+    pub fn new(capacities: impl IntoIterator<Item = f64>) -> Self {
+        let capacity: Vec<f64> = capacities.into_iter().collect();
+        let n = capacity.len();
+        Fabric {
+            capacity,
+            on_link: vec![Vec::new(); n],
+            stats: vec![LinkStats::default(); n],
+            flows: Vec::new(),
+            free: Vec::new(),
+            dirty: Vec::new(),
+            lone: Vec::new(),
+            link_mark: vec![0; n],
+            flow_mark: Vec::new(),
+            epoch: 0,
+            solver: maxmin::Scratch::default(),
+            active: 0,
+        }
+    }
+
+    pub fn active_flows(&self) -> usize {
+        self.active
+    }
+
+    pub fn rate(&self, f: FlowId) -> f64 {
+        self.flows[f.0 as usize].rate
+    }
+
+    pub fn generation(&self, f: FlowId) -> u32 {
+        self.flows[f.0 as usize].generation
+    }
+
+    pub fn links_of(&self, f: FlowId) -> impl Iterator<Item = LinkId> + '_ {
+        self.flows[f.0 as usize].hops.iter().map(|h| h.0)
+    }
+
+    /// Starts the bandwidth phase of a flow of `bytes` over `links` at `now`.
+    /// Its rate is set by the next [`Fabric::resolve`]. `links` must be
+    /// non-empty and `bytes` > 0 (the engine completes the others itself).
+    pub fn add(&mut self, now: SimTime, links: &[LinkId], bytes: f64) -> FlowId {
+        debug_assert!(!links.is_empty() && bytes > 0.0);
+        let id = self.free.pop().unwrap_or_else(|| {
+            self.flows.push(Flow::default());
+            self.flow_mark.push(0);
+            FlowId((self.flows.len() - 1) as u32)
+        });
+        let mut alone = true;
+        let mut hops = std::mem::take(&mut self.flows[id.0 as usize].hops);
+        hops.clear();
+        for (h, &l) in links.iter().enumerate() {
+            let list = &mut self.on_link[l.index()];
+            alone &= list.is_empty();
+            let st = &mut self.stats[l.index()];
+            if list.is_empty() {
+                st.busy_since = now;
+            }
+            st.bytes += bytes;
+            hops.push((l, list.len() as u32));
+            list.push((id, h as u32));
+            st.peak_flows = st.peak_flows.max(list.len() as u32);
+        }
+        let f = &mut self.flows[id.0 as usize];
+        f.hops = hops;
+        f.remaining = bytes;
+        f.rate = 0.0;
+        f.last_update = now;
+        f.active = true;
+        self.active += 1;
+        if alone {
+            self.lone.push(id);
+        } else {
+            self.dirty.extend_from_slice(links);
+        }
+        id
+    }
+
+    /// Ends a flow (finished, or cancelled) at `now`.
+    pub fn remove(&mut self, now: SimTime, id: FlowId) {
+        let hops = std::mem::take(&mut self.flows[id.0 as usize].hops);
+        for &(l, pos) in &hops {
+            let list = &mut self.on_link[l.index()];
+            list.swap_remove(pos as usize);
+            if let Some(&(moved, moved_hop)) = list.get(pos as usize) {
+                self.flows[moved.0 as usize].hops[moved_hop as usize].1 = pos;
+            }
+            if list.is_empty() {
+                let st = &mut self.stats[l.index()];
+                st.busy += now.saturating_sub(st.busy_since);
+            } else {
+                self.dirty.push(l);
+            }
+        }
+        let f = &mut self.flows[id.0 as usize];
+        f.hops = hops;
+        f.active = false;
+        f.remaining = 0.0;
+        f.generation = f.generation.wrapping_add(1);
+        self.active -= 1;
+        self.free.push(id);
+    }
+
+    /// Re-solves the rates of every component touched since the last call
+    /// and reports `(flow, generation, finish time)` for each flow whose
+    /// rate changed.
+    pub fn resolve(&mut self, now: SimTime, mut on_finish: impl FnMut(FlowId, u32, SimTime)) {
+        // Lone flows on idle links: rate = bottleneck capacity, no solve.
+        // A lone flow whose links were dirtied since (by a later flow) is
+        // solved with its component below instead.
+        let lone = std::mem::take(&mut self.lone);
+        for &id in &lone {
+            let f = &self.flows[id.0 as usize];
+            if !f.active {
+                continue;
+            }
+            if f.hops.iter().any(|&(l, _)| self.on_link[l.index()].len() > 1) {
+                self.dirty.extend(f.hops.iter().map(|h| h.0));
+                continue;
+            }
+            let rate = f
+                .hops
+                .iter()
+                .map(|&(l, _)| self.capacity[l.index()])
+                .fold(f64::INFINITY, f64::min);
+            self.set_rate(id, now, rate, &mut on_finish);
+        }
+        self.lone = lone;
+        self.lone.clear();
+        if self.dirty.is_empty() {
+            return;
+        }
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.link_mark.fill(0);
+            self.flow_mark.fill(0);
+            self.epoch = 1;
+        }
+        let dirty = std::mem::take(&mut self.dirty);
+        let mut comp_links = Vec::new();
+        let mut comp_flows = Vec::new();
+        for &start in &dirty {
+            if self.link_mark[start.index()] == self.epoch || self.on_link[start.index()].is_empty() {
+                continue;
+            }
+            comp_links.clear();
+            comp_flows.clear();
+            self.collect_component(start, &mut comp_links, &mut comp_flows);
+            self.solve_component(now, &comp_links, &comp_flows, &mut on_finish);
+        }
+        self.dirty = dirty;
+        self.dirty.clear();
+    }
+
+    /// Breadth-first over links and the flows on them, from `start`.
+    fn collect_component(&mut self, start: LinkId, links: &mut Vec<LinkId>, flows: &mut Vec<FlowId>) {
+        let epoch = self.epoch;
+        self.link_mark[start.index()] = epoch;
+        links.push(start);
+        let mut i = 0;
+        while i < links.len() {
+            let l = links[i];
+            i += 1;
+            for &(f, _) in &self.on_link[l.index()] {
+                if self.flow_mark[f.0 as usize] == epoch {
+                    continue;
+                }
+                self.flow_mark[f.0 as usize] = epoch;
+                flows.push(f);
+                for &(l2, _) in &self.flows[f.0 as usize].hops {
+                    if self.link_mark[l2.index()] != epoch {
+                        self.link_mark[l2.index()] = epoch;
+                        links.push(l2);
+                    }
+                }
+            }
+        }
+    }
+
+    fn solve_component(
+        &mut self,
+        now: SimTime,
+        links: &[LinkId],
+        flows: &[FlowId],
+        on_finish: &mut impl FnMut(FlowId, u32, SimTime),
+    ) {
+        self.solver.solve(
+            links,
+            flows,
+            |l| self.capacity[l.index()],
+            |l| self.on_link[l.index()].iter().map(|e| e.0),
+            |f| self.flows[f.0 as usize].hops.iter().map(|h| h.0),
+        );
+        let rates = std::mem::take(&mut self.solver.rates);
+        for (&f, &rate) in flows.iter().zip(&rates) {
+            self.set_rate(f, now, rate, on_finish);
+        }
+        self.solver.rates = rates;
+    }
+
+    /// Advances a flow's progress to `now` at its old rate, then applies the
+    /// new rate; reports a new finish time if the rate changed.
+    fn set_rate(&mut self, id: FlowId, now: SimTime, rate: f64, on_finish: &mut impl FnMut(FlowId, u32, SimTime)) {
+        let f = &mut self.flows[id.0 as usize];
+        let dt = (now - f.last_update).ps() as f64 / PS_PER_SEC;
+        f.remaining = (f.remaining - f.rate * dt).max(0.0);
+        f.last_update = now;
+        if rate == f.rate {
+            return;
+        }
+        f.rate = rate;
+        f.generation = f.generation.wrapping_add(1);
+        let finish = if rate > 0.0 {
+            now + SimTime::from_secs_ceil(f.remaining / rate)
+        } else {
+            SimTime::MAX
+        };
+        on_finish(id, f.generation, finish);
+    }
+
+    /// Per-link counters. Busy time of links still in use is counted up to `now`.
+    pub fn link_stats(&self, now: SimTime) -> Vec<LinkStats> {
+        self.stats
+            .iter()
+            .zip(&self.on_link)
+            .map(|(s, on)| {
+                let mut s = s.clone();
+                if !on.is_empty() {
+                    s.busy += now.saturating_sub(s.busy_since);
+                }
+                s
+            })
+            .collect()
+    }
+
+    /// Current rates of all active flows (for tests and the oracle check).
+    pub fn active_rates(&self) -> Vec<(FlowId, f64)> {
+        self.flows
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.active)
+            .map(|(i, f)| (FlowId(i as u32), f.rate))
+            .collect()
+    }
+
+    /// The full, slow re-solve of every active flow (test oracle).
+    pub fn oracle_rates(&self) -> Vec<(FlowId, f64)> {
+        let active: Vec<FlowId> = self.active_rates().into_iter().map(|e| e.0).collect();
+        let paths: Vec<Vec<LinkId>> = active
+            .iter()
+            .map(|f| self.flows[f.0 as usize].hops.iter().map(|h| h.0).collect())
+            .collect();
+        let rates = maxmin::solve_full(&self.capacity, &paths);
+        active.into_iter().zip(rates).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;
