@@ -185,7 +185,10 @@ impl Fabric {
             if !f.active {
                 continue;
             }
-            if f.hops.iter().any(|&(l, _)| self.on_link[l.index()].len() > 1) {
+            if f.hops
+                .iter()
+                .any(|&(l, _)| self.on_link[l.index()].len() > 1)
+            {
                 self.dirty.extend(f.hops.iter().map(|h| h.0));
                 continue;
             }
@@ -211,7 +214,8 @@ impl Fabric {
         let mut comp_links = Vec::new();
         let mut comp_flows = Vec::new();
         for &start in &dirty {
-            if self.link_mark[start.index()] == self.epoch || self.on_link[start.index()].is_empty() {
+            if self.link_mark[start.index()] == self.epoch || self.on_link[start.index()].is_empty()
+            {
                 continue;
             }
             comp_links.clear();
@@ -224,7 +228,12 @@ impl Fabric {
     }
 
     /// Breadth-first over links and the flows on them, from `start`.
-    fn collect_component(&mut self, start: LinkId, links: &mut Vec<LinkId>, flows: &mut Vec<FlowId>) {
+    fn collect_component(
+        &mut self,
+        start: LinkId,
+        links: &mut Vec<LinkId>,
+        flows: &mut Vec<FlowId>,
+    ) {
         let epoch = self.epoch;
         self.link_mark[start.index()] = epoch;
         links.push(start);
@@ -271,7 +280,13 @@ impl Fabric {
 
     /// Advances a flow's progress to `now` at its old rate, then applies the
     /// new rate; reports a new finish time if the rate changed.
-    fn set_rate(&mut self, id: FlowId, now: SimTime, rate: f64, on_finish: &mut impl FnMut(FlowId, u32, SimTime)) {
+    fn set_rate(
+        &mut self,
+        id: FlowId,
+        now: SimTime,
+        rate: f64,
+        on_finish: &mut impl FnMut(FlowId, u32, SimTime),
+    ) {
         let f = &mut self.flows[id.0 as usize];
         let dt = (now - f.last_update).ps() as f64 / PS_PER_SEC;
         f.remaining = (f.remaining - f.rate * dt).max(0.0);

@@ -1,7 +1,10 @@
 //! fabsim: a discrete-event simulator of GPU training clusters and their fabrics.
 
+pub mod collective;
+pub mod engine;
 pub mod fabric;
 pub mod ids;
 pub mod input;
+pub mod plan;
 pub mod topology;
 pub mod units;

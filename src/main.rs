@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "fabsim", version, about = "Discrete-event simulator of GPU training clusters and their network fabrics")]
+#[command(
+    name = "fabsim",
+    version,
+    about = "Discrete-event simulator of GPU training clusters and their network fabrics"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

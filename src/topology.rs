@@ -129,7 +129,10 @@ impl Cluster {
         format!("{}->{}", self.node(link.from).name, self.node(link.to).name)
     }
     pub fn num_switches(&self) -> usize {
-        self.nodes.iter().filter(|n| n.kind == NodeKind::Switch).count()
+        self.nodes
+            .iter()
+            .filter(|n| n.kind == NodeKind::Switch)
+            .count()
     }
 
     /// The route a flow from `src` to `dst` takes: a shortest path (fewest
@@ -155,7 +158,9 @@ impl Cluster {
 pub enum TopologyError {
     #[error("the topology has no GPUs")]
     NoGpus,
-    #[error("GPU {a} ({a_name}) cannot reach GPU {b} ({b_name}): the graph is disconnected (GPUs do not forward traffic; connect them through switches)")]
+    #[error(
+        "GPU {a} ({a_name}) cannot reach GPU {b} ({b_name}): the graph is disconnected (GPUs do not forward traffic; connect them through switches)"
+    )]
     Disconnected {
         a: GpuId,
         a_name: String,
@@ -288,7 +293,9 @@ impl ClusterBuilder {
         }
         for l in &self.links {
             if l.from == l.to {
-                return Err(TopologyError::SelfLoop(self.nodes[l.from.index()].name.clone()));
+                return Err(TopologyError::SelfLoop(
+                    self.nodes[l.from.index()].name.clone(),
+                ));
             }
         }
         let router = Router::new(&self.nodes, &self.links);
@@ -337,7 +344,13 @@ pub(crate) mod test_support {
 
     /// `n` single-GPU hosts on one switch: NIC links of `gbps`, `nic_lat`
     /// each way, switch latency `sw_lat`, NIC overhead `overhead`.
-    pub fn star(n: usize, gbps: f64, nic_lat: SimTime, sw_lat: SimTime, overhead: SimTime) -> Cluster {
+    pub fn star(
+        n: usize,
+        gbps: f64,
+        nic_lat: SimTime,
+        sw_lat: SimTime,
+        overhead: SimTime,
+    ) -> Cluster {
         let mut b = ClusterBuilder::new("star", test_gpu());
         let sw = b.add_switch("switch", sw_lat);
         for i in 0..n {
@@ -355,7 +368,13 @@ mod tests {
 
     #[test]
     fn star_route_is_nic_switch_nic() {
-        let c = star(4, 100.0, SimTime::from_us(1), SimTime::from_ns(500), SimTime::from_us(2));
+        let c = star(
+            4,
+            100.0,
+            SimTime::from_us(1),
+            SimTime::from_ns(500),
+            SimTime::from_us(2),
+        );
         let r = c.route(GpuId(0), GpuId(3), 7);
         assert_eq!(r.links.len(), 2);
         assert_eq!(r.latency, SimTime::from_ns(2500));

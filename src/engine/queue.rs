@@ -50,7 +50,11 @@ impl<T> EventQueue<T> {
     }
 
     pub fn push(&mut self, time: u64, item: T) {
-        debug_assert!(time >= self.last, "event in the past: {time} < {}", self.last);
+        debug_assert!(
+            time >= self.last,
+            "event in the past: {time} < {}",
+            self.last
+        );
         let time = time.max(self.last);
         self.len += 1;
         if time == self.last {
@@ -61,10 +65,13 @@ impl<T> EventQueue<T> {
         }
     }
 
-    /// The time of the next event, without removing it.
-    pub fn peek_time(&mut self) -> Option<u64> {
-        self.refill();
-        self.now.front().map(|e| e.0)
+    /// The next event if it is at the current time (the time of the last
+    /// pop). Never advances time, so events may still be pushed at the
+    /// current time afterwards.
+    pub fn pop_current(&mut self) -> Option<T> {
+        let e = self.now.pop_front()?;
+        self.len -= 1;
+        Some(e.1)
     }
 
     pub fn pop(&mut self) -> Option<(u64, T)> {
@@ -130,11 +137,9 @@ mod tests {
             let mut q = EventQueue::new();
             let mut model: Vec<(u64, usize)> = Vec::new();
             let mut now = 0u64;
-            let mut seq = 0usize;
-            for (dt, pops) in ops {
+            for (seq, (dt, pops)) in ops.into_iter().enumerate() {
                 q.push(now + dt, seq);
                 model.push((now + dt, seq));
-                seq += 1;
                 for _ in 0..pops {
                     model.sort_by_key(|e| e.0); // stable: FIFO among equal times
                     let expect = if model.is_empty() { None } else { Some(model.remove(0)) };

@@ -36,7 +36,10 @@ struct Share(f64, u32);
 impl Eq for Share {}
 impl Ord for Share {
     fn cmp(&self, other: &Self) -> Ordering {
-        other.0.total_cmp(&self.0).then_with(|| other.1.cmp(&self.1))
+        other
+            .0
+            .total_cmp(&self.0)
+            .then_with(|| other.1.cmp(&self.1))
     }
 }
 impl PartialOrd for Share {

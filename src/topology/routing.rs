@@ -6,12 +6,13 @@
 //! row, computed on first use and shared across threads). The distance from a
 //! switch to a GPU is then 1 + the minimum over the GPU's attachment switches,
 //! so a route is walked hop by hop, choosing at each hop among the links that
-//! bring it one step closer — ECMP picks by a hash of (flow, hop).
+//! bring it one step closer — ECMP picks by a hash of (flow, hop), after
+//! preferring intra-host links where they tie with the NIC path.
 //!
 //! What it does not do: latency-weighted paths, adaptive routing, or routes
 //! through GPUs (NVLink relays such as NCCL's PXN).
 
-use super::{Cluster, Link, Node, NodeKind};
+use super::{Cluster, Link, LinkKind, Node, NodeKind};
 use crate::ids::{GpuId, LinkId, NodeId};
 use crate::units::SimTime;
 use std::collections::VecDeque;
@@ -174,6 +175,14 @@ impl Router {
                     }
                 }
             }
+            // Among equal-hop choices, stay on the intra-host fabric
+            // (NVLink before the NIC), as NCCL does.
+            if candidates
+                .iter()
+                .any(|&l| c.link(l).kind == LinkKind::IntraHost)
+            {
+                candidates.retain(|&l| c.link(l).kind == LinkKind::IntraHost);
+            }
             candidates.sort_unstable();
             let pick = candidates[(mix(flow_hash, hop) % candidates.len() as u64) as usize];
             let link = c.link(pick);
@@ -189,7 +198,7 @@ impl Router {
         let leaves_host = route
             .links
             .iter()
-            .any(|&l| c.link(l).kind != super::LinkKind::IntraHost);
+            .any(|&l| c.link(l).kind != LinkKind::IntraHost);
         let info = c.gpu(src);
         route.overhead = if leaves_host {
             info.nic_overhead
@@ -224,7 +233,11 @@ impl Router {
         }
         for i in 0..n {
             for j in 0..n {
-                if i != j && self.distance(c, GpuId::from_index(i), GpuId::from_index(j)).is_none() {
+                if i != j
+                    && self
+                        .distance(c, GpuId::from_index(i), GpuId::from_index(j))
+                        .is_none()
+                {
                     return Some((GpuId::from_index(i), GpuId::from_index(j)));
                 }
             }

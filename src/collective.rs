@@ -1,0 +1,261 @@
+//! Collectives: what a collective is ([`CollectiveSpec`]), and the algorithms
+//! that unroll it into transfers while it runs, one file per algorithm.
+//!
+//! An algorithm is a small state machine ([`Machine`]): it emits its first
+//! sends when the collective starts, and more each time one of its sends is
+//! delivered. Live state is per rank, never per transfer, so a ring over
+//! 4096 GPUs (33 million transfers) needs kilobytes. The engine routes and
+//! times the sends; machines know nothing of links or time.
+//!
+//! Sizes follow nccl-tests: `bytes` is each rank's buffer — the all-reduce
+//! buffer, the reduce-scatter input, the all-gather output, the all-to-all
+//! send buffer, the broadcast message.
+
+mod all_to_all;
+mod broadcast;
+mod halving_doubling;
+mod hierarchical;
+pub mod measure;
+mod ring;
+mod tree;
+
+use crate::ids::GpuId;
+use crate::topology::Cluster;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The collective operation.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+#[value(rename_all = "kebab-case")]
+pub enum CollectiveOp {
+    AllReduce,
+    ReduceScatter,
+    AllGather,
+    Broadcast,
+    AllToAll,
+}
+
+impl CollectiveOp {
+    /// nccl-tests' bus-bandwidth factor: busbw = algbw × factor.
+    pub fn busbw_factor(self, n: usize) -> f64 {
+        let n = n as f64;
+        match self {
+            CollectiveOp::AllReduce => 2.0 * (n - 1.0) / n,
+            CollectiveOp::ReduceScatter | CollectiveOp::AllGather | CollectiveOp::AllToAll => {
+                (n - 1.0) / n
+            }
+            CollectiveOp::Broadcast => 1.0,
+        }
+    }
+}
+
+impl fmt::Display for CollectiveOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CollectiveOp::AllReduce => "all-reduce",
+            CollectiveOp::ReduceScatter => "reduce-scatter",
+            CollectiveOp::AllGather => "all-gather",
+            CollectiveOp::Broadcast => "broadcast",
+            CollectiveOp::AllToAll => "all-to-all",
+        })
+    }
+}
+
+/// How a collective is carried out.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+#[value(rename_all = "kebab-case")]
+pub enum Algorithm {
+    /// Ring: all-reduce, reduce-scatter, all-gather; a pipelined chain for broadcast.
+    Ring,
+    /// Double binary tree (NCCL): all-reduce.
+    Tree,
+    /// Recursive halving then doubling (Rabenseifner): all-reduce, 2^k ranks.
+    HalvingDoubling,
+    /// Recursive doubling, whole buffer each step: all-reduce, 2^k ranks.
+    RecursiveDoubling,
+    /// Ring reduce-scatter in each host, ring all-reduce across hosts, ring
+    /// all-gather in each host: all-reduce.
+    Hierarchical,
+    /// Every rank to every rank in n−1 shifted rounds: all-to-all.
+    Direct,
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Algorithm::Ring => "ring",
+            Algorithm::Tree => "tree",
+            Algorithm::HalvingDoubling => "halving-doubling",
+            Algorithm::RecursiveDoubling => "recursive-doubling",
+            Algorithm::Hierarchical => "hierarchical",
+            Algorithm::Direct => "direct",
+        })
+    }
+}
+
+/// One collective of a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CollectiveSpec {
+    pub name: String,
+    pub op: CollectiveOp,
+    pub algorithm: Algorithm,
+    /// Participating GPUs; for rings, their order is the ring order.
+    pub ranks: Vec<GpuId>,
+    pub bytes: u64,
+    /// Pipelining: the buffer is cut into this many chunks (≥ 1).
+    pub chunks: u32,
+}
+
+/// Why an algorithm cannot run a collective.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CollectiveError {
+    #[error("the {algorithm} algorithm does not implement {op}; use {hint}")]
+    Unsupported {
+        op: CollectiveOp,
+        algorithm: Algorithm,
+        hint: &'static str,
+    },
+    #[error("the {0} algorithm needs a power-of-two number of ranks, not {1}")]
+    NotPowerOfTwo(Algorithm, usize),
+    #[error("a collective needs at least one rank")]
+    NoRanks,
+    #[error("rank list names GPU {0} twice")]
+    DuplicateRank(GpuId),
+    #[error("rank list names GPU {0}, but the cluster has GPUs 0..{1}")]
+    NoSuchGpu(GpuId, usize),
+    #[error("chunks must be at least 1")]
+    ZeroChunks,
+    #[error("hierarchical all-reduce needs the same number of ranks on every host it spans")]
+    UnevenHosts,
+}
+
+/// One transfer a machine asks for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Send {
+    /// Dense connection index (< `num_connections`): the engine caches the
+    /// route per connection.
+    pub conn: u32,
+    pub src: GpuId,
+    pub dst: GpuId,
+    /// ECMP salt: sends on different channels may take different paths.
+    pub channel: u32,
+    pub bytes: u64,
+    /// Handed back to the machine when the send is delivered.
+    pub token: u64,
+}
+
+/// A running collective algorithm.
+pub trait Machine: std::marker::Send {
+    /// Upper bound on connection indices this machine uses.
+    fn num_connections(&self) -> u32;
+    /// Emits the first sends.
+    fn start(&mut self, out: &mut Vec<Send>);
+    /// A send with this token has been fully received; emit what follows.
+    fn delivered(&mut self, token: u64, out: &mut Vec<Send>);
+    /// True once every rank has everything it needs.
+    fn is_done(&self) -> bool;
+}
+
+/// Checks that `spec` can run, without building it.
+pub fn validate(spec: &CollectiveSpec, cluster: &Cluster) -> Result<(), CollectiveError> {
+    build(spec, cluster).map(|_| ())
+}
+
+/// Builds the state machine for a collective.
+pub fn build(
+    spec: &CollectiveSpec,
+    cluster: &Cluster,
+) -> Result<Box<dyn Machine>, CollectiveError> {
+    use Algorithm::*;
+    use CollectiveOp::*;
+    let n = spec.ranks.len();
+    if n == 0 {
+        return Err(CollectiveError::NoRanks);
+    }
+    if spec.chunks == 0 {
+        return Err(CollectiveError::ZeroChunks);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for &r in &spec.ranks {
+        if r.index() >= cluster.num_gpus() {
+            return Err(CollectiveError::NoSuchGpu(r, cluster.num_gpus()));
+        }
+        if !seen.insert(r) {
+            return Err(CollectiveError::DuplicateRank(r));
+        }
+    }
+    let unsupported = |hint| CollectiveError::Unsupported {
+        op: spec.op,
+        algorithm: spec.algorithm,
+        hint,
+    };
+    let ranks = spec.ranks.clone();
+    Ok(match (spec.op, spec.algorithm) {
+        (AllReduce, Ring) => Box::new(ring::Ring::new(
+            ranks,
+            spec.bytes,
+            spec.chunks,
+            ring::RingOp::AllReduce,
+        )),
+        (ReduceScatter, Ring) => Box::new(ring::Ring::new(
+            ranks,
+            spec.bytes,
+            spec.chunks,
+            ring::RingOp::ReduceScatter,
+        )),
+        (AllGather, Ring) => Box::new(ring::Ring::new(
+            ranks,
+            spec.bytes,
+            spec.chunks,
+            ring::RingOp::AllGather,
+        )),
+        (Broadcast, Ring) => Box::new(broadcast::Chain::new(ranks, spec.bytes, spec.chunks)),
+        (AllReduce, Tree) => Box::new(tree::DoubleTree::new(ranks, spec.bytes, spec.chunks)),
+        (AllReduce, HalvingDoubling | RecursiveDoubling) => {
+            if !n.is_power_of_two() {
+                return Err(CollectiveError::NotPowerOfTwo(spec.algorithm, n));
+            }
+            let kind = if spec.algorithm == HalvingDoubling {
+                halving_doubling::Kind::Rabenseifner
+            } else {
+                halving_doubling::Kind::RecursiveDoubling
+            };
+            Box::new(halving_doubling::HalvingDoubling::new(
+                ranks, spec.bytes, kind,
+            ))
+        }
+        (AllReduce, Hierarchical) => Box::new(hierarchical::hierarchical(
+            ranks,
+            spec.bytes,
+            spec.chunks,
+            cluster,
+        )?),
+        (AllToAll, Direct) => Box::new(all_to_all::Direct::new(ranks, spec.bytes)),
+        (AllReduce, _) => {
+            return Err(unsupported(
+                "ring, tree, halving-doubling, recursive-doubling or hierarchical",
+            ));
+        }
+        (ReduceScatter | AllGather, _) => return Err(unsupported("ring")),
+        (Broadcast, _) => return Err(unsupported("ring (a pipelined chain)")),
+        (AllToAll, _) => return Err(unsupported("direct")),
+    })
+}
+
+/// Splits `total` bytes into `parts` sizes that differ by at most one byte
+/// and add up exactly.
+pub fn split_bytes(total: u64, parts: u64) -> impl Iterator<Item = u64> {
+    let base = total / parts;
+    let extra = total % parts;
+    (0..parts).map(move |i| base + u64::from(i < extra))
+}
+
+/// The size of part `i` of `total` split into `parts` (see [`split_bytes`]).
+pub fn part_bytes(total: u64, parts: u64, i: u64) -> u64 {
+    total / parts + u64::from(i < total % parts)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,478 @@
+//! The engine: executes a [`TaskGraph`] on a [`Cluster`] in simulated time.
+//!
+//! GPUs are serial compute streams (the graph already chains each GPU's ops
+//! in order); transfers pay their sender's endpoint overhead and the path
+//! latency, then share bandwidth in the [`Fabric`]; collectives run their
+//! algorithm's state machine, which emits transfers as earlier ones land.
+//! Events live in a radix-heap queue ([`queue::EventQueue`]), FIFO among
+//! equal times; the fabric is re-solved once per timestamp, after all the
+//! events of that timestamp. Noise enters only through the [`Perturb`]
+//! hooks, so the engine itself is deterministic and has no globals: any
+//! number of simulations may run at once.
+//!
+//! It knows nothing of pipelines, rings or trials.
+
+pub mod queue;
+
+use crate::collective::{self, CollectiveError, Machine, Send};
+use crate::fabric::{Fabric, FlowId, LinkStats};
+use crate::ids::{GpuId, TaskId};
+use crate::plan::{TaskGraph, TaskKind};
+use crate::topology::Cluster;
+use crate::units::SimTime;
+use queue::EventQueue;
+use std::collections::{HashMap, VecDeque};
+
+/// Hooks through which noise models perturb a run. The defaults change
+/// nothing.
+pub trait Perturb {
+    /// The actual duration of a compute op of nominal length `nominal`.
+    fn compute_time(&mut self, _gpu: GpuId, nominal: SimTime) -> SimTime {
+        nominal
+    }
+    /// Extra delay a transfer pays before its bandwidth phase (latency
+    /// jitter, software overhead jitter, loss and retransmission timeouts).
+    fn transfer_delay(&mut self, _src: GpuId, _dst: GpuId, _bytes: u64) -> SimTime {
+        SimTime::ZERO
+    }
+    /// The next background (cross-traffic) flow arriving after `now`.
+    fn next_background(&mut self, _now: SimTime) -> Option<BackgroundFlow> {
+        None
+    }
+}
+
+/// No noise.
+pub struct Quiet;
+impl Perturb for Quiet {}
+
+/// A cross-traffic flow that is not part of the job.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BackgroundFlow {
+    pub at: SimTime,
+    pub src: GpuId,
+    pub dst: GpuId,
+    pub bytes: u64,
+}
+
+/// What to keep beyond task times.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SimOptions {
+    /// Keep one record per transfer (for timelines); off for large runs.
+    pub record_transfers: bool,
+}
+
+/// One transfer, as it happened.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TransferRecord {
+    /// The transfer task or collective it belongs to (None: background).
+    pub task: Option<TaskId>,
+    pub src: GpuId,
+    pub dst: GpuId,
+    pub bytes: u64,
+    /// When it was posted, and when its last byte arrived.
+    pub start: SimTime,
+    pub end: SimTime,
+}
+
+/// The result of one simulation.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// When the last task finished.
+    pub makespan: SimTime,
+    pub task_start: Vec<SimTime>,
+    pub task_end: Vec<SimTime>,
+    pub transfers: Vec<TransferRecord>,
+    pub links: Vec<LinkStats>,
+    /// Events processed (for speed reports).
+    pub events: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    #[error("collective '{name}': {source}")]
+    Collective {
+        name: String,
+        source: CollectiveError,
+    },
+    #[error("the task graph has a cycle or an unmet dependency: {0} task(s) never became ready")]
+    Stuck(usize),
+    #[error("task {0} names GPU {1}, but the cluster has {2} GPUs")]
+    NoSuchGpu(TaskId, GpuId, usize),
+}
+
+/// Runs `graph` on `cluster` to completion.
+pub fn simulate(
+    cluster: &Cluster,
+    graph: &TaskGraph,
+    options: SimOptions,
+    perturb: &mut dyn Perturb,
+) -> Result<Outcome, EngineError> {
+    Engine::new(cluster, graph, options, perturb)?.run()
+}
+
+#[derive(Copy, Clone, Debug)]
+enum Event {
+    TaskDone(TaskId),
+    /// A transfer's latency phase is over: its bandwidth phase starts.
+    Activate(u32),
+    FlowDone(FlowId, u32),
+    Background,
+}
+
+#[derive(Copy, Clone, Debug)]
+enum Owner {
+    Task(TaskId),
+    Collective { run: u32, token: u64 },
+    Background,
+}
+
+#[derive(Copy, Clone, Debug)]
+struct Xfer {
+    owner: Owner,
+    route: u32,
+    bytes: u64,
+    posted: SimTime,
+}
+
+struct Run {
+    task: TaskId,
+    machine: Box<dyn Machine>,
+    /// Route index per connection (u32::MAX until first used).
+    conn_routes: Vec<u32>,
+}
+
+/// A cached route: links in `route_links[start..start + len]`.
+struct CachedRoute {
+    start: u32,
+    len: u32,
+    delay: SimTime,
+    src: GpuId,
+    dst: GpuId,
+}
+
+struct Engine<'a> {
+    cluster: &'a Cluster,
+    graph: &'a TaskGraph,
+    options: SimOptions,
+    perturb: &'a mut dyn Perturb,
+    queue: EventQueue<Event>,
+    fabric: Fabric,
+    now: SimTime,
+    // Task state.
+    succ_offsets: Vec<u32>,
+    succ: Vec<TaskId>,
+    preds_left: Vec<u32>,
+    ready: VecDeque<TaskId>,
+    remaining: usize,
+    task_start: Vec<SimTime>,
+    task_end: Vec<SimTime>,
+    // Transfers.
+    xfers: Vec<Xfer>,
+    free_xfers: Vec<u32>,
+    flow_xfer: Vec<u32>,
+    routes: Vec<CachedRoute>,
+    route_links: Vec<crate::ids::LinkId>,
+    route_index: HashMap<(GpuId, GpuId, u32), u32>,
+    runs: Vec<Run>,
+    sends: Vec<Send>,
+    transfers: Vec<TransferRecord>,
+    pending_background: Option<BackgroundFlow>,
+    events: u64,
+}
+
+impl<'a> Engine<'a> {
+    fn new(
+        cluster: &'a Cluster,
+        graph: &'a TaskGraph,
+        options: SimOptions,
+        perturb: &'a mut dyn Perturb,
+    ) -> Result<Self, EngineError> {
+        let n_gpus = cluster.num_gpus();
+        for (i, t) in graph.tasks().iter().enumerate() {
+            let bad = match t.kind {
+                TaskKind::Compute { gpu, .. } => (gpu.index() >= n_gpus).then_some(gpu),
+                TaskKind::Transfer { src, dst, .. } => {
+                    [src, dst].into_iter().find(|g| g.index() >= n_gpus)
+                }
+                _ => None,
+            };
+            if let Some(g) = bad {
+                return Err(EngineError::NoSuchGpu(TaskId::from_index(i), g, n_gpus));
+            }
+        }
+        for spec in graph.collectives() {
+            collective::validate(spec, cluster).map_err(|source| EngineError::Collective {
+                name: spec.name.clone(),
+                source,
+            })?;
+        }
+        let (succ_offsets, succ, preds_left) = graph.adjacency();
+        let n = graph.len();
+        Ok(Engine {
+            cluster,
+            graph,
+            options,
+            perturb,
+            queue: EventQueue::new(),
+            fabric: Fabric::new(cluster.links().iter().map(|l| l.bandwidth.bytes_per_sec())),
+            now: SimTime::ZERO,
+            succ_offsets,
+            succ,
+            preds_left,
+            ready: VecDeque::new(),
+            remaining: n,
+            task_start: vec![SimTime::ZERO; n],
+            task_end: vec![SimTime::ZERO; n],
+            xfers: Vec::new(),
+            free_xfers: Vec::new(),
+            flow_xfer: Vec::new(),
+            routes: Vec::new(),
+            route_links: Vec::new(),
+            route_index: HashMap::new(),
+            runs: Vec::new(),
+            sends: Vec::new(),
+            transfers: Vec::new(),
+            pending_background: None,
+            events: 0,
+        })
+    }
+
+    fn run(mut self) -> Result<Outcome, EngineError> {
+        for i in 0..self.graph.len() {
+            if self.preds_left[i] == 0 {
+                self.ready.push_back(TaskId::from_index(i));
+            }
+        }
+        self.start_ready();
+        self.pending_background = self.perturb.next_background(SimTime::ZERO);
+        if let Some(b) = self.pending_background {
+            self.queue.push(b.at.ps(), Event::Background);
+        }
+        while self.remaining > 0 {
+            let Some((t, first)) = self.queue.pop() else {
+                break;
+            };
+            self.now = SimTime(t);
+            let mut next = Some(first);
+            while let Some(ev) = next {
+                self.events += 1;
+                self.handle(ev);
+                self.start_ready();
+                next = self.queue.pop_current();
+            }
+            let queue = &mut self.queue;
+            self.fabric.resolve(self.now, |f, generation, finish| {
+                if finish != SimTime::MAX {
+                    queue.push(finish.ps(), Event::FlowDone(f, generation));
+                }
+            });
+        }
+        if self.remaining > 0 {
+            return Err(EngineError::Stuck(self.remaining));
+        }
+        let makespan = self.task_end.iter().copied().max().unwrap_or(SimTime::ZERO);
+        Ok(Outcome {
+            makespan,
+            task_start: self.task_start,
+            task_end: self.task_end,
+            transfers: self.transfers,
+            links: self.fabric.link_stats(makespan),
+            events: self.events,
+        })
+    }
+
+    fn handle(&mut self, ev: Event) {
+        match ev {
+            Event::TaskDone(task) => self.finish_task(task),
+            Event::Activate(x) => {
+                let xf = self.xfers[x as usize];
+                let r = &self.routes[xf.route as usize];
+                if xf.bytes == 0 || r.len == 0 {
+                    self.complete_xfer(x);
+                } else {
+                    let links = &self.route_links[r.start as usize..(r.start + r.len) as usize];
+                    let f = self.fabric.add(self.now, links, xf.bytes as f64);
+                    if self.flow_xfer.len() <= f.0 as usize {
+                        self.flow_xfer.resize(f.0 as usize + 1, 0);
+                    }
+                    self.flow_xfer[f.0 as usize] = x;
+                }
+            }
+            Event::FlowDone(f, generation) => {
+                if self.fabric.generation(f) != generation {
+                    return; // superseded by a later rate change
+                }
+                let x = self.flow_xfer[f.0 as usize];
+                self.fabric.remove(self.now, f);
+                self.complete_xfer(x);
+            }
+            Event::Background => {
+                if let Some(b) = self.pending_background.take() {
+                    let route = self.route(b.src, b.dst, u32::MAX);
+                    self.post(Owner::Background, route, b.bytes);
+                    self.pending_background = self.perturb.next_background(self.now);
+                    if let Some(next) = self.pending_background {
+                        self.queue
+                            .push(next.at.max(self.now).ps(), Event::Background);
+                    }
+                }
+            }
+        }
+    }
+
+    fn start_ready(&mut self) {
+        while let Some(task) = self.ready.pop_front() {
+            self.start_task(task);
+        }
+    }
+
+    fn start_task(&mut self, task: TaskId) {
+        self.task_start[task.index()] = self.now;
+        match self.graph.task(task).kind {
+            TaskKind::Compute { gpu, duration } => {
+                let d = self.perturb.compute_time(gpu, duration);
+                self.queue.push((self.now + d).ps(), Event::TaskDone(task));
+            }
+            TaskKind::Transfer { src, dst, bytes } => {
+                let route = self.route(src, dst, 0);
+                self.post(Owner::Task(task), route, bytes);
+            }
+            TaskKind::Collective(c) => {
+                let spec = &self.graph.collectives()[c as usize];
+                let machine =
+                    collective::build(spec, self.cluster).expect("validated in Engine::new");
+                let run = self.runs.len() as u32;
+                let conns = machine.num_connections() as usize;
+                self.runs.push(Run {
+                    task,
+                    machine,
+                    conn_routes: vec![u32::MAX; conns],
+                });
+                let mut sends = std::mem::take(&mut self.sends);
+                self.runs[run as usize].machine.start(&mut sends);
+                self.post_sends(run, &mut sends);
+                self.sends = sends;
+                if self.runs[run as usize].machine.is_done() {
+                    self.finish_task(task);
+                }
+            }
+            TaskKind::Barrier => self.finish_task(task),
+        }
+    }
+
+    fn finish_task(&mut self, task: TaskId) {
+        self.task_end[task.index()] = self.now;
+        self.remaining -= 1;
+        let (a, b) = (
+            self.succ_offsets[task.index()] as usize,
+            self.succ_offsets[task.index() + 1] as usize,
+        );
+        for i in a..b {
+            let s = self.succ[i];
+            self.preds_left[s.index()] -= 1;
+            if self.preds_left[s.index()] == 0 {
+                self.ready.push_back(s);
+            }
+        }
+    }
+
+    /// The cached route index for (src, dst, channel).
+    fn route(&mut self, src: GpuId, dst: GpuId, channel: u32) -> u32 {
+        if let Some(&r) = self.route_index.get(&(src, dst, channel)) {
+            return r;
+        }
+        let hash = (u64::from(src.0) << 40) ^ (u64::from(dst.0) << 16) ^ u64::from(channel);
+        let route = self.cluster.route(src, dst, hash);
+        let id = self.routes.len() as u32;
+        self.routes.push(CachedRoute {
+            start: self.route_links.len() as u32,
+            len: route.links.len() as u32,
+            delay: route.overhead + route.latency,
+            src,
+            dst,
+        });
+        self.route_links.extend_from_slice(&route.links);
+        self.route_index.insert((src, dst, channel), id);
+        id
+    }
+
+    /// Posts a transfer now: its bandwidth phase starts after overhead,
+    /// latency and any perturbation.
+    fn post(&mut self, owner: Owner, route: u32, bytes: u64) {
+        let r = &self.routes[route as usize];
+        let delay = r.delay + self.perturb.transfer_delay(r.src, r.dst, bytes);
+        let xfer = Xfer {
+            owner,
+            route,
+            bytes,
+            posted: self.now,
+        };
+        let x = match self.free_xfers.pop() {
+            Some(x) => {
+                self.xfers[x as usize] = xfer;
+                x
+            }
+            None => {
+                self.xfers.push(xfer);
+                (self.xfers.len() - 1) as u32
+            }
+        };
+        self.queue.push((self.now + delay).ps(), Event::Activate(x));
+    }
+
+    fn post_sends(&mut self, run: u32, sends: &mut Vec<Send>) {
+        for s in sends.drain(..) {
+            let conn = s.conn as usize;
+            let mut route = self.runs[run as usize].conn_routes[conn];
+            if route == u32::MAX {
+                route = self.route(s.src, s.dst, s.channel);
+                self.runs[run as usize].conn_routes[conn] = route;
+            }
+            self.post(
+                Owner::Collective {
+                    run,
+                    token: s.token,
+                },
+                route,
+                s.bytes,
+            );
+        }
+    }
+
+    fn complete_xfer(&mut self, x: u32) {
+        let xf = self.xfers[x as usize];
+        self.free_xfers.push(x);
+        if self.options.record_transfers {
+            let r = &self.routes[xf.route as usize];
+            self.transfers.push(TransferRecord {
+                task: match xf.owner {
+                    Owner::Task(t) => Some(t),
+                    Owner::Collective { run, .. } => Some(self.runs[run as usize].task),
+                    Owner::Background => None,
+                },
+                src: r.src,
+                dst: r.dst,
+                bytes: xf.bytes,
+                start: xf.posted,
+                end: self.now,
+            });
+        }
+        match xf.owner {
+            Owner::Task(t) => self.finish_task(t),
+            Owner::Collective { run, token } => {
+                let mut sends = std::mem::take(&mut self.sends);
+                self.runs[run as usize].machine.delivered(token, &mut sends);
+                self.post_sends(run, &mut sends);
+                self.sends = sends;
+                if self.runs[run as usize].machine.is_done() {
+                    let task = self.runs[run as usize].task;
+                    self.finish_task(task);
+                }
+            }
+            Owner::Background => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

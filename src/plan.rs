@@ -1,0 +1,231 @@
+//! The task graph: the one contract between "what the job does" (schedules,
+//! data parallelism, collectives) and "how long it takes" (the engine).
+//!
+//! A graph holds compute ops on GPUs, point-to-point transfers between GPUs,
+//! collective nodes (unrolled by their algorithm only while they run, so a
+//! 4096-rank ring costs memory per rank, not per transfer), barriers, and
+//! dependencies. Compute ops of one GPU run one at a time in the order they
+//! were added: each depends on the previous one of its GPU. Communication
+//! runs concurrently with compute.
+//!
+//! It knows nothing of pipelines or rings: builders express those as tasks.
+
+use crate::collective::CollectiveSpec;
+use crate::ids::{GpuId, TaskId};
+use crate::units::SimTime;
+
+/// What a task stands for, for reports and timelines.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Forward,
+    /// Whole backward (input and weight gradients together).
+    Backward,
+    /// Zero-bubble split: input-gradient part of the backward.
+    BackwardInput,
+    /// Zero-bubble split: weight-gradient part of the backward.
+    BackwardWeight,
+    Optimizer,
+    /// Any other compute.
+    Compute,
+    /// A pipeline activation sent forward.
+    Activation,
+    /// A pipeline gradient sent backward.
+    Gradient,
+    /// Any other point-to-point transfer.
+    Transfer,
+    Collective,
+    Barrier,
+}
+
+impl Phase {
+    /// The short letter timelines print: `F`, `B`, `W`, ...
+    pub fn letter(self) -> &'static str {
+        match self {
+            Phase::Forward => "F",
+            Phase::Backward => "B",
+            Phase::BackwardInput => "B",
+            Phase::BackwardWeight => "W",
+            Phase::Optimizer => "O",
+            Phase::Compute => "C",
+            Phase::Activation => "A",
+            Phase::Gradient => "G",
+            Phase::Transfer => "T",
+            Phase::Collective => "AR",
+            Phase::Barrier => "-",
+        }
+    }
+}
+
+/// Compact description of a task: phase, microbatch, stage, layer or chunk.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Tag {
+    pub phase: Phase,
+    pub microbatch: u32,
+    pub stage: u32,
+    pub index: u32,
+}
+
+impl Tag {
+    pub fn new(phase: Phase) -> Self {
+        Tag {
+            phase,
+            microbatch: 0,
+            stage: 0,
+            index: 0,
+        }
+    }
+    pub fn microbatch(mut self, m: u32) -> Self {
+        self.microbatch = m;
+        self
+    }
+    pub fn stage(mut self, s: u32) -> Self {
+        self.stage = s;
+        self
+    }
+    pub fn index(mut self, i: u32) -> Self {
+        self.index = i;
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskKind {
+    /// `duration` of work on `gpu`'s compute stream.
+    Compute { gpu: GpuId, duration: SimTime },
+    /// `bytes` from `src` to `dst` over the fabric.
+    Transfer { src: GpuId, dst: GpuId, bytes: u64 },
+    /// Index into [`TaskGraph::collectives`].
+    Collective(u32),
+    /// No work: completes when its dependencies do.
+    Barrier,
+}
+
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub kind: TaskKind,
+    pub tag: Tag,
+}
+
+/// Tasks and their dependencies, built incrementally.
+#[derive(Debug, Clone, Default)]
+pub struct TaskGraph {
+    tasks: Vec<Task>,
+    collectives: Vec<CollectiveSpec>,
+    /// (before, after) pairs.
+    edges: Vec<(TaskId, TaskId)>,
+    /// Last compute op per GPU, for stream order.
+    last_compute: Vec<Option<TaskId>>,
+}
+
+impl TaskGraph {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn push(&mut self, kind: TaskKind, tag: Tag, deps: &[TaskId]) -> TaskId {
+        let id = TaskId::from_index(self.tasks.len());
+        self.tasks.push(Task { kind, tag });
+        for &d in deps {
+            self.edges.push((d, id));
+        }
+        id
+    }
+
+    /// A compute op on `gpu`, after `deps` and after the GPU's previous op.
+    pub fn compute(&mut self, gpu: GpuId, duration: SimTime, tag: Tag, deps: &[TaskId]) -> TaskId {
+        let id = self.push(TaskKind::Compute { gpu, duration }, tag, deps);
+        if self.last_compute.len() <= gpu.index() {
+            self.last_compute.resize(gpu.index() + 1, None);
+        }
+        if let Some(prev) = self.last_compute[gpu.index()].replace(id) {
+            self.edges.push((prev, id));
+        }
+        id
+    }
+
+    pub fn transfer(
+        &mut self,
+        src: GpuId,
+        dst: GpuId,
+        bytes: u64,
+        tag: Tag,
+        deps: &[TaskId],
+    ) -> TaskId {
+        self.push(TaskKind::Transfer { src, dst, bytes }, tag, deps)
+    }
+
+    pub fn collective(&mut self, spec: CollectiveSpec, tag: Tag, deps: &[TaskId]) -> TaskId {
+        let index = self.collectives.len() as u32;
+        self.collectives.push(spec);
+        self.push(TaskKind::Collective(index), tag, deps)
+    }
+
+    pub fn barrier(&mut self, tag: Tag, deps: &[TaskId]) -> TaskId {
+        self.push(TaskKind::Barrier, tag, deps)
+    }
+
+    /// Adds a dependency: `after` starts only once `before` is done.
+    pub fn depend(&mut self, after: TaskId, before: TaskId) {
+        self.edges.push((before, after));
+    }
+
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+    pub fn task(&self, id: TaskId) -> &Task {
+        &self.tasks[id.index()]
+    }
+    pub fn tasks(&self) -> &[Task] {
+        &self.tasks
+    }
+    pub fn collectives(&self) -> &[CollectiveSpec] {
+        &self.collectives
+    }
+    pub fn collective_of(&self, id: TaskId) -> Option<&CollectiveSpec> {
+        match self.tasks[id.index()].kind {
+            TaskKind::Collective(i) => Some(&self.collectives[i as usize]),
+            _ => None,
+        }
+    }
+
+    /// Successors in compressed form: `succ[offsets[t]..offsets[t+1]]`, and
+    /// each task's number of predecessors.
+    pub fn adjacency(&self) -> (Vec<u32>, Vec<TaskId>, Vec<u32>) {
+        let n = self.tasks.len();
+        let mut offsets = vec![0u32; n + 1];
+        let mut preds = vec![0u32; n];
+        for &(a, b) in &self.edges {
+            offsets[a.index() + 1] += 1;
+            preds[b.index()] += 1;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut succ = vec![TaskId(0); self.edges.len()];
+        for &(a, b) in &self.edges {
+            succ[fill[a.index()] as usize] = b;
+            fill[a.index()] += 1;
+        }
+        (offsets, succ, preds)
+    }
+
+    /// The GPUs that compute ops run on, ascending.
+    pub fn gpus_used(&self) -> Vec<GpuId> {
+        let mut v: Vec<GpuId> = self
+            .tasks
+            .iter()
+            .filter_map(|t| match t.kind {
+                TaskKind::Compute { gpu, .. } => Some(gpu),
+                _ => None,
+            })
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
