@@ -4,3 +4,4 @@ pub mod ids;
 pub mod input;
 pub mod topology;
 pub mod units;
+pub mod workload;
