@@ -31,7 +31,8 @@
 //!   a roofline, rounded up to whole picoseconds. bytes_moved, roughly: a
 //!   forward reads its weights and input and writes its stash; a backward
 //!   reads weights and stash, writes weight gradients and reads/writes an
-//!   activation gradient each.
+//!   activation gradient each. The embedding has no FLOPs: its forward moves
+//!   2·b·s·h·d (gather), its backward 2·b·s·h·d + its weight gradient.
 //! - tensor parallelism (t > 1; a divisible by t): weights, gradients and
 //!   FLOPs split t ways; 2 activation all-reduces of b·s·h·d per block in
 //!   forward (and 2 in backward); the vocab-parallel embedding and head one
@@ -351,9 +352,11 @@ pub fn expand(
         flops_forward: block_fwd / tf,
     };
 
-    // Embedding: a gather, memory-bound; its backward is all weight gradient.
+    // Embedding: a gather (read rows, write the activation), memory-bound.
+    // Its backward is all weight gradient: read the activation gradient,
+    // scatter-add it into rows (read + write), and touch the dense gradient.
     let emb_weights = emb_params * d / tf;
-    let emb_bwd = time(0.0, boundary + emb_weights);
+    let emb_bwd = time(0.0, 2.0 * boundary + emb_weights);
     let (n_ar, ar_bytes) = tensor_ar(1);
     let embedding = Layer {
         name: "embedding".into(),
