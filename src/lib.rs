@@ -8,3 +8,4 @@ pub mod input;
 pub mod plan;
 pub mod topology;
 pub mod units;
+pub mod workload;

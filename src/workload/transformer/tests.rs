@@ -1,0 +1,126 @@
+//! Unit tests of the analytical transformer: GPT-3 175B totals against the
+//! published 175e9 parameters and 6·N·tokens FLOPs, tensor splitting, errors.
+
+use super::*;
+use crate::workload::tests::{a100, yaml};
+use crate::workload::{Workload, from_source};
+
+const GPT3: &str = "name: gpt3\nbatch_size: 8\nsamples_per_epoch: 1000\nmodel:\n  kind: transformer\n  layers: 96\n  hidden: 12288\n  heads: 96\n  seq: 2048\n  vocab: 50257\n  dtype: bf16\n";
+
+fn with_t(text: &str, t: u32) -> Result<Workload, InputError> {
+    let opts = WorkloadOptions {
+        tensor: t,
+        mfu: None,
+    };
+    from_source(&Source::from_text("m.yaml", text), &a100(), &opts)
+}
+
+#[test]
+fn gpt3_175b_parameters_and_flops() {
+    let w = yaml(GPT3).unwrap();
+    let stats = w.model.clone().unwrap();
+    assert!(
+        (stats.parameters / 175e9 - 1.0).abs() < 0.01,
+        "{}",
+        stats.parameters
+    );
+    let six_n_t = 6.0 * stats.parameters * 8.0 * 2048.0;
+    assert!(
+        (stats.flops_per_step / six_n_t - 1.0).abs() < 0.05,
+        "{}",
+        stats.flops_per_step / six_n_t
+    );
+    assert_eq!(w.layers.len(), 98);
+    assert_eq!(w.layers[0].name, "embedding");
+    assert_eq!(w.layers[1].name, "block0");
+    assert_eq!(w.layers[97].name, "head");
+    let blk = &w.layers[1];
+    // 12h² + 13h parameters in bf16.
+    let h = 12288u64;
+    assert_eq!(blk.param_bytes, (12 * h * h + 13 * h) * 2);
+    assert_eq!(blk.activation_bytes, 8 * 2048 * h * 2);
+    // Korthikanti: s·b·h·(34 + 5·a·s/h).
+    let stash: f64 = 2048.0 * 8.0 * 12288.0 * (34.0 + 5.0 * 96.0 * 2048.0 / 12288.0);
+    assert_eq!(blk.stash_bytes, stash.ceil() as u64);
+    // Compute-bound: time = FLOPs / (312 TF × 0.5).
+    let flops = 8.0 * (24.0 * 2048.0 * (h * h) as f64 + 4.0 * 2048.0 * 2048.0 * h as f64);
+    assert_eq!(blk.flops_forward, flops);
+    assert!((blk.forward.as_secs_f64() / (flops / 156e12) - 1.0).abs() < 1e-9);
+    assert!(blk.backward_weight < blk.backward && blk.backward_weight > SimTime::ZERO);
+    assert_eq!(blk.tensor_allreduces, 0);
+    // Σ forward FLOPs of the layers × 3 is the step's.
+    let sum: f64 = w.layers.iter().map(|l| l.flops_forward).sum();
+    assert!((3.0 * sum / stats.flops_per_step - 1.0).abs() < 1e-12);
+}
+
+#[test]
+fn tensor_degree_divides_flops_params_and_stash() {
+    let one = with_t(GPT3, 1).unwrap();
+    let eight = with_t(GPT3, 8).unwrap();
+    for (a, b) in one.layers.iter().zip(&eight.layers) {
+        assert!((a.flops_forward / 8.0 - b.flops_forward).abs() <= 1e-6 * a.flops_forward);
+        assert!(
+            a.param_bytes.div_ceil(8) <= b.param_bytes + 1
+                && b.param_bytes <= a.param_bytes / 8 + 1
+        );
+        assert_eq!(a.activation_bytes, b.activation_bytes);
+    }
+    let (a, b) = (&one.layers[5], &eight.layers[5]);
+    assert!((a.forward.as_secs_f64() / b.forward.as_secs_f64() - 8.0).abs() < 1e-6);
+    assert_eq!(b.tensor_allreduces, 2);
+    assert_eq!(b.tensor_allreduce_bytes, 8 * 2048 * 12288 * 2);
+    assert_eq!(one.model, eight.model);
+}
+
+#[test]
+fn model_errors_name_the_field() {
+    let e = with_t(GPT3, 5).unwrap_err();
+    assert_eq!(e.yaml_path.as_deref(), Some("model.heads"));
+    assert_eq!(e.line, Some(8));
+    assert!(
+        e.message
+            .contains("divisible by the tensor-parallel degree (5)"),
+        "{e}"
+    );
+    let e = yaml(&GPT3.replace("bf16", "bf17")).unwrap_err();
+    assert_eq!(e.line, Some(11));
+    assert!(e.message.contains("bf17"), "{e}");
+    let e = yaml(&GPT3.replace("dtype: bf16", "dtype: fp8")).unwrap_err();
+    assert_eq!(e.yaml_path.as_deref(), Some("model.dtype"));
+    let e = yaml(&GPT3.replace("layers: 96", "layers: 0")).unwrap_err();
+    assert_eq!(e.yaml_path.as_deref(), Some("model.layers"));
+    let e = yaml(&GPT3.replace("heads: 96", "heads: 7")).unwrap_err();
+    assert_eq!(e.yaml_path.as_deref(), Some("model.hidden"));
+    let e = yaml(&format!("{GPT3}  experts: 8\n")).unwrap_err();
+    assert!(e.message.contains("unknown field `experts`"), "{e}");
+    let e = yaml(&GPT3.replace("transformer", "rnn")).unwrap_err();
+    assert_eq!(e.line, Some(5));
+    let e = yaml(&format!("{GPT3}  mfu: 1.5\n")).unwrap_err();
+    assert_eq!(e.yaml_path.as_deref(), Some("model.mfu"));
+}
+
+#[test]
+fn mfu_override_and_memory_bound_small_models() {
+    let opts = WorkloadOptions {
+        tensor: 1,
+        mfu: Some(0.25),
+    };
+    let w = from_source(&Source::from_text("m.yaml", GPT3), &a100(), &opts).unwrap();
+    let half = yaml(GPT3).unwrap();
+    let r = w.layers[3].forward.as_secs_f64() / half.layers[3].forward.as_secs_f64();
+    assert!((r - 2.0).abs() < 1e-6, "{r}");
+    // The embedding is a memory-bound gather: 2 × b·s·h·d over HBM.
+    let e = &half.layers[0];
+    let want = 2.0 * (8 * 2048 * 12288 * 2) as f64 / 2039e9;
+    assert!((e.forward.as_secs_f64() / want - 1.0).abs() < 1e-6);
+    assert_eq!(e.backward_weight, e.backward);
+}
+
+#[test]
+fn llama_like_gqa_swiglu_counts() {
+    let text = "name: l\nbatch_size: 1\nsamples_per_epoch: 1\nmodel: { kind: transformer, layers: 80, hidden: 8192, heads: 64, kv_heads: 8, seq: 4096, vocab: 32000, dtype: bf16, mlp: swiglu, ffn_multiplier: 3.5, bias: false, position: rotary, tied_embeddings: false }\n";
+    let w = yaml(text).unwrap();
+    let p = w.model.unwrap().parameters;
+    // Llama-2-70B: 68.98e9 parameters.
+    assert!((p / 68.98e9 - 1.0).abs() < 0.005, "{p}");
+}
