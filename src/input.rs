@@ -80,11 +80,22 @@ impl InputError {
     }
 
     /// An error at the value behind `location` (from a [`Spanned`] field).
-    pub fn at_location(file: &Path, text: &str, location: &Location, message: impl Into<String>) -> Self {
+    pub fn at_location(
+        file: &Path,
+        text: &str,
+        location: &Location,
+        message: impl Into<String>,
+    ) -> Self {
         if location.line() == 0 {
             return InputError::file(file, message);
         }
-        InputError::at(file, text, location.line() as u32, location.column() as u32, message)
+        InputError::at(
+            file,
+            text,
+            location.line() as u32,
+            location.column() as u32,
+            message,
+        )
     }
 
     /// Replaces the recovered YAML path with a known one.
@@ -140,9 +151,13 @@ impl Source {
         let plain = e.without_snippet().to_string();
         let message = strip_position_prefix(&plain);
         match e.location() {
-            Some(loc) if loc.line() > 0 => {
-                InputError::at(&self.file, &self.text, loc.line() as u32, loc.column() as u32, message)
-            }
+            Some(loc) if loc.line() > 0 => InputError::at(
+                &self.file,
+                &self.text,
+                loc.line() as u32,
+                loc.column() as u32,
+                message,
+            ),
             _ => InputError::file(&self.file, message),
         }
     }
@@ -343,12 +358,16 @@ mod tests {
     }
 
     fn err(text: &str) -> InputError {
-        Source::from_text("t.yaml", text).parse::<Doc>().unwrap_err()
+        Source::from_text("t.yaml", text)
+            .parse::<Doc>()
+            .unwrap_err()
     }
 
     #[test]
     fn flow_mapping_value_errors_name_path_and_line() {
-        let e = err("name: a\nnic: { bandwidth: 100, latency: 1us }\nfabric: { kind: switch, uplink: { bandwidth: 1Gbps, latency: 1us } }\nlayers: []\n");
+        let e = err(
+            "name: a\nnic: { bandwidth: 100, latency: 1us }\nfabric: { kind: switch, uplink: { bandwidth: 1Gbps, latency: 1us } }\nlayers: []\n",
+        );
         assert_eq!(e.line, Some(2));
         assert_eq!(e.yaml_path.as_deref(), Some("nic.bandwidth"));
         assert!(e.message.contains("has no unit"), "{}", e.message);
@@ -358,12 +377,18 @@ mod tests {
 
     #[test]
     fn nested_block_and_list_paths() {
-        let e = err("name: a\nnic: { bandwidth: 1Gbps, latency: 1us }\nfabric:\n  kind: x\n  uplink:\n    bandwidth: 0Gbps\n    latency: 1us\nlayers: []\n");
+        let e = err(
+            "name: a\nnic: { bandwidth: 1Gbps, latency: 1us }\nfabric:\n  kind: x\n  uplink:\n    bandwidth: 0Gbps\n    latency: 1us\nlayers: []\n",
+        );
         assert_eq!(e.yaml_path.as_deref(), Some("fabric.uplink.bandwidth"));
         assert_eq!(e.line, Some(6));
-        let e = err("name: a\nnic: { bandwidth: 1Gbps, latency: 1us }\nfabric: { kind: s, uplink: { bandwidth: 1Gbps, latency: 1us } }\nlayers:\n  - { bandwidth: 1Gbps, latency: 1us }\n  - { bandwidth: 1Gbps, latency: 1 }\n");
+        let e = err(
+            "name: a\nnic: { bandwidth: 1Gbps, latency: 1us }\nfabric: { kind: s, uplink: { bandwidth: 1Gbps, latency: 1us } }\nlayers:\n  - { bandwidth: 1Gbps, latency: 1us }\n  - { bandwidth: 1Gbps, latency: 1 }\n",
+        );
         assert_eq!(e.yaml_path.as_deref(), Some("layers[1].latency"));
-        let e = err("name: a\nnic: { bandwidth: 1Gbps, latency: 1us }\nfabric: { kind: s, uplink: { bandwidth: 1Gbps, latency: 2us } }\nlayers:\n  - bandwidth: 1Gbps\n    latency: 1us\n  - bandwidth: 1Gbps\n    latency: 1us\n    colour: red\n");
+        let e = err(
+            "name: a\nnic: { bandwidth: 1Gbps, latency: 1us }\nfabric: { kind: s, uplink: { bandwidth: 1Gbps, latency: 2us } }\nlayers:\n  - bandwidth: 1Gbps\n    latency: 1us\n  - bandwidth: 1Gbps\n    latency: 1us\n    colour: red\n",
+        );
         assert_eq!(e.yaml_path.as_deref(), Some("layers[1].colour"));
         assert!(e.message.contains("unknown field"), "{}", e.message);
     }

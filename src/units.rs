@@ -182,7 +182,8 @@ fn split_number(s: &str) -> Result<(f64, &str), UnitError> {
                 || c == '_'
                 || ((c == 'e' || c == 'E')
                     && i > 0
-                    && t[i + 1..].starts_with(|d: char| d.is_ascii_digit() || d == '-' || d == '+'))
+                    && t[i + 1..]
+                        .starts_with(|d: char| d.is_ascii_digit() || d == '-' || d == '+'))
                 || ((c == '-' || c == '+') && (i == 0 || t[..i].ends_with(['e', 'E']))))
         })
         .map_or(t.len(), |(i, _)| i);
@@ -304,9 +305,9 @@ pub fn parse_bytes(s: &str) -> Result<u64, UnitError> {
 pub fn format_bytes(b: u64) -> String {
     const K: u64 = 1024;
     match b {
-        _ if b >= K * K * K && b % (K * K * K) == 0 => format!("{} GiB", b / (K * K * K)),
-        _ if b >= K * K && b % (K * K) == 0 => format!("{} MiB", b / (K * K)),
-        _ if b >= K && b % K == 0 => format!("{} KiB", b / K),
+        _ if b >= K * K * K && b.is_multiple_of(K * K * K) => format!("{} GiB", b / (K * K * K)),
+        _ if b >= K * K && b.is_multiple_of(K * K) => format!("{} MiB", b / (K * K)),
+        _ if b >= K && b.is_multiple_of(K) => format!("{} KiB", b / K),
         _ => format!("{b} B"),
     }
 }
