@@ -6,9 +6,20 @@
 //! [`ClusterBuilder`]. Routing is in `topology/routing.rs`. This module holds
 //! the graph itself and knows nothing of YAML.
 
+pub mod cost;
+mod dot;
+mod explicit;
+pub mod generators;
+pub mod gpu;
 mod routing;
+pub mod spec;
+pub mod summary;
 
+pub use cost::Prices;
+pub use dot::to_dot;
 pub use routing::Route;
+pub use spec::{from_source, load};
+pub use summary::Summary;
 
 use crate::ids::{GpuId, LinkId, NodeId};
 use crate::units::{Bandwidth, SimTime};
@@ -95,6 +106,11 @@ pub struct Cluster {
     pub gpu: GpuSpec,
     pub hosts: u32,
     pub gpus_per_host: u32,
+    /// How the fabric was made: a generator kind (`switch`, `fat-tree`, ...)
+    /// or `explicit`; empty for clusters built by hand.
+    pub fabric: String,
+    /// Prices for a capex estimate, if the topology file gave any.
+    pub cost: Option<Prices>,
     nodes: Vec<Node>,
     links: Vec<Link>,
     gpus: Vec<GpuInfo>,
@@ -129,7 +145,10 @@ impl Cluster {
         format!("{}->{}", self.node(link.from).name, self.node(link.to).name)
     }
     pub fn num_switches(&self) -> usize {
-        self.nodes.iter().filter(|n| n.kind == NodeKind::Switch).count()
+        self.nodes
+            .iter()
+            .filter(|n| n.kind == NodeKind::Switch)
+            .count()
     }
 
     /// The route a flow from `src` to `dst` takes: a shortest path (fewest
@@ -155,7 +174,9 @@ impl Cluster {
 pub enum TopologyError {
     #[error("the topology has no GPUs")]
     NoGpus,
-    #[error("GPU {a} ({a_name}) cannot reach GPU {b} ({b_name}): the graph is disconnected (GPUs do not forward traffic; connect them through switches)")]
+    #[error(
+        "GPU {a} ({a_name}) cannot reach GPU {b} ({b_name}): the graph is disconnected (GPUs do not forward traffic; connect them through switches)"
+    )]
     Disconnected {
         a: GpuId,
         a_name: String,
@@ -175,6 +196,8 @@ pub struct ClusterBuilder {
     gpu: GpuSpec,
     hosts: u32,
     gpus_per_host: u32,
+    fabric: String,
+    cost: Option<Prices>,
     nodes: Vec<Node>,
     links: Vec<Link>,
     gpus: Vec<GpuInfo>,
@@ -188,6 +211,8 @@ impl ClusterBuilder {
             gpu,
             hosts: 0,
             gpus_per_host: 0,
+            fabric: String::new(),
+            cost: None,
             nodes: Vec::new(),
             links: Vec::new(),
             gpus: Vec::new(),
@@ -196,6 +221,18 @@ impl ClusterBuilder {
 
     pub fn description(mut self, d: impl Into<String>) -> Self {
         self.description = d.into();
+        self
+    }
+
+    /// Records how the fabric was made (`switch`, `fat-tree`, `explicit`, ...).
+    pub fn fabric(mut self, kind: impl Into<String>) -> Self {
+        self.fabric = kind.into();
+        self
+    }
+
+    /// Attaches prices for the capex estimate.
+    pub fn cost(mut self, prices: Option<Prices>) -> Self {
+        self.cost = prices;
         self
     }
 
@@ -288,7 +325,9 @@ impl ClusterBuilder {
         }
         for l in &self.links {
             if l.from == l.to {
-                return Err(TopologyError::SelfLoop(self.nodes[l.from.index()].name.clone()));
+                return Err(TopologyError::SelfLoop(
+                    self.nodes[l.from.index()].name.clone(),
+                ));
             }
         }
         let router = Router::new(&self.nodes, &self.links);
@@ -298,6 +337,8 @@ impl ClusterBuilder {
             gpu: self.gpu,
             hosts: self.hosts,
             gpus_per_host: self.gpus_per_host,
+            fabric: self.fabric,
+            cost: self.cost,
             nodes: self.nodes,
             links: self.links,
             gpus: self.gpus,
@@ -337,7 +378,13 @@ pub(crate) mod test_support {
 
     /// `n` single-GPU hosts on one switch: NIC links of `gbps`, `nic_lat`
     /// each way, switch latency `sw_lat`, NIC overhead `overhead`.
-    pub fn star(n: usize, gbps: f64, nic_lat: SimTime, sw_lat: SimTime, overhead: SimTime) -> Cluster {
+    pub fn star(
+        n: usize,
+        gbps: f64,
+        nic_lat: SimTime,
+        sw_lat: SimTime,
+        overhead: SimTime,
+    ) -> Cluster {
         let mut b = ClusterBuilder::new("star", test_gpu());
         let sw = b.add_switch("switch", sw_lat);
         for i in 0..n {
@@ -355,7 +402,13 @@ mod tests {
 
     #[test]
     fn star_route_is_nic_switch_nic() {
-        let c = star(4, 100.0, SimTime::from_us(1), SimTime::from_ns(500), SimTime::from_us(2));
+        let c = star(
+            4,
+            100.0,
+            SimTime::from_us(1),
+            SimTime::from_ns(500),
+            SimTime::from_us(2),
+        );
         let r = c.route(GpuId(0), GpuId(3), 7);
         assert_eq!(r.links.len(), 2);
         assert_eq!(r.latency, SimTime::from_ns(2500));

@@ -174,6 +174,16 @@ impl Router {
                     }
                 }
             }
+            // DESIGN §3: transfers inside a host use its intra-host fabric.
+            // When an intra-host link ties on hop count with a way out
+            // through the NIC (e.g. NVSwitch vs. the leaf both 2 hops away),
+            // prefer the intra-host link.
+            if candidates
+                .iter()
+                .any(|&l| c.link(l).kind == super::LinkKind::IntraHost)
+            {
+                candidates.retain(|&l| c.link(l).kind == super::LinkKind::IntraHost);
+            }
             candidates.sort_unstable();
             let pick = candidates[(mix(flow_hash, hop) % candidates.len() as u64) as usize];
             let link = c.link(pick);
@@ -224,7 +234,11 @@ impl Router {
         }
         for i in 0..n {
             for j in 0..n {
-                if i != j && self.distance(c, GpuId::from_index(i), GpuId::from_index(j)).is_none() {
+                if i != j
+                    && self
+                        .distance(c, GpuId::from_index(i), GpuId::from_index(j))
+                        .is_none()
+                {
                     return Some((GpuId::from_index(i), GpuId::from_index(j)));
                 }
             }
