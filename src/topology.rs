@@ -9,6 +9,7 @@
 pub mod cost;
 mod dot;
 mod explicit;
+mod fabric_spec;
 pub mod generators;
 pub mod gpu;
 mod routing;

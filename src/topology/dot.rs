@@ -10,8 +10,12 @@ use crate::ids::NodeId;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
 fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    format!("\"{}\"", escape(s))
 }
 
 /// The host a switch belongs to, if it only joins GPUs of one host by
@@ -47,9 +51,9 @@ pub fn to_dot(c: &Cluster) -> String {
             NodeKind::Gpu(g) => (
                 Some(c.gpu(g).host),
                 format!(
-                    "{} [shape=box, label={}];",
+                    "{} [shape=box, label=\"{}\\nGPU {g}\"];",
                     quote(&n.name),
-                    quote(&format!("{}\\nGPU {g}", n.name))
+                    escape(&n.name)
                 ),
             ),
             NodeKind::Switch => (

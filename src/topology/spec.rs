@@ -22,7 +22,8 @@
 //! `links:`, see explicit.rs) replaces `hosts` .. `fabric`.
 
 use super::cost::CostYaml;
-use super::generators::{self, Fabric, Hosts, IntraHost, Nic, ThreeLevel, Uplink};
+use super::fabric_spec::{FabricYaml, fabric_from_yaml};
+use super::generators::{self, Hosts, IntraHost, Nic};
 use super::gpu::{self, GpuField};
 use super::{Cluster, ClusterBuilder, GpuSpec};
 use crate::input::{InputError, Source};
@@ -70,48 +71,6 @@ pub(super) struct EndpointYaml {
     latency: SimTime,
     #[serde(default)]
     overhead: SimTime,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct UplinkYaml {
-    bandwidth: Bandwidth,
-    latency: SimTime,
-}
-
-impl From<UplinkYaml> for Uplink {
-    fn from(u: UplinkYaml) -> Uplink {
-        Uplink {
-            bandwidth: u.bandwidth,
-            latency: u.latency,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct FabricYaml {
-    kind: Spanned<String>,
-    #[serde(default)]
-    latency: Option<SimTime>,
-    #[serde(default)]
-    hosts_per_leaf: Option<Spanned<u32>>,
-    #[serde(default)]
-    spines: Option<Spanned<u32>>,
-    #[serde(default)]
-    uplink: Option<UplinkYaml>,
-    #[serde(default)]
-    levels: Option<Spanned<u32>>,
-    #[serde(default)]
-    leaves_per_pod: Option<Spanned<u32>>,
-    #[serde(default)]
-    cores: Option<Spanned<u32>>,
-    #[serde(default)]
-    core_uplink: Option<UplinkYaml>,
-    #[serde(default)]
-    dims: Option<Spanned<Vec<u32>>>,
-    #[serde(default)]
-    link: Option<UplinkYaml>,
 }
 
 /// A server preset (`host:`).
@@ -324,188 +283,46 @@ fn required_count(
     }
 }
 
-/// A fabric count (≥ 1); `kind` locates the error when it is missing.
-fn fabric_count(
-    src: &Source,
-    f: &FabricYaml,
-    v: &Option<Spanned<u32>>,
-    key: &str,
-) -> Result<u32, InputError> {
-    let path = format!("fabric.{key}");
-    match v {
-        Some(s) if s.value == 0 => Err(src
-            .error_at(s, format!("`{key}` is 0: it must be at least 1"))
-            .with_path(path)),
-        Some(s) => Ok(s.value),
-        None => Err(src
-            .error_at(
-                &f.kind,
-                format!("a `{}` fabric needs `{key}`", f.kind.value),
-            )
-            .with_path(path)),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::GpuId;
+
+    fn load(text: &str) -> Result<Cluster, InputError> {
+        from_source(&Source::from_text("s.yaml", text))
     }
-}
 
-fn fabric_uplink(
-    src: &Source,
-    f: &FabricYaml,
-    v: Option<UplinkYaml>,
-    key: &str,
-) -> Result<Uplink, InputError> {
-    v.map(Uplink::from).ok_or_else(|| {
-        src.error_at(
-            &f.kind,
-            format!(
-                "a `{}` fabric needs `{key}: {{ bandwidth: 400Gbps, latency: 500ns }}`",
-                f.kind.value
-            ),
-        )
-        .with_path(format!("fabric.{key}"))
-    })
-}
-
-fn fabric_from_yaml(
-    src: &Source,
-    f: &FabricYaml,
-    hosts: u32,
-    nic: Nic,
-) -> Result<Fabric, InputError> {
-    let kind = f.kind.value.trim();
-    let allowed: &[&str] = match kind {
-        "switch" => &["latency"],
-        "fat-tree" => &[
-            "latency",
-            "hosts_per_leaf",
-            "spines",
-            "uplink",
-            "levels",
-            "leaves_per_pod",
-            "cores",
-            "core_uplink",
-        ],
-        "rail" => &["latency", "spines", "uplink"],
-        "ring" => &["latency", "link"],
-        "torus" => &["latency", "dims", "link"],
-        _ => {
-            return Err(src
-                .error_at(
-                    &f.kind,
-                    format!(
-                        "unknown fabric kind '{kind}': use one of {}",
-                        generators::KINDS.join(", ")
-                    ),
-                )
-                .with_path("fabric.kind"));
-        }
-    };
-    let present = [
-        ("hosts_per_leaf", f.hosts_per_leaf.is_some()),
-        ("spines", f.spines.is_some()),
-        ("uplink", f.uplink.is_some()),
-        ("levels", f.levels.is_some()),
-        ("leaves_per_pod", f.leaves_per_pod.is_some()),
-        ("cores", f.cores.is_some()),
-        ("core_uplink", f.core_uplink.is_some()),
-        ("dims", f.dims.is_some()),
-        ("link", f.link.is_some()),
-    ];
-    if let Some((key, _)) = present.iter().find(|(k, p)| *p && !allowed.contains(k)) {
-        return Err(src
-            .error_at(&f.kind, format!("`{key}` does not apply to a `{kind}` fabric: remove it (a `{kind}` fabric takes {})", allowed.join(", ")))
-            .with_path(format!("fabric.{key}")));
+    #[test]
+    fn host_preset_fills_and_file_overrides() {
+        let c = load("name: p\nhost: dgx-h100\nhosts: 2\nfabric: { kind: switch }\n").unwrap();
+        assert_eq!((c.num_gpus(), c.gpu.name.as_str()), (16, "H100-SXM"));
+        let nic = c.link(c.out_links(c.gpu(GpuId(0)).node)[1]);
+        assert_eq!(nic.bandwidth, Bandwidth::from_gbps(400.0));
+        // Inside a host: NVSwitch latency 1us.
+        assert_eq!(c.route(GpuId(0), GpuId(7), 0).latency, SimTime::from_us(1));
+        let c = load("name: p\nhost: dgx-h100\ngpu: H200-SXM\nhosts: 1\ngpus_per_host: 4\nnic: { bandwidth: 200Gbps, latency: 2us }\nfabric: { kind: switch }\n").unwrap();
+        assert_eq!((c.num_gpus(), c.gpu.name.as_str()), (4, "H200-SXM"));
+        assert_eq!(c.route(GpuId(0), GpuId(1), 0).overhead, SimTime::ZERO);
     }
-    let latency = f.latency.unwrap_or(SimTime::ZERO);
-    Ok(match kind {
-        "switch" => Fabric::Switch { latency },
-        "fat-tree" => {
-            let hosts_per_leaf = fabric_count(src, f, &f.hosts_per_leaf, "hosts_per_leaf")?;
-            let spines = fabric_count(src, f, &f.spines, "spines")?;
-            let uplink = fabric_uplink(src, f, f.uplink, "uplink")?;
-            let levels = f.levels.as_ref().map_or(2, |l| l.value);
-            let three_level = match (levels, &f.levels) {
-                (2, _) => {
-                    if let Some(key) = [
-                        ("leaves_per_pod", f.leaves_per_pod.is_some()),
-                        ("cores", f.cores.is_some()),
-                        ("core_uplink", f.core_uplink.is_some()),
-                    ]
-                    .iter()
-                    .find_map(|(k, p)| p.then_some(*k))
-                    {
-                        return Err(src
-                            .error_at(&f.kind, format!("`{key}` needs `levels: 3`"))
-                            .with_path(format!("fabric.{key}")));
-                    }
-                    None
-                }
-                (3, _) => Some(ThreeLevel {
-                    leaves_per_pod: fabric_count(src, f, &f.leaves_per_pod, "leaves_per_pod")?,
-                    cores: fabric_count(src, f, &f.cores, "cores")?,
-                    core_uplink: f.core_uplink.map_or(uplink, Uplink::from),
-                }),
-                (n, Some(l)) => {
-                    return Err(src
-                        .error_at(l, format!("`levels` is {n}: a fat-tree has 2 or 3 levels"))
-                        .with_path("fabric.levels"));
-                }
-                (_, None) => None,
-            };
-            Fabric::FatTree {
-                hosts_per_leaf,
-                spines,
-                uplink,
-                latency,
-                three_level,
-            }
-        }
-        "rail" => Fabric::Rail {
-            spines: fabric_count(src, f, &f.spines, "spines")?,
-            uplink: fabric_uplink(src, f, f.uplink, "uplink")?,
-            latency,
-        },
-        "ring" | "torus" => {
-            // Ring/torus hops default to the NIC's bandwidth and latency.
-            let link = f.link.map_or(
-                Uplink {
-                    bandwidth: nic.bandwidth,
-                    latency: nic.latency,
-                },
-                Uplink::from,
-            );
-            let dims = if kind == "torus" {
-                let Some(d) = &f.dims else {
-                    return Err(src
-                        .error_at(
-                            &f.kind,
-                            "a `torus` fabric needs `dims`, like `dims: [4, 4]`",
-                        )
-                        .with_path("fabric.dims"));
-                };
-                let product = d.value.iter().try_fold(1u32, |acc, &x| acc.checked_mul(x));
-                if d.value.is_empty() || d.value.contains(&0) || product != Some(hosts) {
-                    return Err(src
-                        .error_at(d, format!("dims {:?} do not hold {hosts} hosts: give 1 to 3 sizes ≥ 1 whose product is `hosts`", d.value))
-                        .with_path("fabric.dims"));
-                }
-                Some(d.value.clone())
-            } else {
-                None
-            };
-            match dims {
-                Some(dims) => Fabric::Torus {
-                    dims,
-                    latency,
-                    link,
-                },
-                None => Fabric::Ring { latency, link },
-            }
-        }
-        _ => unreachable_kind(src, f)?,
-    })
-}
 
-fn unreachable_kind(src: &Source, f: &FabricYaml) -> Result<Fabric, InputError> {
-    Err(src
-        .error_at(&f.kind, "unknown fabric kind")
-        .with_path("fabric.kind"))
+    #[test]
+    fn missing_and_zero_fields_are_reported() {
+        let e =
+            load("name: p\ngpu: H100-SXM\nhosts: 2\ngpus_per_host: 1\nfabric: { kind: switch }\n")
+                .unwrap_err();
+        assert_eq!(e.yaml_path.as_deref(), Some("nic"));
+        let e = load("name: p\ngpu: H100-SXM\nhosts: 2\ngpus_per_host: 0\nnic: { bandwidth: 1Gbps, latency: 1us }\nfabric: { kind: switch }\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.yaml_path.as_deref()),
+            (Some(4), Some("gpus_per_host"))
+        );
+        let e = load("name: p\nhost: dgx-x\nhosts: 2\n").unwrap_err();
+        assert!(e.message.contains("dgx-h100"), "{}", e.message);
+        let e = load("name: p\ngpu: H100-SXM\nhosts: 4000000\ngpus_per_host: 1\nnic: { bandwidth: 1Gbps, latency: 1us }\nfabric: { kind: switch }\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        let e = load("name: p\ngpu: H100-SXM\nhosts: 2\ngpus_per_host: 1\nnic: { bandwidth: 1Gbps, latency: 1us }\nfabric: { kind: ring, spines: 2 }\n").unwrap_err();
+        assert_eq!(e.yaml_path.as_deref(), Some("fabric.spines"));
+        let e = load("name: p\ngpu: H100-SXM\nhosts: 2\ngpus_per_host: 1\nnic: { bandwidth: 1Gbps, latency: 1us }\nfabric: { kind: fat-tree, hosts_per_leaf: 1, spines: 1, uplink: { bandwidth: 1Gbps, latency: 1us }, levels: 4 }\n").unwrap_err();
+        assert_eq!(e.yaml_path.as_deref(), Some("fabric.levels"));
+    }
 }
