@@ -7,6 +7,7 @@
 //! the graph itself and knows nothing of YAML.
 
 pub mod cost;
+mod direct;
 mod dot;
 mod explicit;
 mod fabric_spec;

@@ -57,6 +57,9 @@ pub struct FabricYaml {
 }
 
 /// A fabric count (≥ 1); `kind` locates the error when it is missing.
+/// Spines, cores and leaves per pod above this are taken as typos.
+const MAX_SWITCH_COUNT: u32 = 65_536;
+
 fn fabric_count(
     src: &Source,
     f: &FabricYaml,
@@ -67,6 +70,15 @@ fn fabric_count(
     match v {
         Some(s) if s.value == 0 => Err(src
             .error_at(s, format!("`{key}` is 0: it must be at least 1"))
+            .with_path(path)),
+        Some(s) if s.value > MAX_SWITCH_COUNT && key != "hosts_per_leaf" => Err(src
+            .error_at(
+                s,
+                format!(
+                    "`{key}` is {}: at most {MAX_SWITCH_COUNT} are supported",
+                    s.value
+                ),
+            )
             .with_path(path)),
         Some(s) => Ok(s.value),
         None => Err(src

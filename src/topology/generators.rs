@@ -27,6 +27,7 @@
 //!   hosts, host index = row-major coordinates, last dim fastest), each linked
 //!   to its ± neighbour in every dim (one link when a dim is 2, none when 1).
 
+use super::direct::{add_routers, torus_links};
 use super::{Cluster, ClusterBuilder, LinkKind, TopologyError};
 use crate::ids::NodeId;
 use crate::units::{Bandwidth, SimTime};
@@ -261,58 +262,13 @@ fn add_hosts(b: &mut ClusterBuilder, h: &Hosts) -> Vec<NodeId> {
     gpus
 }
 
-/// One router per host with the host's GPUs attached by their NICs.
-fn add_routers(
-    b: &mut ClusterBuilder,
-    h: &Hosts,
-    gpus: &[NodeId],
-    latency: SimTime,
-) -> Vec<NodeId> {
-    let per_host = h.gpus_per_host as usize;
-    (0..h.hosts as usize)
-        .map(|host| {
-            let r = b.add_switch(format!("h{host}.router"), latency);
-            for &g in &gpus[host * per_host..(host + 1) * per_host] {
-                b.add_link(g, r, h.nic.bandwidth, h.nic.latency, LinkKind::Nic);
-            }
-            r
-        })
-        .collect()
-}
-
-/// Wrap-around neighbour links on a row-major grid of `dims` (a ring is the
-/// 1-D case). A dim of 2 gets one link per pair, a dim of 1 none.
-fn torus_links(b: &mut ClusterBuilder, routers: &[NodeId], dims: &[u32], link: Uplink) {
-    let mut stride = 1usize;
-    for &d in dims.iter().rev() {
-        let d = d as usize;
-        if d >= 2 {
-            for (i, &r) in routers.iter().enumerate() {
-                let coord = (i / stride) % d;
-                if d == 2 && coord == 1 {
-                    continue; // the pair is already joined from coord 0
-                }
-                let next = i - coord * stride + ((coord + 1) % d) * stride;
-                b.add_link(
-                    r,
-                    routers[next],
-                    link.bandwidth,
-                    link.latency,
-                    LinkKind::Fabric,
-                );
-            }
-        }
-        stride *= d;
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::ids::GpuId;
     use crate::topology::test_support::test_gpu;
 
-    fn hosts(n: u32, per: u32) -> Hosts {
+    pub(crate) fn hosts(n: u32, per: u32) -> Hosts {
         Hosts {
             hosts: n,
             gpus_per_host: per,
@@ -328,20 +284,20 @@ mod tests {
             },
         }
     }
-    fn up(gbps: f64, ns: u64) -> Uplink {
+    pub(crate) fn up(gbps: f64, ns: u64) -> Uplink {
         Uplink {
             bandwidth: Bandwidth::from_gbps(gbps),
             latency: SimTime::from_ns(ns),
         }
     }
-    fn make(h: &Hosts, f: Fabric) -> Cluster {
+    pub(crate) fn make(h: &Hosts, f: Fabric) -> Cluster {
         build(ClusterBuilder::new("t", test_gpu()), h, &f).unwrap()
     }
-    fn lat(c: &Cluster, a: u32, b: u32) -> SimTime {
+    pub(crate) fn lat(c: &Cluster, a: u32, b: u32) -> SimTime {
         c.route(GpuId(a), GpuId(b), 3).latency
     }
-    const NIC: SimTime = SimTime::from_us(1);
-    const SW: SimTime = SimTime::from_ns(500);
+    pub(crate) const NIC: SimTime = SimTime::from_us(1);
+    pub(crate) const SW: SimTime = SimTime::from_ns(500);
 
     #[test]
     fn switch_route_and_host_major_numbering() {
@@ -420,53 +376,5 @@ mod tests {
         assert_eq!(lat(&c, 0, 5), NIC * 2 + SimTime::from_ns(400) + SW * 3);
         // Same host: NVSwitch.
         assert_eq!(lat(&c, 0, 3), SimTime::from_ns(700));
-    }
-
-    #[test]
-    fn ring_routes() {
-        let link = up(100.0, 1000);
-        let c = make(&hosts(8, 1), Fabric::Ring { latency: SW, link });
-        assert_eq!(c.links().len() / 2, 8 + 8);
-        assert_eq!(lat(&c, 0, 1), NIC * 2 + NIC + SW * 2);
-        assert_eq!(lat(&c, 0, 7), NIC * 2 + NIC + SW * 2, "wraps around");
-        assert_eq!(lat(&c, 0, 4), NIC * 2 + NIC * 4 + SW * 5);
-        let two = make(&hosts(2, 1), Fabric::Ring { latency: SW, link });
-        assert_eq!(two.links().len() / 2, 2 + 1, "two hosts: one ring link");
-    }
-
-    #[test]
-    fn torus_routes_and_small_dims() {
-        let link = up(100.0, 1000);
-        let c = make(
-            &hosts(16, 1),
-            Fabric::Torus {
-                dims: vec![4, 4],
-                latency: SW,
-                link,
-            },
-        );
-        assert_eq!(c.links().len() / 2, 16 + 32);
-        // (0,0) → (2,2): 4 router hops.
-        assert_eq!(lat(&c, 0, 10), NIC * 2 + NIC * 4 + SW * 5);
-        assert_eq!(lat(&c, 0, 3), NIC * 2 + NIC + SW * 2, "wraps around");
-        let c = make(
-            &hosts(8, 1),
-            Fabric::Torus {
-                dims: vec![2, 4, 1],
-                latency: SW,
-                link,
-            },
-        );
-        assert_eq!(c.links().len() / 2, 8 + 4 + 8);
-        let bad = build(
-            ClusterBuilder::new("t", test_gpu()),
-            &hosts(8, 1),
-            &Fabric::Torus {
-                dims: vec![3, 3],
-                latency: SW,
-                link,
-            },
-        );
-        assert!(bad.is_err());
     }
 }
