@@ -172,6 +172,14 @@ fn strip_position_prefix(s: &str) -> String {
     {
         rest = &rest[i + 2..];
     }
+    // serde-saphyr also appends " at line L, column C" to custom messages.
+    if let Some(i) = rest.rfind(" at line ")
+        && rest[i + 9..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ',' || c == ' ' || "column".contains(c))
+    {
+        rest = &rest[..i];
+    }
     rest.trim().to_string()
 }
 
@@ -371,6 +379,7 @@ mod tests {
         assert_eq!(e.line, Some(2));
         assert_eq!(e.yaml_path.as_deref(), Some("nic.bandwidth"));
         assert!(e.message.contains("has no unit"), "{}", e.message);
+        assert!(!e.message.contains("at line"), "{}", e.message);
         let shown = e.to_string();
         assert!(shown.starts_with("t.yaml:2:"), "{shown}");
     }

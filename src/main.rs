@@ -49,6 +49,16 @@ fn main() -> ExitCode {
 }
 
 fn topology(file: &std::path::Path, dot: bool, json: bool) -> anyhow::Result<()> {
-    let _ = (file, dot, json);
-    anyhow::bail!("not yet implemented")
+    let cluster = fabsim::topology::load(file)?;
+    if dot {
+        print!("{}", fabsim::topology::to_dot(&cluster));
+    } else {
+        let summary = fabsim::topology::Summary::of(&cluster);
+        if json {
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+        } else {
+            print!("{summary}");
+        }
+    }
+    Ok(())
 }

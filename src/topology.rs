@@ -6,9 +6,22 @@
 //! [`ClusterBuilder`]. Routing is in `topology/routing.rs`. This module holds
 //! the graph itself and knows nothing of YAML.
 
+pub mod cost;
+mod direct;
+mod dot;
+mod explicit;
+mod fabric_spec;
+pub mod generators;
+pub mod gpu;
 mod routing;
+pub mod spec;
+pub mod summary;
 
+pub use cost::Prices;
+pub use dot::to_dot;
 pub use routing::Route;
+pub use spec::{from_source, load};
+pub use summary::Summary;
 
 use crate::ids::{GpuId, LinkId, NodeId};
 use crate::units::{Bandwidth, SimTime};
@@ -95,6 +108,11 @@ pub struct Cluster {
     pub gpu: GpuSpec,
     pub hosts: u32,
     pub gpus_per_host: u32,
+    /// How the fabric was made: a generator kind (`switch`, `fat-tree`, ...)
+    /// or `explicit`; empty for clusters built by hand.
+    pub fabric: String,
+    /// Prices for a capex estimate, if the topology file gave any.
+    pub cost: Option<Prices>,
     nodes: Vec<Node>,
     links: Vec<Link>,
     gpus: Vec<GpuInfo>,
@@ -180,6 +198,8 @@ pub struct ClusterBuilder {
     gpu: GpuSpec,
     hosts: u32,
     gpus_per_host: u32,
+    fabric: String,
+    cost: Option<Prices>,
     nodes: Vec<Node>,
     links: Vec<Link>,
     gpus: Vec<GpuInfo>,
@@ -193,6 +213,8 @@ impl ClusterBuilder {
             gpu,
             hosts: 0,
             gpus_per_host: 0,
+            fabric: String::new(),
+            cost: None,
             nodes: Vec::new(),
             links: Vec::new(),
             gpus: Vec::new(),
@@ -201,6 +223,18 @@ impl ClusterBuilder {
 
     pub fn description(mut self, d: impl Into<String>) -> Self {
         self.description = d.into();
+        self
+    }
+
+    /// Records how the fabric was made (`switch`, `fat-tree`, `explicit`, ...).
+    pub fn fabric(mut self, kind: impl Into<String>) -> Self {
+        self.fabric = kind.into();
+        self
+    }
+
+    /// Attaches prices for the capex estimate.
+    pub fn cost(mut self, prices: Option<Prices>) -> Self {
+        self.cost = prices;
         self
     }
 
@@ -305,6 +339,8 @@ impl ClusterBuilder {
             gpu: self.gpu,
             hosts: self.hosts,
             gpus_per_host: self.gpus_per_host,
+            fabric: self.fabric,
+            cost: self.cost,
             nodes: self.nodes,
             links: self.links,
             gpus: self.gpus,

@@ -1,0 +1,380 @@
+//! Fabric generators: turn (hosts, GPUs per host, NIC, fabric kind) into a
+//! [`Cluster`] through [`ClusterBuilder`]. Knows nothing of YAML (see
+//! `spec.rs`).
+//!
+//! Every generator first lays out the hosts the same way: GPUs numbered
+//! host-major (`h0.gpu0`, `h0.gpu1`, ..., `h1.gpu0`, ...), and, when a host has
+//! more than one GPU, one NVSwitch node `hN.nvswitch` whose traversal latency
+//! is `intra_host.latency`, joined to each GPU of the host by a zero-latency
+//! intra-host link of `intra_host.bandwidth` (so GPU→GPU inside a host costs
+//! exactly `intra_host.latency`). Each GPU has one NIC: a `Nic` link of
+//! `nic.bandwidth` and `nic.latency` to its first fabric switch.
+//!
+//! Kinds (all switch latencies are per traversal):
+//! - `switch`: every NIC on one non-blocking switch `switch`.
+//! - `fat-tree`, two levels: hosts fill leaves `leafI` in order
+//!   (`hosts_per_leaf` each, the last may be partial); every leaf has one
+//!   uplink to each of `spines` spines `spineJ`. Three levels
+//!   (`levels: 3`): leaves are grouped `leaves_per_pod` to a pod; each pod has
+//!   `spines` aggregation switches `podP.aggJ`, every leaf of the pod uplinks
+//!   to each of them, and every aggregation switch has one `core_uplink` to
+//!   each of `cores` core switches `coreK`.
+//! - `rail`: GPU i of every host attaches to rail leaf `railI`; every rail
+//!   leaf has one uplink to each of `spines` spines.
+//! - `ring`: one router `hN.router` per host (the host's GPUs attach to it by
+//!   their NICs); router i ↔ router i+1 (mod hosts) by a `link`.
+//! - `torus`: routers as in `ring`, on a wrap-around grid of `dims` (product =
+//!   hosts, host index = row-major coordinates, last dim fastest), each linked
+//!   to its ± neighbour in every dim (one link when a dim is 2, none when 1).
+
+use super::direct::{add_routers, torus_links};
+use super::{Cluster, ClusterBuilder, LinkKind, TopologyError};
+use crate::ids::NodeId;
+use crate::units::{Bandwidth, SimTime};
+
+/// The intra-host (NVLink/NVSwitch) domain.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IntraHost {
+    pub bandwidth: Bandwidth,
+    pub latency: SimTime,
+    pub overhead: SimTime,
+}
+
+/// One NIC per GPU.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Nic {
+    pub bandwidth: Bandwidth,
+    pub latency: SimTime,
+    pub overhead: SimTime,
+}
+
+/// A switch-to-switch cable.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Uplink {
+    pub bandwidth: Bandwidth,
+    pub latency: SimTime,
+}
+
+/// The hosts every generator lays out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hosts {
+    pub hosts: u32,
+    pub gpus_per_host: u32,
+    /// Required when `gpus_per_host > 1`.
+    pub intra_host: Option<IntraHost>,
+    pub nic: Nic,
+}
+
+/// The third level of a fat-tree.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ThreeLevel {
+    pub leaves_per_pod: u32,
+    pub cores: u32,
+    pub core_uplink: Uplink,
+}
+
+/// A fabric kind with its parameters (counts are validated to be ≥ 1).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fabric {
+    Switch {
+        latency: SimTime,
+    },
+    FatTree {
+        hosts_per_leaf: u32,
+        spines: u32,
+        uplink: Uplink,
+        latency: SimTime,
+        three_level: Option<ThreeLevel>,
+    },
+    Rail {
+        spines: u32,
+        uplink: Uplink,
+        latency: SimTime,
+    },
+    Ring {
+        latency: SimTime,
+        link: Uplink,
+    },
+    Torus {
+        dims: Vec<u32>,
+        latency: SimTime,
+        link: Uplink,
+    },
+}
+
+/// The kind names accepted in YAML.
+pub const KINDS: &[&str] = &["switch", "fat-tree", "rail", "ring", "torus"];
+
+impl Fabric {
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Fabric::Switch { .. } => "switch",
+            Fabric::FatTree { .. } => "fat-tree",
+            Fabric::Rail { .. } => "rail",
+            Fabric::Ring { .. } => "ring",
+            Fabric::Torus { .. } => "torus",
+        }
+    }
+}
+
+/// Builds the cluster: hosts first (GPU ids host-major), then the fabric.
+/// Only a malformed request (no GPUs, impossible grid) can fail; the caller
+/// validates counts first.
+pub fn build(mut b: ClusterBuilder, h: &Hosts, fabric: &Fabric) -> Result<Cluster, TopologyError> {
+    if h.hosts == 0 || h.gpus_per_host == 0 {
+        return Err(TopologyError::NoGpus);
+    }
+    let gpus = add_hosts(&mut b, h);
+    let nic = h.nic;
+    let per_host = h.gpus_per_host as usize;
+    let attach = |b: &mut ClusterBuilder, g: NodeId, sw: NodeId| {
+        b.add_link(g, sw, nic.bandwidth, nic.latency, LinkKind::Nic);
+    };
+    match fabric {
+        Fabric::Switch { latency } => {
+            let sw = b.add_switch("switch", *latency);
+            for &g in &gpus {
+                attach(&mut b, g, sw);
+            }
+        }
+        Fabric::FatTree {
+            hosts_per_leaf,
+            spines,
+            uplink,
+            latency,
+            three_level,
+        } => {
+            let n_leaves = h.hosts.div_ceil((*hosts_per_leaf).max(1));
+            let leaves: Vec<NodeId> = (0..n_leaves)
+                .map(|i| b.add_switch(format!("leaf{i}"), *latency))
+                .collect();
+            for (i, &g) in gpus.iter().enumerate() {
+                let host = (i / per_host) as u32;
+                attach(&mut b, g, leaves[(host / hosts_per_leaf.max(&1)) as usize]);
+            }
+            match three_level {
+                None => {
+                    let sp: Vec<NodeId> = (0..*spines)
+                        .map(|j| b.add_switch(format!("spine{j}"), *latency))
+                        .collect();
+                    for &l in &leaves {
+                        for &s in &sp {
+                            b.add_link(l, s, uplink.bandwidth, uplink.latency, LinkKind::Fabric);
+                        }
+                    }
+                }
+                Some(t) => {
+                    let per_pod = t.leaves_per_pod.max(1);
+                    let pods = n_leaves.div_ceil(per_pod);
+                    let cores: Vec<NodeId> = (0..t.cores)
+                        .map(|k| b.add_switch(format!("core{k}"), *latency))
+                        .collect();
+                    for p in 0..pods {
+                        let aggs: Vec<NodeId> = (0..*spines)
+                            .map(|j| b.add_switch(format!("pod{p}.agg{j}"), *latency))
+                            .collect();
+                        let first = (p * per_pod) as usize;
+                        let last = ((p + 1) * per_pod).min(n_leaves) as usize;
+                        for &l in &leaves[first..last] {
+                            for &a in &aggs {
+                                b.add_link(
+                                    l,
+                                    a,
+                                    uplink.bandwidth,
+                                    uplink.latency,
+                                    LinkKind::Fabric,
+                                );
+                            }
+                        }
+                        for &a in &aggs {
+                            for &c in &cores {
+                                let u = t.core_uplink;
+                                b.add_link(a, c, u.bandwidth, u.latency, LinkKind::Fabric);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Fabric::Rail {
+            spines,
+            uplink,
+            latency,
+        } => {
+            let rails: Vec<NodeId> = (0..per_host)
+                .map(|i| b.add_switch(format!("rail{i}"), *latency))
+                .collect();
+            for (i, &g) in gpus.iter().enumerate() {
+                attach(&mut b, g, rails[i % per_host]);
+            }
+            let sp: Vec<NodeId> = (0..*spines)
+                .map(|j| b.add_switch(format!("spine{j}"), *latency))
+                .collect();
+            for &r in &rails {
+                for &s in &sp {
+                    b.add_link(r, s, uplink.bandwidth, uplink.latency, LinkKind::Fabric);
+                }
+            }
+        }
+        Fabric::Ring { latency, link } => {
+            let routers = add_routers(&mut b, h, &gpus, *latency);
+            torus_links(&mut b, &routers, &[h.hosts], *link);
+        }
+        Fabric::Torus {
+            dims,
+            latency,
+            link,
+        } => {
+            let product = dims.iter().try_fold(1u32, |acc, &d| acc.checked_mul(d));
+            if product != Some(h.hosts) {
+                return Err(TopologyError::NoGpus);
+            }
+            let routers = add_routers(&mut b, h, &gpus, *latency);
+            torus_links(&mut b, &routers, dims, *link);
+        }
+    }
+    b.build()
+}
+
+/// Adds every host's GPUs (host-major) and, for multi-GPU hosts, its
+/// NVSwitch. Returns the GPU nodes in GPU-id order.
+fn add_hosts(b: &mut ClusterBuilder, h: &Hosts) -> Vec<NodeId> {
+    let mut gpus = Vec::with_capacity(h.hosts as usize * h.gpus_per_host as usize);
+    let intra_overhead = h.intra_host.map_or(SimTime::ZERO, |i| i.overhead);
+    for host in 0..h.hosts {
+        let first = gpus.len();
+        for local in 0..h.gpus_per_host {
+            gpus.push(b.add_gpu(
+                format!("h{host}.gpu{local}"),
+                host,
+                local,
+                h.nic.overhead,
+                intra_overhead,
+            ));
+        }
+        if let (true, Some(intra)) = (h.gpus_per_host > 1, h.intra_host) {
+            let nv = b.add_switch(format!("h{host}.nvswitch"), intra.latency);
+            for &g in &gpus[first..] {
+                b.add_link(g, nv, intra.bandwidth, SimTime::ZERO, LinkKind::IntraHost);
+            }
+        }
+    }
+    gpus
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::ids::GpuId;
+    use crate::topology::test_support::test_gpu;
+
+    pub(crate) fn hosts(n: u32, per: u32) -> Hosts {
+        Hosts {
+            hosts: n,
+            gpus_per_host: per,
+            intra_host: Some(IntraHost {
+                bandwidth: Bandwidth::new(300e9).unwrap(),
+                latency: SimTime::from_ns(700),
+                overhead: SimTime::from_ns(100),
+            }),
+            nic: Nic {
+                bandwidth: Bandwidth::from_gbps(100.0),
+                latency: SimTime::from_us(1),
+                overhead: SimTime::from_us(2),
+            },
+        }
+    }
+    pub(crate) fn up(gbps: f64, ns: u64) -> Uplink {
+        Uplink {
+            bandwidth: Bandwidth::from_gbps(gbps),
+            latency: SimTime::from_ns(ns),
+        }
+    }
+    pub(crate) fn make(h: &Hosts, f: Fabric) -> Cluster {
+        build(ClusterBuilder::new("t", test_gpu()), h, &f).unwrap()
+    }
+    pub(crate) fn lat(c: &Cluster, a: u32, b: u32) -> SimTime {
+        c.route(GpuId(a), GpuId(b), 3).latency
+    }
+    pub(crate) const NIC: SimTime = SimTime::from_us(1);
+    pub(crate) const SW: SimTime = SimTime::from_ns(500);
+
+    #[test]
+    fn switch_route_and_host_major_numbering() {
+        let h = hosts(3, 2);
+        let c = make(&h, Fabric::Switch { latency: SW });
+        assert_eq!(c.num_gpus(), 6);
+        for (i, g) in c.gpus().iter().enumerate() {
+            assert_eq!((g.host, g.local), ((i / 2) as u32, (i % 2) as u32));
+            assert_eq!(c.node(g.node).name, format!("h{}.gpu{}", i / 2, i % 2));
+        }
+        assert_eq!(lat(&c, 0, 5), NIC * 2 + SW);
+        // Inside a host: only the NVSwitch, never the NIC switch.
+        for hash in 0..16 {
+            let r = c.route(GpuId(0), GpuId(1), hash);
+            assert_eq!(r.latency, SimTime::from_ns(700));
+            assert_eq!(r.overhead, SimTime::from_ns(100));
+            assert!(
+                r.links
+                    .iter()
+                    .all(|&l| c.link(l).kind == LinkKind::IntraHost)
+            );
+        }
+        assert_eq!(c.num_switches(), 4);
+    }
+
+    #[test]
+    fn fat_tree_routes() {
+        let h = hosts(10, 1);
+        let f = Fabric::FatTree {
+            hosts_per_leaf: 4,
+            spines: 2,
+            uplink: up(100.0, 200),
+            latency: SW,
+            three_level: None,
+        };
+        let c = make(&h, f);
+        assert_eq!(c.num_switches(), 3 + 2); // leaves 4+4+2, two spines
+        assert_eq!(lat(&c, 0, 3), NIC * 2 + SW);
+        assert_eq!(lat(&c, 0, 9), NIC * 2 + SimTime::from_ns(400) + SW * 3);
+        assert_eq!(c.hops(GpuId(0), GpuId(9)), Some(4));
+    }
+
+    #[test]
+    fn three_level_fat_tree_routes() {
+        let t = ThreeLevel {
+            leaves_per_pod: 2,
+            cores: 2,
+            core_uplink: up(400.0, 300),
+        };
+        let f = Fabric::FatTree {
+            hosts_per_leaf: 2,
+            spines: 2,
+            uplink: up(100.0, 200),
+            latency: SW,
+            three_level: Some(t),
+        };
+        let c = make(&hosts(8, 1), f);
+        // 4 leaves, 2 pods × 2 aggs, 2 cores.
+        assert_eq!(c.num_switches(), 4 + 4 + 2);
+        assert_eq!(lat(&c, 0, 2), NIC * 2 + SimTime::from_ns(400) + SW * 3);
+        let far = NIC * 2 + SimTime::from_ns(400 + 600) + SW * 5;
+        assert_eq!(lat(&c, 0, 7), far);
+    }
+
+    #[test]
+    fn rail_routes() {
+        let f = Fabric::Rail {
+            spines: 2,
+            uplink: up(400.0, 200),
+            latency: SW,
+        };
+        let c = make(&hosts(4, 4), f);
+        // Same rail, other host: NIC, rail leaf, NIC.
+        assert_eq!(lat(&c, 1, 5), NIC * 2 + SW);
+        // Other rail, other host: up to a spine and down.
+        assert_eq!(lat(&c, 0, 5), NIC * 2 + SimTime::from_ns(400) + SW * 3);
+        // Same host: NVSwitch.
+        assert_eq!(lat(&c, 0, 3), SimTime::from_ns(700));
+    }
+}

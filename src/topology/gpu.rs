@@ -1,0 +1,289 @@
+//! GPU models: named presets with published peak numbers, and the inline
+//! `gpu:` form of a topology file.
+//!
+//! Peaks are NVIDIA's published **dense** (no 2:4 sparsity) tensor-core
+//! throughputs per data type; fp32 is the non-tensor vector peak. Memory
+//! sizes are the marketing numbers in GB = 1e9 bytes (an "80GB" H100 has
+//! 80e9 bytes here, although its HBM is really 80 GiB); HBM bandwidths are
+//! the datasheet TB/s with TB = 1e12 bytes.
+//!
+//! In YAML `gpu:` is either a preset name (`gpu: H100-SXM`, matched
+//! case-insensitively) or an inline spec:
+//!
+//! ```yaml
+//! gpu:
+//!   name: my-gpu
+//!   memory: 80GB
+//!   hbm_bandwidth: 3.35TB/s
+//!   peak_tflops: { fp32: 67, bf16: 989.4 }   # TFLOP/s, dense
+//! ```
+//! In `peak_tflops`, `fp32` and `bf16` are required; `tf32` defaults to
+//! `fp32`, `fp16` to `bf16` and `fp8` to `fp16`. This module does not model
+//! clocks, power limits or achieved (vs. peak) efficiency.
+
+use super::{GpuSpec, PeakFlops};
+use crate::input::{InputError, Source};
+use crate::units::{Bandwidth, ByteSize};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_saphyr::Spanned;
+use std::fmt;
+
+/// One row of the preset table: TFLOP/s (dense), GB, TB/s.
+struct Preset {
+    name: &'static str,
+    fp32: f64,
+    tf32: f64,
+    bf16: f64,
+    fp16: f64,
+    fp8: f64,
+    memory_gb: u64,
+    hbm_tb_per_s: f64,
+}
+
+const PRESETS: &[Preset] = &[
+    // A100 has no fp8 tensor cores: fp8 work runs at the fp16 rate.
+    Preset {
+        name: "A100-SXM4-40GB",
+        fp32: 19.5,
+        tf32: 156.0,
+        bf16: 312.0,
+        fp16: 312.0,
+        fp8: 312.0,
+        memory_gb: 40,
+        hbm_tb_per_s: 1.555,
+    },
+    Preset {
+        name: "A100-SXM4-80GB",
+        fp32: 19.5,
+        tf32: 156.0,
+        bf16: 312.0,
+        fp16: 312.0,
+        fp8: 312.0,
+        memory_gb: 80,
+        hbm_tb_per_s: 2.039,
+    },
+    Preset {
+        name: "H100-SXM",
+        fp32: 67.0,
+        tf32: 494.7,
+        bf16: 989.4,
+        fp16: 989.4,
+        fp8: 1978.9,
+        memory_gb: 80,
+        hbm_tb_per_s: 3.35,
+    },
+    Preset {
+        name: "H100-PCIe",
+        fp32: 51.2,
+        tf32: 378.0,
+        bf16: 756.0,
+        fp16: 756.0,
+        fp8: 1513.0,
+        memory_gb: 80,
+        hbm_tb_per_s: 2.0,
+    },
+    // Same compute as H100-SXM; more and faster HBM3e.
+    Preset {
+        name: "H200-SXM",
+        fp32: 67.0,
+        tf32: 494.7,
+        bf16: 989.4,
+        fp16: 989.4,
+        fp8: 1978.9,
+        memory_gb: 141,
+        hbm_tb_per_s: 4.8,
+    },
+    // HGX B200 per-GPU figures (dense = half the sparse datasheet numbers).
+    Preset {
+        name: "B200",
+        fp32: 80.0,
+        tf32: 1125.0,
+        bf16: 2250.0,
+        fp16: 2250.0,
+        fp8: 4500.0,
+        memory_gb: 192,
+        hbm_tb_per_s: 8.0,
+    },
+];
+
+/// The preset names, in table order.
+pub fn preset_names() -> Vec<&'static str> {
+    PRESETS.iter().map(|p| p.name).collect()
+}
+
+/// The preset called `name` (case-insensitive), if any.
+pub fn preset(name: &str) -> Option<GpuSpec> {
+    let p = PRESETS
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(name.trim()))?;
+    Some(GpuSpec {
+        name: p.name.to_string(),
+        peak_flops: PeakFlops {
+            fp32: p.fp32 * 1e12,
+            tf32: p.tf32 * 1e12,
+            bf16: p.bf16 * 1e12,
+            fp16: p.fp16 * 1e12,
+            fp8: p.fp8 * 1e12,
+        },
+        memory_bytes: p.memory_gb * 1_000_000_000,
+        hbm_bandwidth: Bandwidth::new(p.hbm_tb_per_s * 1e12)?,
+    })
+}
+
+/// The inline form of `gpu:`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InlineGpu {
+    pub name: String,
+    pub memory: ByteSize,
+    pub hbm_bandwidth: Bandwidth,
+    pub peak_tflops: PeakTflops,
+}
+
+/// Peak dense TFLOP/s per data type, as written in YAML.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeakTflops {
+    pub fp32: f64,
+    pub bf16: f64,
+    #[serde(default)]
+    pub tf32: Option<f64>,
+    #[serde(default)]
+    pub fp16: Option<f64>,
+    #[serde(default)]
+    pub fp8: Option<f64>,
+}
+
+/// `gpu:` as written: a preset name or an inline spec.
+#[derive(Debug, Clone)]
+pub enum GpuField {
+    Preset(String),
+    Inline(Box<InlineGpu>),
+}
+
+impl<'de> Deserialize<'de> for GpuField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = GpuField;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a GPU preset name like H100-SXM, or a mapping { name, memory, hbm_bandwidth, peak_tflops }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<GpuField, E> {
+                Ok(GpuField::Preset(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<GpuField, A::Error> {
+                InlineGpu::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|g| GpuField::Inline(Box::new(g)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Turns the `gpu:` field into a [`GpuSpec`]; errors point at its line.
+pub fn resolve(src: &Source, field: &Spanned<GpuField>) -> Result<GpuSpec, InputError> {
+    match &field.value {
+        GpuField::Preset(name) => preset(name).ok_or_else(|| {
+            src.error_at(
+                field,
+                format!(
+                    "unknown GPU preset '{name}': use one of {}, or an inline spec {{ name, memory, hbm_bandwidth, peak_tflops }}",
+                    preset_names().join(", ")
+                ),
+            )
+            .with_path("gpu")
+        }),
+        GpuField::Inline(g) => {
+            let t = &g.peak_tflops;
+            let tf32 = t.tf32.unwrap_or(t.fp32);
+            let fp16 = t.fp16.unwrap_or(t.bf16);
+            let fp8 = t.fp8.unwrap_or(fp16);
+            for (key, v) in [("fp32", t.fp32), ("tf32", tf32), ("bf16", t.bf16), ("fp16", fp16), ("fp8", fp8)] {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(src
+                        .error_at(field, format!("peak_tflops.{key} is {v}: a peak must be a positive number of TFLOP/s"))
+                        .with_path(format!("gpu.peak_tflops.{key}")));
+                }
+            }
+            if g.memory.0 == 0 {
+                return Err(src
+                    .error_at(field, "memory is zero: give the GPU's memory, like 80GB")
+                    .with_path("gpu.memory"));
+            }
+            Ok(GpuSpec {
+                name: g.name.clone(),
+                peak_flops: PeakFlops {
+                    fp32: t.fp32 * 1e12,
+                    tf32: tf32 * 1e12,
+                    bf16: t.bf16 * 1e12,
+                    fp16: fp16 * 1e12,
+                    fp8: fp8 * 1e12,
+                },
+                memory_bytes: g.memory.0,
+                hbm_bandwidth: g.hbm_bandwidth,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Doc {
+        gpu: Spanned<GpuField>,
+    }
+
+    fn load(text: &str) -> Result<GpuSpec, InputError> {
+        let src = Source::from_text("g.yaml", text);
+        let doc: Doc = src.parse()?;
+        resolve(&src, &doc.gpu)
+    }
+
+    #[test]
+    fn presets_have_published_numbers() {
+        let a = preset("A100-SXM4-40GB").unwrap();
+        assert_eq!(a.peak_flops.bf16, 312e12);
+        assert_eq!(a.peak_flops.fp8, a.peak_flops.fp16, "A100 has no fp8");
+        assert_eq!(a.memory_bytes, 40_000_000_000);
+        assert_eq!(a.hbm_bandwidth.bytes_per_sec(), 1.555e12);
+        let h = preset("h100-sxm").unwrap();
+        assert_eq!(h.name, "H100-SXM");
+        assert!((h.peak_flops.fp8 - 1978.9e12).abs() < 1.0);
+        assert_eq!(preset("H200-SXM").unwrap().memory_bytes, 141_000_000_000);
+        assert_eq!(
+            preset("A100-SXM4-80GB").unwrap().memory_bytes,
+            80_000_000_000
+        );
+        for n in preset_names() {
+            assert!(preset(n).is_some(), "{n}");
+        }
+        assert!(preset("V100").is_none());
+    }
+
+    #[test]
+    fn inline_spec_with_defaults() {
+        let g = load("gpu: { name: x, memory: 80GB, hbm_bandwidth: 3TB/s, peak_tflops: { fp32: 60, bf16: 900 } }\n").unwrap();
+        assert_eq!(g.name, "x");
+        assert_eq!(g.peak_flops.tf32, 60e12);
+        assert_eq!(g.peak_flops.fp8, 900e12);
+        assert_eq!(g.memory_bytes, 80_000_000_000);
+        assert_eq!(g.hbm_bandwidth.bytes_per_sec(), 3e12);
+    }
+
+    #[test]
+    fn unknown_preset_lists_names_with_line() {
+        let e = load("\ngpu: V100\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert_eq!(e.yaml_path.as_deref(), Some("gpu"));
+        assert!(e.message.contains("H100-SXM"), "{}", e.message);
+        let e = load("gpu: { name: x, memory: 1GB, hbm_bandwidth: 1TB/s, peak_tflops: { fp32: 0, bf16: 1 } }\n").unwrap_err();
+        assert!(e.message.contains("fp32"), "{}", e.message);
+        let e = load("gpu: { name: x, memory: 1GB, hbm_bandwidth: 1TB/s, peak_tflops: { fp32: 1, bf16: 1 }, clock: 2 }\n").unwrap_err();
+        assert!(e.message.contains("unknown field"), "{}", e.message);
+    }
+}

@@ -1,0 +1,375 @@
+//! A one-screen [`Summary`] of a [`Cluster`]: counts, per-GPU injection
+//! bandwidth, bisection bandwidth, leaf oversubscription, diameter, and a
+//! capex estimate when the file has prices. `Display` prints a table; the
+//! struct serializes to the JSON that `fabsim topology --json` prints.
+//!
+//! Definitions (the same for generated and explicit topologies):
+//! - **bisection bandwidth**: the max-flow (= min cut) from GPUs
+//!   `0..N/2` to GPUs `N/2..N`, one direction, every directed link carrying
+//!   its bandwidth. GPUs are numbered host-major, so for the generators this
+//!   is the cut between the first and second half of the hosts (of the GPUs
+//!   of a host when there is one host). It is exact for that split, not the
+//!   minimum over all balanced splits.
+//! - **oversubscription**: over every switch with GPUs attached by
+//!   non-intra-host links (a leaf), Σ bandwidth down to GPUs ÷ Σ bandwidth
+//!   up to other switches; the worst leaf. 1.0 when no leaf has uplinks (a
+//!   single switch). Ring/torus routers count their neighbour links as
+//!   uplinks, though those also carry transit traffic.
+//! - **diameter**: the most hops between two GPUs; for more than
+//!   [`ALL_PAIRS_LIMIT`] GPUs only from GPU 0 and from the last GPU to all
+//!   others (`diameter_sampled: true`). The zero-load latency (overhead +
+//!   path latency) is the largest over the same pairs.
+
+use super::cost::{CostEstimate, Counts};
+use super::{Cluster, LinkKind, NodeKind};
+use crate::ids::{GpuId, NodeId};
+use crate::units::format_secs;
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::fmt;
+
+/// Up to this many GPUs the diameter is computed over all pairs.
+pub const ALL_PAIRS_LIMIT: usize = 128;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub name: String,
+    pub description: String,
+    pub fabric: String,
+    pub gpu: String,
+    pub hosts: u32,
+    pub gpus: usize,
+    pub gpus_per_host: u32,
+    /// Fabric switches (leaves, spines, rails, routers): any switch with a
+    /// link that is not intra-host.
+    pub switches: u64,
+    /// Per-host NVSwitch nodes (switches with only intra-host links).
+    pub intra_host_switches: u64,
+    /// Full-duplex links, all kinds.
+    pub links: u64,
+    /// Full-duplex links that are not intra-host (NIC and fabric cables).
+    pub cables: u64,
+    /// GPU 0's bandwidth into the fabric (its non-intra-host links).
+    pub injection_bandwidth_bytes_per_s: Option<f64>,
+    pub injection_gbps: Option<f64>,
+    pub bisection_bandwidth_bytes_per_s: Option<f64>,
+    pub bisection_gbps: Option<f64>,
+    pub oversubscription: f64,
+    pub diameter_hops: u32,
+    pub diameter_sampled: bool,
+    pub max_zero_load_latency_s: f64,
+    pub cost: Option<CostEstimate>,
+}
+
+fn gbps(bytes_per_s: f64) -> f64 {
+    bytes_per_s * 8.0 / 1e9
+}
+
+impl Summary {
+    pub fn of(c: &Cluster) -> Summary {
+        let counts = Counts::of(c);
+        let g0 = c.gpu(GpuId(0)).node;
+        let injection: f64 = c
+            .out_links(g0)
+            .iter()
+            .map(|&l| c.link(l))
+            .filter(|l| l.kind != LinkKind::IntraHost)
+            .map(|l| l.bandwidth.bytes_per_sec())
+            .sum();
+        let injection = (injection > 0.0).then_some(injection);
+        let bisection = bisection(c);
+        let (diameter_hops, max_latency, diameter_sampled) = diameter(c);
+        Summary {
+            name: c.name.clone(),
+            description: c.description.clone(),
+            fabric: c.fabric.clone(),
+            gpu: c.gpu.name.clone(),
+            hosts: c.hosts,
+            gpus: c.num_gpus(),
+            gpus_per_host: c.gpus_per_host,
+            switches: counts.fabric_switches,
+            intra_host_switches: counts.intra_host_switches,
+            links: counts.cables + counts.intra_host_links,
+            cables: counts.cables,
+            injection_bandwidth_bytes_per_s: injection,
+            injection_gbps: injection.map(gbps),
+            bisection_bandwidth_bytes_per_s: bisection,
+            bisection_gbps: bisection.map(gbps),
+            oversubscription: oversubscription(c),
+            diameter_hops,
+            diameter_sampled,
+            max_zero_load_latency_s: max_latency,
+            cost: c.cost.as_ref().map(|p| p.estimate(&counts)),
+        }
+    }
+}
+
+/// Worst leaf downlink ÷ uplink ratio (1.0 without uplinks).
+pub fn oversubscription(c: &Cluster) -> f64 {
+    let mut worst: Option<f64> = None;
+    for (i, n) in c.nodes().iter().enumerate() {
+        if n.kind != NodeKind::Switch {
+            continue;
+        }
+        let (mut down, mut up) = (0.0, 0.0);
+        for &l in c.out_links(NodeId::from_index(i)) {
+            let link = c.link(l);
+            if link.kind == LinkKind::IntraHost {
+                continue;
+            }
+            match c.node(link.to).kind {
+                NodeKind::Gpu(_) => down += link.bandwidth.bytes_per_sec(),
+                NodeKind::Switch => up += link.bandwidth.bytes_per_sec(),
+            }
+        }
+        if down > 0.0 && up > 0.0 {
+            let r = down / up;
+            worst = Some(worst.map_or(r, |w: f64| w.max(r)));
+        }
+    }
+    worst.unwrap_or(1.0)
+}
+
+/// (max hops, max zero-load latency in seconds, sampled?) between GPUs.
+fn diameter(c: &Cluster) -> (u32, f64, bool) {
+    let n = c.num_gpus();
+    let sampled = n > ALL_PAIRS_LIMIT;
+    let sources: Vec<usize> = if sampled {
+        vec![0, n - 1]
+    } else {
+        (0..n).collect()
+    };
+    let (mut hops, mut lat) = (0u32, 0.0f64);
+    for &a in &sources {
+        for b in 0..n {
+            if a == b {
+                continue;
+            }
+            let (ga, gb) = (GpuId::from_index(a), GpuId::from_index(b));
+            hops = hops.max(c.hops(ga, gb).unwrap_or(0));
+            let r = c.route(ga, gb, 0);
+            lat = lat.max((r.latency + r.overhead).as_secs_f64());
+        }
+    }
+    (hops, lat, sampled)
+}
+
+/// Max-flow from the first half of the GPUs to the second (bytes/s).
+pub fn bisection(c: &Cluster) -> Option<f64> {
+    let n = c.num_gpus();
+    if n < 2 {
+        return None;
+    }
+    let nodes = c.nodes().len();
+    let (s, t) = (nodes, nodes + 1);
+    let mut f = MaxFlow::new(nodes + 2);
+    for l in c.links() {
+        let cap = l.bandwidth.bytes_per_sec().round().min(1e18) as u64;
+        f.add_edge(l.from.index(), l.to.index(), cap);
+    }
+    const INF: u64 = u64::MAX / 4;
+    for (i, g) in c.gpus().iter().enumerate() {
+        if i < n / 2 {
+            f.add_edge(s, g.node.index(), INF);
+        } else {
+            f.add_edge(g.node.index(), t, INF);
+        }
+    }
+    Some(f.run(s, t) as f64)
+}
+
+/// Dinic's max-flow on integer capacities.
+struct MaxFlow {
+    adj: Vec<Vec<usize>>,
+    to: Vec<usize>,
+    cap: Vec<u64>,
+    level: Vec<u32>,
+    next: Vec<usize>,
+}
+
+impl MaxFlow {
+    fn new(n: usize) -> Self {
+        MaxFlow {
+            adj: vec![Vec::new(); n],
+            to: Vec::new(),
+            cap: Vec::new(),
+            level: vec![0; n],
+            next: vec![0; n],
+        }
+    }
+    fn add_edge(&mut self, a: usize, b: usize, cap: u64) {
+        self.adj[a].push(self.to.len());
+        self.to.push(b);
+        self.cap.push(cap);
+        self.adj[b].push(self.to.len());
+        self.to.push(a);
+        self.cap.push(0);
+    }
+    fn bfs(&mut self, s: usize, t: usize) -> bool {
+        self.level.fill(u32::MAX);
+        self.level[s] = 0;
+        let mut q = VecDeque::from([s]);
+        while let Some(u) = q.pop_front() {
+            for &e in &self.adj[u] {
+                let v = self.to[e];
+                if self.cap[e] > 0 && self.level[v] == u32::MAX {
+                    self.level[v] = self.level[u] + 1;
+                    q.push_back(v);
+                }
+            }
+        }
+        self.level[t] != u32::MAX
+    }
+    fn dfs(&mut self, u: usize, t: usize, pushed: u64) -> u64 {
+        if u == t {
+            return pushed;
+        }
+        while self.next[u] < self.adj[u].len() {
+            let e = self.adj[u][self.next[u]];
+            let v = self.to[e];
+            if self.cap[e] > 0 && self.level[v] == self.level[u] + 1 {
+                let got = self.dfs(v, t, pushed.min(self.cap[e]));
+                if got > 0 {
+                    self.cap[e] -= got;
+                    self.cap[e ^ 1] += got;
+                    return got;
+                }
+            }
+            self.next[u] += 1;
+        }
+        0
+    }
+    fn run(&mut self, s: usize, t: usize) -> u64 {
+        let mut total = 0u64;
+        while self.bfs(s, t) {
+            self.next.fill(0);
+            loop {
+                let got = self.dfs(s, t, u64::MAX);
+                if got == 0 {
+                    break;
+                }
+                total = total.saturating_add(got);
+            }
+        }
+        total
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bw = |b: Option<f64>| {
+            b.map_or("n/a".to_string(), |b| {
+                format!("{:.1} Gbps ({:.1} GB/s)", gbps(b), b / 1e9)
+            })
+        };
+        writeln!(f, "topology        {}", self.name)?;
+        if !self.description.is_empty() {
+            writeln!(f, "description     {}", self.description)?;
+        }
+        writeln!(f, "fabric          {}", self.fabric)?;
+        writeln!(f, "gpu             {}", self.gpu)?;
+        writeln!(
+            f,
+            "hosts           {} x {} GPUs = {} GPUs",
+            self.hosts, self.gpus_per_host, self.gpus
+        )?;
+        writeln!(
+            f,
+            "switches        {} fabric + {} intra-host (NVSwitch)",
+            self.switches, self.intra_host_switches
+        )?;
+        writeln!(
+            f,
+            "links           {} full-duplex ({} cables, {} intra-host)",
+            self.links,
+            self.cables,
+            self.links - self.cables
+        )?;
+        writeln!(
+            f,
+            "injection       {} per GPU",
+            bw(self.injection_bandwidth_bytes_per_s)
+        )?;
+        writeln!(
+            f,
+            "bisection       {} (GPUs 0..{} to {}..{})",
+            bw(self.bisection_bandwidth_bytes_per_s),
+            self.gpus / 2,
+            self.gpus / 2,
+            self.gpus
+        )?;
+        writeln!(
+            f,
+            "oversubscription {:.2}:1 (worst leaf, down:up)",
+            self.oversubscription
+        )?;
+        let how = if self.diameter_sampled {
+            "from GPU 0 and the last GPU"
+        } else {
+            "all pairs"
+        };
+        writeln!(f, "diameter        {} hops ({how})", self.diameter_hops)?;
+        writeln!(
+            f,
+            "max latency     {} zero-load, overhead + path ({how})",
+            format_secs(self.max_zero_load_latency_s)
+        )?;
+        if let Some(c) = &self.cost {
+            writeln!(
+                f,
+                "capex           ${:.0} (GPUs ${:.0}, NICs ${:.0}, switches ${:.0}, links ${:.0})",
+                c.capex, c.gpus, c.nics, c.switches, c.links
+            )?;
+            if let Some(h) = c.per_hour {
+                writeln!(f, "running cost    ${h:.2} per hour")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Source;
+    use crate::topology::from_source;
+
+    fn load(text: &str) -> Cluster {
+        from_source(&Source::from_text("s.yaml", text)).unwrap()
+    }
+    const HEAD: &str = "name: s\ngpu: A100-SXM4-40GB\ngpus_per_host: 1\nnic: { bandwidth: 100Gbps, latency: 1us, overhead: 2us }\n";
+
+    #[test]
+    fn switch_summary() {
+        let c = load(&format!(
+            "{HEAD}hosts: 4\nfabric: {{ kind: switch, latency: 500ns }}\ncost: {{ gpu: 10, switch: 100 }}\n"
+        ));
+        let s = Summary::of(&c);
+        assert_eq!((s.gpus, s.switches, s.links, s.cables), (4, 1, 4, 4));
+        assert_eq!(s.injection_gbps, Some(100.0));
+        assert_eq!(s.bisection_gbps, Some(200.0));
+        assert_eq!(s.oversubscription, 1.0);
+        assert_eq!((s.diameter_hops, s.diameter_sampled), (2, false));
+        assert!((s.max_zero_load_latency_s - 4.5e-6).abs() < 1e-12);
+        assert_eq!(s.cost.as_ref().map(|c| c.capex), Some(140.0));
+        assert!(s.to_string().contains("bisection"));
+    }
+
+    #[test]
+    fn fat_tree_ring_torus_numbers() {
+        let c = load(&format!(
+            "{HEAD}hosts: 16\nfabric: {{ kind: fat-tree, hosts_per_leaf: 4, spines: 1, uplink: {{ bandwidth: 100Gbps, latency: 1us }} }}\n"
+        ));
+        let s = Summary::of(&c);
+        assert_eq!(s.oversubscription, 4.0);
+        assert_eq!(s.bisection_gbps, Some(200.0));
+        assert_eq!(s.diameter_hops, 4);
+        let c = load(&format!("{HEAD}hosts: 8\nfabric: {{ kind: ring }}\n"));
+        assert_eq!(Summary::of(&c).bisection_gbps, Some(200.0));
+        assert_eq!(Summary::of(&c).diameter_hops, 6);
+        let c = load(&format!(
+            "{HEAD}hosts: 16\nfabric: {{ kind: torus, dims: [4, 4] }}\n"
+        ));
+        assert_eq!(Summary::of(&c).bisection_gbps, Some(800.0));
+    }
+}
