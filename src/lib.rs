@@ -6,6 +6,8 @@ pub mod fabric;
 pub mod ids;
 pub mod input;
 pub mod plan;
+pub mod schedule;
 pub mod topology;
+pub mod training;
 pub mod units;
 pub mod workload;

@@ -1,0 +1,509 @@
+//! Training jobs as task graphs: data, pipeline and tensor parallelism over
+//! a workload's layers, under a pipeline schedule.
+//!
+//! For each data-parallel replica d, pipeline stage s and tensor rank t the
+//! job runs on one GPU (see [`Placement`]). Each stage runs its schedule's op
+//! order ([`crate::schedule`]); an op's time is the sum over the stage's
+//! layers of the workload's per-minibatch times, scaled by the microbatch
+//! fraction 1/m (DESIGN §4). Activations go forward and their gradients
+//! backward between neighbouring stages as fabric transfers of
+//! `activation_bytes` of the stage's last layer × 1/m (÷ t: each tensor rank
+//! sends its shard). With t > 1, every op ends with an all-reduce among the
+//! tensor ranks of the op's total tensor-parallel bytes.
+//!
+//! Gradients: the op that completes a chunk's gradients (the last backward,
+//! or weight-gradient, of the chunk in the stage's order) is split into
+//! buckets of layers in backprop order; each bucket's gradients are
+//! all-reduced across the d replicas as soon as every replica has computed
+//! them (`overlap: true`), or after the whole backward (`overlap: false`).
+//! A stage's gradient all-reduces run one after another, as on one NCCL
+//! stream. Then each GPU runs its optimizer step.
+//!
+//! It does not decide partitions or validate user files: callers pass a
+//! checked [`TrainingJob`].
+
+use crate::collective::{Algorithm, CollectiveOp, CollectiveSpec};
+use crate::ids::{GpuId, TaskId};
+use crate::plan::{Phase, Tag, TaskGraph};
+use crate::schedule::{Op, OpKind, Schedule, Shape};
+use crate::units::SimTime;
+use crate::workload::{Layer, Workload};
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+/// Degrees of parallelism; their product is the number of GPUs used.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parallelism {
+    #[serde(default = "one")]
+    pub data: u32,
+    #[serde(default = "one")]
+    pub pipeline: u32,
+    #[serde(default = "one")]
+    pub tensor: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Parallelism {
+    pub fn gpus(&self) -> u64 {
+        u64::from(self.data) * u64::from(self.pipeline) * u64::from(self.tensor)
+    }
+}
+
+/// How (replica, stage, tensor rank) map to global GPU ids.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Placement {
+    /// Tensor ranks on consecutive GPUs (inside a host), then stages, then
+    /// replicas: gpu = (d·p + s)·t + k.
+    #[default]
+    TensorPipelineData,
+    /// Tensor ranks innermost, then replicas, then stages: gpu = (s·d + r)·t
+    /// + k, so a stage's replicas sit on neighbouring hosts.
+    TensorDataPipeline,
+}
+
+/// Gradient synchronisation across data-parallel replicas.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataParallel {
+    pub algorithm: Algorithm,
+    pub chunks: u32,
+    /// Start each bucket's all-reduce as soon as its gradients are ready.
+    pub overlap: bool,
+    /// Bucket size; `None` gives one bucket per layer.
+    pub bucket_bytes: Option<u64>,
+}
+
+/// A fully checked training job.
+#[derive(Clone, Debug)]
+pub struct TrainingJob<'a> {
+    pub workload: &'a Workload,
+    pub parallelism: Parallelism,
+    pub placement: Placement,
+    pub schedule: Schedule,
+    pub microbatches: u32,
+    /// Model chunks per GPU (interleaved schedules); 1 otherwise.
+    pub chunks: u32,
+    /// Layers per virtual stage (pipeline × chunks entries), in order.
+    pub partition: Vec<usize>,
+    pub data_parallel: DataParallel,
+    /// Algorithm of the tensor-parallel all-reduces.
+    pub tensor_algorithm: Algorithm,
+}
+
+/// One pipeline stage: its GPUs and the layers of each of its chunks.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct StagePlan {
+    pub stage: u32,
+    /// Every GPU running this stage: all replicas and tensor ranks.
+    pub gpus: Vec<GpuId>,
+    /// Layer ranges, one per chunk.
+    pub layers: Vec<Range<usize>>,
+}
+
+/// The graph of one training iteration, and where things are in it.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub graph: TaskGraph,
+    /// Data-parallel gradient all-reduces, in the order they are issued.
+    pub grad_collectives: Vec<TaskId>,
+    pub stages: Vec<StagePlan>,
+}
+
+impl TrainingJob<'_> {
+    fn virtual_stages(&self) -> u32 {
+        self.parallelism.pipeline * self.chunks
+    }
+
+    /// Layer range of virtual stage j.
+    fn layers(&self, j: u32) -> Range<usize> {
+        let start: usize = self.partition[..j as usize].iter().sum();
+        start..start + self.partition[j as usize]
+    }
+
+    pub fn gpu(&self, replica: u32, stage: u32, tensor: u32) -> GpuId {
+        let Parallelism {
+            data: d,
+            pipeline: p,
+            tensor: t,
+        } = self.parallelism;
+        GpuId(match self.placement {
+            Placement::TensorPipelineData => (replica * p + stage) * t + tensor,
+            Placement::TensorDataPipeline => (stage * d + replica) * t + tensor,
+        })
+    }
+
+    fn microbatches(&self) -> u32 {
+        if self.schedule == Schedule::Naive {
+            1
+        } else {
+            self.microbatches
+        }
+    }
+
+    /// The stage plans (GPUs and layers), without building the graph.
+    pub fn stages(&self) -> Vec<StagePlan> {
+        let Parallelism {
+            data: d,
+            pipeline: p,
+            tensor: t,
+        } = self.parallelism;
+        (0..p)
+            .map(|s| StagePlan {
+                stage: s,
+                gpus: (0..d)
+                    .flat_map(|r| (0..t).map(move |k| (r, k)))
+                    .map(|(r, k)| self.gpu(r, s, k))
+                    .collect(),
+                layers: (0..self.chunks).map(|c| self.layers(c * p + s)).collect(),
+            })
+            .collect()
+    }
+
+    /// Builds the task graph of one iteration.
+    pub fn build(&self) -> Plan {
+        Builder::new(self).build()
+    }
+}
+
+/// Time of one op over `layers`, for the whole minibatch.
+fn op_time(kind: OpKind, layers: &[Layer]) -> SimTime {
+    let mut total = SimTime::ZERO;
+    for l in layers {
+        total += match kind {
+            OpKind::Forward => l.forward,
+            OpKind::Backward => l.backward,
+            OpKind::BackwardInput => l.backward.saturating_sub(l.backward_weight),
+            OpKind::BackwardWeight => l.backward_weight,
+        };
+    }
+    total
+}
+
+fn phase(kind: OpKind) -> Phase {
+    match kind {
+        OpKind::Forward => Phase::Forward,
+        OpKind::Backward => Phase::Backward,
+        OpKind::BackwardInput => Phase::BackwardInput,
+        OpKind::BackwardWeight => Phase::BackwardWeight,
+    }
+}
+
+/// Scales a per-minibatch duration to one microbatch, rounding up.
+fn scale(t: SimTime, m: u32) -> SimTime {
+    SimTime(t.ps().div_ceil(u64::from(m)))
+}
+
+/// Key of an op instance: (replica, virtual stage, microbatch, kind).
+type OpKey = (u32, u32, u32, OpKind);
+
+struct Builder<'j, 'w> {
+    job: &'j TrainingJob<'w>,
+    graph: TaskGraph,
+    /// First and last task of each op, per tensor rank: the first takes the
+    /// op's incoming dependencies, the last (or the op's tensor all-reduce)
+    /// marks it done.
+    first: BTreeMap<(OpKey, u32), TaskId>,
+    done: BTreeMap<(OpKey, u32), TaskId>,
+    /// Per (replica, stage, tensor rank): for each gradient-completing op in
+    /// order, its bucket tasks with their layers.
+    buckets: BTreeMap<(u32, u32, u32), Vec<Vec<(TaskId, Vec<usize>)>>>,
+    /// Per (replica, stage): the tensor all-reduce the next op must wait for.
+    pending_tensor: BTreeMap<(u32, u32), TaskId>,
+    grad_collectives: Vec<TaskId>,
+}
+
+impl<'j, 'w> Builder<'j, 'w> {
+    fn new(job: &'j TrainingJob<'w>) -> Self {
+        Builder {
+            job,
+            graph: TaskGraph::new(),
+            first: BTreeMap::new(),
+            done: BTreeMap::new(),
+            buckets: BTreeMap::new(),
+            pending_tensor: BTreeMap::new(),
+            grad_collectives: Vec::new(),
+        }
+    }
+
+    fn build(mut self) -> Plan {
+        let job = self.job;
+        let Parallelism {
+            data: d,
+            pipeline: p,
+            ..
+        } = job.parallelism;
+        let m = job.microbatches();
+        let orders = job.schedule.order(Shape {
+            stages: p,
+            microbatches: m,
+            chunks: job.chunks,
+        });
+        for r in 0..d {
+            for (s, ops) in orders.iter().enumerate() {
+                let completing = gradient_completing(ops, job.schedule);
+                for (i, op) in ops.iter().enumerate() {
+                    self.add_op(r, s as u32, *op, m, completing.contains(&i));
+                }
+            }
+        }
+        self.add_pipeline_transfers(m);
+        self.add_gradient_sync();
+        Plan {
+            graph: self.graph,
+            grad_collectives: self.grad_collectives,
+            stages: job.stages(),
+        }
+    }
+
+    /// One op of stage `s` on every tensor rank of replica `r`.
+    fn add_op(&mut self, r: u32, s: u32, op: Op, m: u32, completes_gradients: bool) {
+        let job = self.job;
+        let p = job.parallelism.pipeline;
+        let j = op.chunk * p + s;
+        let range = job.layers(j);
+        let layers = &job.workload.layers[range.clone()];
+        let key: OpKey = (r, j, op.microbatch, op.kind);
+        let tag = Tag::new(phase(op.kind))
+            .microbatch(op.microbatch)
+            .stage(j)
+            .index(op.chunk);
+        // Buckets in backprop order (last layer first) when this op completes
+        // the chunk's gradients; otherwise the op is one task.
+        let groups: Vec<Vec<usize>> = if completes_gradients {
+            buckets(layers, range.start, job.data_parallel.bucket_bytes)
+        } else {
+            vec![range.clone().rev().collect()]
+        };
+        let mut tensor_deps = Vec::new();
+        let waits_for: Vec<TaskId> = self.pending_tensor.remove(&(r, s)).into_iter().collect();
+        for k in 0..job.parallelism.tensor {
+            let gpu = job.gpu(r, s, k);
+            let mut prev = None;
+            let mut completion = Vec::new();
+            for group in &groups {
+                let dur: SimTime = group
+                    .iter()
+                    .map(|&i| op_time(op.kind, std::slice::from_ref(&job.workload.layers[i])))
+                    .fold(SimTime::ZERO, |a, b| a + b);
+                let deps = if prev.is_none() { &waits_for[..] } else { &[] };
+                let task = self.graph.compute(gpu, scale(dur, m), tag, deps);
+                if prev.is_none() {
+                    self.first.insert((key, k), task);
+                }
+                prev = Some(task);
+                completion.push((task, group.clone()));
+            }
+            if completes_gradients {
+                self.buckets.entry((r, s, k)).or_default().push(completion);
+            }
+            let last = prev.expect("an op has at least one group");
+            self.done.insert((key, k), last);
+            tensor_deps.push(last);
+        }
+        if job.parallelism.tensor > 1 {
+            let bytes: u64 = layers
+                .iter()
+                .map(|l| l.tensor_allreduce_bytes * u64::from(l.tensor_allreduces))
+                .sum::<u64>()
+                / u64::from(m);
+            if bytes > 0 {
+                let spec = CollectiveSpec {
+                    name: format!("tensor {}", phase(op.kind).letter()),
+                    op: CollectiveOp::AllReduce,
+                    algorithm: job.tensor_algorithm,
+                    ranks: (0..job.parallelism.tensor)
+                        .map(|k| job.gpu(r, s, k))
+                        .collect(),
+                    bytes,
+                    chunks: 1,
+                };
+                let ar = self.graph.collective(spec, tag, &tensor_deps);
+                for k in 0..job.parallelism.tensor {
+                    self.done.insert((key, k), ar);
+                }
+                // The next op on these GPUs waits for the all-reduce.
+                self.pending_tensor.insert((r, s), ar);
+            }
+        }
+    }
+
+    /// Activations forward and their gradients backward between
+    /// neighbouring virtual stages, and each stage's own F → B → W order.
+    fn add_pipeline_transfers(&mut self, m: u32) {
+        let job = self.job;
+        let Parallelism {
+            data: d,
+            pipeline: p,
+            tensor: t,
+        } = job.parallelism;
+        let v = job.virtual_stages();
+        for r in 0..d {
+            for k in 0..t {
+                for j in 0..v {
+                    let last_layer = &job.workload.layers[job.layers(j).end - 1];
+                    let bytes = last_layer.activation_bytes / u64::from(m) / u64::from(t);
+                    for mb in 0..m {
+                        let f = (r, j, mb, OpKind::Forward);
+                        let b_kind = if self
+                            .done
+                            .contains_key(&((r, j, mb, OpKind::BackwardInput), k))
+                        {
+                            OpKind::BackwardInput
+                        } else {
+                            OpKind::Backward
+                        };
+                        let b = (r, j, mb, b_kind);
+                        // Local order: B after F, W after B.
+                        self.link_tasks(b, f, k, None);
+                        if b_kind == OpKind::BackwardInput {
+                            self.link_tasks((r, j, mb, OpKind::BackwardWeight), b, k, None);
+                        }
+                        if j + 1 < v {
+                            let here = job.gpu(r, j % p, k);
+                            let next = job.gpu(r, (j + 1) % p, k);
+                            let route = (here != next).then_some((here, next, bytes));
+                            self.link_tasks(
+                                (r, j + 1, mb, OpKind::Forward),
+                                f,
+                                k,
+                                route.map(|x| (x, Phase::Activation, mb, j)),
+                            );
+                            let next_b = (r, j + 1, mb, b_kind);
+                            let back = (here != next).then_some((next, here, bytes));
+                            self.link_tasks(
+                                b,
+                                next_b,
+                                k,
+                                back.map(|x| (x, Phase::Gradient, mb, j + 1)),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Makes op `after` (tensor rank k) wait for op `before`, through a
+    /// transfer (src, dst, bytes) when the two run on different GPUs.
+    fn link_tasks(
+        &mut self,
+        after: OpKey,
+        before: OpKey,
+        k: u32,
+        via: Option<((GpuId, GpuId, u64), Phase, u32, u32)>,
+    ) {
+        let (Some(&a), Some(&b)) = (self.first.get(&(after, k)), self.done.get(&(before, k)))
+        else {
+            return;
+        };
+        match via {
+            None => self.graph.depend(a, b),
+            Some(((src, dst, bytes), phase, mb, stage)) => {
+                let tag = Tag::new(phase).microbatch(mb).stage(stage);
+                let x = self.graph.transfer(src, dst, bytes, tag, &[b]);
+                self.graph.depend(a, x);
+            }
+        }
+    }
+
+    /// Data-parallel gradient all-reduces, bucket by bucket.
+    fn add_gradient_sync(&mut self) {
+        let job = self.job;
+        let Parallelism {
+            data: d,
+            pipeline: p,
+            tensor: t,
+        } = job.parallelism;
+        if d < 2 {
+            return;
+        }
+        let dp = &job.data_parallel;
+        for s in 0..p {
+            for k in 0..t {
+                let per_replica: Vec<&Vec<Vec<(TaskId, Vec<usize>)>>> =
+                    (0..d).map(|r| &self.buckets[&(r, s, k)]).collect();
+                let mut previous: Option<TaskId> = None;
+                for (c, completion) in per_replica[0].iter().enumerate() {
+                    for (i, (_, layers)) in completion.iter().enumerate() {
+                        let mut deps: Vec<TaskId> = per_replica
+                            .iter()
+                            .map(|rep| {
+                                let group = &rep[c];
+                                if dp.overlap {
+                                    group[i].0
+                                } else {
+                                    group[group.len() - 1].0
+                                }
+                            })
+                            .collect();
+                        deps.extend(previous);
+                        let names: Vec<&str> = layers
+                            .iter()
+                            .map(|&l| job.workload.layers[l].name.as_str())
+                            .collect();
+                        let spec = CollectiveSpec {
+                            name: names.join("+"),
+                            op: CollectiveOp::AllReduce,
+                            algorithm: dp.algorithm,
+                            ranks: (0..d).map(|r| job.gpu(r, s, k)).collect(),
+                            bytes: layers
+                                .iter()
+                                .map(|&l| job.workload.layers[l].grad_bytes)
+                                .sum(),
+                            chunks: dp.chunks,
+                        };
+                        let tag = Tag::new(Phase::Collective).stage(s).index(c as u32);
+                        let task = self.graph.collective(spec, tag, &deps);
+                        self.grad_collectives.push(task);
+                        previous = Some(task);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Indices (into `ops`) of the ops after which a chunk's gradients are
+/// complete: every backward for per-microbatch updates, else the last
+/// gradient-producing op of each chunk.
+fn gradient_completing(ops: &[Op], schedule: Schedule) -> Vec<usize> {
+    let produces = |o: &Op| matches!(o.kind, OpKind::Backward | OpKind::BackwardWeight);
+    if schedule.updates_every_microbatch() {
+        return (0..ops.len()).filter(|&i| produces(&ops[i])).collect();
+    }
+    let mut last: BTreeMap<u32, usize> = BTreeMap::new();
+    for (i, o) in ops.iter().enumerate() {
+        if produces(o) {
+            last.insert(o.chunk, i);
+        }
+    }
+    last.into_values().collect()
+}
+
+/// Groups the layers `first..first+layers.len()` into gradient buckets in
+/// backprop order: each bucket closes once it holds `bucket_bytes`
+/// (`None`: one layer per bucket).
+fn buckets(layers: &[Layer], first: usize, bucket_bytes: Option<u64>) -> Vec<Vec<usize>> {
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    let mut bytes = 0;
+    for (i, l) in layers.iter().enumerate().rev() {
+        current.push(first + i);
+        bytes += l.grad_bytes;
+        if bucket_bytes.is_none_or(|b| bytes >= b) {
+            out.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
