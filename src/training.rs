@@ -200,6 +200,18 @@ fn scale(t: SimTime, m: u32) -> SimTime {
 /// Key of an op instance: (replica, virtual stage, microbatch, kind).
 type OpKey = (u32, u32, u32, OpKind);
 
+/// The bucket tasks of one gradient-completing op, with their layers.
+type Completion = Vec<(TaskId, Vec<usize>)>;
+
+/// A transfer between stages: (src, dst, bytes), its phase, microbatch and
+/// the virtual stage it leaves.
+struct Hop {
+    route: (GpuId, GpuId, u64),
+    phase: Phase,
+    microbatch: u32,
+    stage: u32,
+}
+
 struct Builder<'j, 'w> {
     job: &'j TrainingJob<'w>,
     graph: TaskGraph,
@@ -210,7 +222,7 @@ struct Builder<'j, 'w> {
     done: BTreeMap<(OpKey, u32), TaskId>,
     /// Per (replica, stage, tensor rank): for each gradient-completing op in
     /// order, its bucket tasks with their layers.
-    buckets: BTreeMap<(u32, u32, u32), Vec<Vec<(TaskId, Vec<usize>)>>>,
+    buckets: BTreeMap<(u32, u32, u32), Vec<Completion>>,
     /// Per (replica, stage): the tensor all-reduce the next op must wait for.
     pending_tensor: BTreeMap<(u32, u32), TaskId>,
     grad_collectives: Vec<TaskId>,
@@ -370,7 +382,12 @@ impl<'j, 'w> Builder<'j, 'w> {
                                 (r, j + 1, mb, OpKind::Forward),
                                 f,
                                 k,
-                                route.map(|x| (x, Phase::Activation, mb, j)),
+                                route.map(|route| Hop {
+                                    route,
+                                    phase: Phase::Activation,
+                                    microbatch: mb,
+                                    stage: j,
+                                }),
                             );
                             let next_b = (r, j + 1, mb, b_kind);
                             let back = (here != next).then_some((next, here, bytes));
@@ -378,7 +395,12 @@ impl<'j, 'w> Builder<'j, 'w> {
                                 b,
                                 next_b,
                                 k,
-                                back.map(|x| (x, Phase::Gradient, mb, j + 1)),
+                                back.map(|route| Hop {
+                                    route,
+                                    phase: Phase::Gradient,
+                                    microbatch: mb,
+                                    stage: j + 1,
+                                }),
                             );
                         }
                     }
@@ -389,21 +411,20 @@ impl<'j, 'w> Builder<'j, 'w> {
 
     /// Makes op `after` (tensor rank k) wait for op `before`, through a
     /// transfer (src, dst, bytes) when the two run on different GPUs.
-    fn link_tasks(
-        &mut self,
-        after: OpKey,
-        before: OpKey,
-        k: u32,
-        via: Option<((GpuId, GpuId, u64), Phase, u32, u32)>,
-    ) {
+    fn link_tasks(&mut self, after: OpKey, before: OpKey, k: u32, via: Option<Hop>) {
         let (Some(&a), Some(&b)) = (self.first.get(&(after, k)), self.done.get(&(before, k)))
         else {
             return;
         };
         match via {
             None => self.graph.depend(a, b),
-            Some(((src, dst, bytes), phase, mb, stage)) => {
-                let tag = Tag::new(phase).microbatch(mb).stage(stage);
+            Some(Hop {
+                route: (src, dst, bytes),
+                phase,
+                microbatch,
+                stage,
+            }) => {
+                let tag = Tag::new(phase).microbatch(microbatch).stage(stage);
                 let x = self.graph.transfer(src, dst, bytes, tag, &[b]);
                 self.graph.depend(a, x);
             }
@@ -424,7 +445,7 @@ impl<'j, 'w> Builder<'j, 'w> {
         let dp = &job.data_parallel;
         for s in 0..p {
             for k in 0..t {
-                let per_replica: Vec<&Vec<Vec<(TaskId, Vec<usize>)>>> =
+                let per_replica: Vec<&Vec<Completion>> =
                     (0..d).map(|r| &self.buckets[&(r, s, k)]).collect();
                 let mut previous: Option<TaskId> = None;
                 for (c, completion) in per_replica[0].iter().enumerate() {
