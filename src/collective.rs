@@ -17,6 +17,7 @@ mod halving_doubling;
 mod hierarchical;
 pub mod measure;
 mod ring;
+pub mod table;
 mod tree;
 
 use crate::ids::GpuId;

@@ -105,6 +105,30 @@ impl InputError {
     }
 }
 
+/// A bad command-line value: which flag, and what to write instead. Like
+/// [`InputError`] it is the user's to fix (exit code 2).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{flag}: {message}")]
+pub struct ArgError {
+    pub flag: String,
+    pub message: String,
+}
+
+impl ArgError {
+    pub fn new(flag: impl Into<String>, message: impl Into<String>) -> Self {
+        ArgError {
+            flag: flag.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// True if `e` is the user's to fix: bad input files or arguments.
+pub fn is_user_error(e: &anyhow::Error) -> bool {
+    e.chain()
+        .any(|c| c.downcast_ref::<InputError>().is_some() || c.downcast_ref::<ArgError>().is_some())
+}
+
 /// A parsed YAML document with its text and file name kept, so later
 /// validation can point at lines.
 #[derive(Debug, Clone)]
