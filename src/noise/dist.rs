@@ -1,0 +1,164 @@
+//! Random distributions as users write them in YAML, and their sampling
+//! (rand_distr). One flat form for every kind, so errors keep their lines:
+//!
+//! ```yaml
+//! { dist: constant, value: 5us }
+//! { dist: normal, mean: 1.0, std: 0.05 }
+//! { dist: lognormal, median: 3ms, sigma: 0.4 }
+//! { dist: exponential, mean: 2us }
+//! { dist: pareto, scale: 64KiB, shape: 1.5 }
+//! { dist: uniform, min: 1us, max: 3us }
+//! ```
+//!
+//! Values carry the unit of what they describe (a time, a size, or a plain
+//! factor); samples come out in base units: seconds, bytes, or the factor.
+
+use crate::input::{InputError, Source};
+use crate::units::{ByteSize, SimTime};
+use rand::Rng;
+use rand_distr::{Distribution, Exp, LogNormal, Normal, Pareto, Uniform};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+/// Something a distribution can be over: its value in base units.
+pub trait Quantity {
+    fn base(&self) -> f64;
+}
+impl Quantity for SimTime {
+    fn base(&self) -> f64 {
+        self.as_secs_f64()
+    }
+}
+impl Quantity for ByteSize {
+    fn base(&self) -> f64 {
+        self.0 as f64
+    }
+}
+impl Quantity for f64 {
+    fn base(&self) -> f64 {
+        *self
+    }
+}
+
+/// A distribution as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistSpec<Q> {
+    pub dist: Spanned<String>,
+    pub value: Option<Q>,
+    pub mean: Option<Q>,
+    pub std: Option<Q>,
+    pub median: Option<Q>,
+    pub sigma: Option<f64>,
+    pub scale: Option<Q>,
+    pub shape: Option<f64>,
+    pub min: Option<Q>,
+    pub max: Option<Q>,
+}
+
+/// A checked distribution, sampling in base units.
+#[derive(Debug, Clone)]
+pub enum Dist {
+    Constant(f64),
+    Normal(Normal<f64>),
+    LogNormal(LogNormal<f64>),
+    Exponential(Exp<f64>),
+    Pareto(Pareto<f64>),
+    Uniform(Uniform<f64>),
+}
+
+const KINDS: &str = "constant, normal, lognormal, exponential, pareto, uniform";
+
+impl<Q: Quantity> DistSpec<Q> {
+    pub fn check(&self, src: &Source) -> Result<Dist, InputError> {
+        let kind = self.dist.value.as_str();
+        let need = |v: &Option<Q>, field: &str| -> Result<f64, InputError> {
+            v.as_ref()
+                .map(Q::base)
+                .ok_or_else(|| src.error_at(&self.dist, format!("a {kind} distribution needs `{field}`")))
+        };
+        let need_f = |v: Option<f64>, field: &str| -> Result<f64, InputError> {
+            v.ok_or_else(|| src.error_at(&self.dist, format!("a {kind} distribution needs `{field}`")))
+        };
+        let bad = |what: &str| src.error_at(&self.dist, format!("invalid {kind} distribution: {what}"));
+        // Fields that belong to other kinds are mistakes worth reporting.
+        let allowed: &[&str] = match kind {
+            "constant" => &["value"],
+            "normal" => &["mean", "std"],
+            "lognormal" => &["median", "sigma"],
+            "exponential" => &["mean"],
+            "pareto" => &["scale", "shape"],
+            "uniform" => &["min", "max"],
+            _ => {
+                return Err(src.error_at(
+                    &self.dist,
+                    format!("unknown distribution '{kind}': use one of {KINDS}"),
+                ));
+            }
+        };
+        let present = [
+            ("value", self.value.is_some()),
+            ("mean", self.mean.is_some()),
+            ("std", self.std.is_some()),
+            ("median", self.median.is_some()),
+            ("sigma", self.sigma.is_some()),
+            ("scale", self.scale.is_some()),
+            ("shape", self.shape.is_some()),
+            ("min", self.min.is_some()),
+            ("max", self.max.is_some()),
+        ];
+        if let Some((field, _)) = present.iter().find(|(f, p)| *p && !allowed.contains(f)) {
+            return Err(src.error_at(
+                &self.dist,
+                format!("`{field}` does not apply to a {kind} distribution (it takes {})", allowed.join(", ")),
+            ));
+        }
+        Ok(match kind {
+            "constant" => Dist::Constant(need(&self.value, "value")?),
+            "normal" => Dist::Normal(
+                Normal::new(need(&self.mean, "mean")?, need(&self.std, "std")?).map_err(|_| bad("std must be ≥ 0"))?,
+            ),
+            "lognormal" => {
+                let median = need(&self.median, "median")?;
+                if median <= 0.0 {
+                    return Err(bad("median must be positive"));
+                }
+                Dist::LogNormal(
+                    LogNormal::new(median.ln(), need_f(self.sigma, "sigma")?).map_err(|_| bad("sigma must be ≥ 0"))?,
+                )
+            }
+            "exponential" => {
+                let mean = need(&self.mean, "mean")?;
+                if mean <= 0.0 {
+                    return Err(bad("mean must be positive"));
+                }
+                Dist::Exponential(Exp::new(1.0 / mean).map_err(|_| bad("mean must be positive"))?)
+            }
+            "pareto" => Dist::Pareto(
+                Pareto::new(need(&self.scale, "scale")?, need_f(self.shape, "shape")?)
+                    .map_err(|_| bad("scale and shape must be positive"))?,
+            ),
+            _ => {
+                let (lo, hi) = (need(&self.min, "min")?, need(&self.max, "max")?);
+                if lo > hi {
+                    return Err(bad("min must not exceed max"));
+                }
+                Dist::Uniform(Uniform::new_inclusive(lo, hi).map_err(|_| bad("min must not exceed max"))?)
+            }
+        })
+    }
+}
+
+impl Dist {
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            Dist::Constant(v) => *v,
+            Dist::Normal(d) => d.sample(rng),
+            Dist::LogNormal(d) => d.sample(rng),
+            Dist::Exponential(d) => d.sample(rng),
+            Dist::Pareto(d) => d.sample(rng),
+            Dist::Uniform(d) => d.sample(rng),
+        }
+    }
+
+}
