@@ -187,6 +187,21 @@ impl Source {
     }
 }
 
+/// What a YAML document is, from its top-level keys: `"scenario"`,
+/// `"sweep"`, `"topology"` or `"workload"` (the default).
+pub fn document_kind(src: &Source) -> &'static str {
+    let has = |key: &str| src.text.lines().any(|l| l.starts_with(&format!("{key}:")));
+    if has("base") && has("axes") {
+        "sweep"
+    } else if has("topology") {
+        "scenario"
+    } else if has("fabric") || has("nodes") || has("host") {
+        "topology"
+    } else {
+        "workload"
+    }
+}
+
 /// `"error: line 3 column 19: msg"` → `"msg"` (we print positions ourselves).
 fn strip_position_prefix(s: &str) -> String {
     let first = s.lines().next().unwrap_or(s);

@@ -36,6 +36,37 @@ enum Command {
     },
     /// Time one collective on a topology, like nccl-tests.
     Collective(CollectiveArgs),
+    /// Run a scenario's trials and write its results.
+    Run(RunArgs),
+    /// Check topology, workload and scenario files without running them.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Scenario file.
+    scenario: PathBuf,
+    /// Number of trials (overrides the scenario's).
+    #[arg(long)]
+    trials: Option<u64>,
+    /// Random seed (overrides the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Output folder (default: results/<scenario name>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print the summary as one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Override a scenario field, e.g. --set noise.loss.probability=0.01.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    /// Write no files; only print.
+    #[arg(long)]
+    no_files: bool,
 }
 
 #[derive(Args)]
@@ -84,6 +115,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Topology { file, dot, json } => topology(&file, dot, json),
         Command::Collective(args) => collective(&args),
+        Command::Run(args) => run(&args),
+        Command::Validate { files } => validate(&files),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -204,4 +237,60 @@ fn parse_ranks(args: &CollectiveArgs, n: usize) -> Result<Vec<GpuId>, ArgError> 
         ));
     }
     Ok((0..count).map(GpuId::from_index).collect())
+}
+
+fn run(args: &RunArgs) -> anyhow::Result<()> {
+    use fabsim::scenario::{Overrides, Scenario};
+    let overrides = Overrides {
+        set: args.set.clone(),
+        trials: args.trials,
+        seed: args.seed,
+    };
+    if args.trials == Some(0) {
+        return Err(ArgError::new("--trials", "must be at least 1").into());
+    }
+    let scenario = Scenario::load(&args.scenario, &overrides)?;
+    let out_dir = (!args.no_files).then(|| {
+        args.out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("results").join(&scenario.name))
+    });
+    let options = fabsim::run::RunOptions {
+        out_dir,
+        progress: !args.json,
+    };
+    let result = fabsim::run::run(&scenario, &options)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&result.summary)?);
+    } else {
+        print!("{}", result.summary);
+        if let Some(dir) = &options.out_dir {
+            println!("results in {}/", dir.display());
+        }
+    }
+    Ok(())
+}
+
+/// Loads each file as what its contents say it is: a scenario (has
+/// `topology:`), a topology (has `fabric:` or `nodes:`), else a workload.
+fn validate(files: &[PathBuf]) -> anyhow::Result<()> {
+    for file in files {
+        let src = fabsim::input::Source::read(file)?;
+        let kind = fabsim::input::document_kind(&src);
+        match kind {
+            "scenario" => {
+                fabsim::scenario::Scenario::load(file, &Default::default())?;
+            }
+            "topology" => {
+                fabsim::topology::load(file)?;
+            }
+            _ => {
+                let gpu = fabsim::topology::gpu::preset("A100-SXM4-80GB")
+                    .context("the default GPU preset")?;
+                fabsim::workload::load(file, &gpu, &Default::default())?;
+            }
+        }
+        println!("{}: ok ({kind})", file.display());
+    }
+    Ok(())
 }

@@ -10,9 +10,10 @@
 //! only — so results do not depend on threads or trial order.
 //!
 //! Loss is per transfer (a message either gets through or times out, as a
-//! TCP flow stalls on a lost segment): with probability p an attempt is
-//! lost and the sender waits rto, then rto·backoff, rto·backoff², … up to
-//! `max_retries` timeouts. It does not model congestion-driven loss.
+//! TCP flow stalls on a lost segment): with probability p the first attempt
+//! is lost, and each retry with probability q (default p); the sender waits
+//! rto, then rto·backoff, rto·backoff², … up to `max_retries` timeouts. It
+//! does not model congestion-driven loss from the simulated queues.
 
 mod dist;
 
@@ -46,8 +47,13 @@ pub struct NoiseSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LossSpec {
-    /// Probability that one attempt of a transfer is lost.
+    /// Probability that the first attempt of a transfer is lost.
     pub probability: Spanned<f64>,
+    /// Probability that a retransmission is lost too (default: the same).
+    /// Real losses come in bursts — the congestion that dropped a packet is
+    /// often still there at the retry — which is what stretches TCP tails
+    /// to seconds.
+    pub retry_probability: Option<Spanned<f64>>,
     /// First retransmission timeout (Linux's minimum RTO is 200ms).
     pub rto: SimTime,
     /// Timeout multiplier after each loss.
@@ -102,6 +108,7 @@ pub struct NoiseModel {
 #[derive(Debug, Clone)]
 struct Loss {
     probability: f64,
+    retry_probability: f64,
     rto: SimTime,
     backoff: f64,
     max_retries: u32,
@@ -111,7 +118,10 @@ fn probability(src: &Source, p: &Spanned<f64>, what: &str) -> Result<f64, InputE
     if (0.0..=1.0).contains(&p.value) {
         Ok(p.value)
     } else {
-        Err(src.error_at(p, format!("{what} must be between 0 and 1, not {}", p.value)))
+        Err(src.error_at(
+            p,
+            format!("{what} must be between 0 and 1, not {}", p.value),
+        ))
     }
 }
 
@@ -130,6 +140,10 @@ impl NoiseSpec {
             None => None,
             Some(l) => Some(Loss {
                 probability: probability(src, &l.probability, "noise.loss.probability")?,
+                retry_probability: match &l.retry_probability {
+                    Some(q) => probability(src, q, "noise.loss.retry_probability")?,
+                    None => l.probability.value,
+                },
                 rto: l.rto,
                 backoff: positive(src, &l.backoff, "noise.loss.backoff", 1.0)?,
                 max_retries: l.max_retries,
@@ -192,7 +206,8 @@ impl NoiseModel {
 /// The seed of one trial: a SplitMix64 mix of (seed, trial), so nearby
 /// seeds and trials give unrelated streams.
 pub fn trial_seed(seed: u64, trial: u64) -> u64 {
-    let mut z = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ trial.wrapping_add(0xD1B5_4A32_D192_ED03);
+    let mut z =
+        seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ trial.wrapping_add(0xD1B5_4A32_D192_ED03);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -235,8 +250,13 @@ impl Perturb for TrialNoise<'_> {
         let mut secs = self.secs(model.latency.as_ref()) + self.secs(model.overhead.as_ref());
         if let Some(loss) = &model.loss {
             let mut rto = loss.rto.as_secs_f64();
-            for _ in 0..loss.max_retries {
-                if self.rng.random::<f64>() >= loss.probability {
+            for attempt in 0..loss.max_retries {
+                let p = if attempt == 0 {
+                    loss.probability
+                } else {
+                    loss.retry_probability
+                };
+                if self.rng.random::<f64>() >= p {
                     break;
                 }
                 secs += rto;

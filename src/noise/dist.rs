@@ -73,14 +73,17 @@ impl<Q: Quantity> DistSpec<Q> {
     pub fn check(&self, src: &Source) -> Result<Dist, InputError> {
         let kind = self.dist.value.as_str();
         let need = |v: &Option<Q>, field: &str| -> Result<f64, InputError> {
-            v.as_ref()
-                .map(Q::base)
-                .ok_or_else(|| src.error_at(&self.dist, format!("a {kind} distribution needs `{field}`")))
+            v.as_ref().map(Q::base).ok_or_else(|| {
+                src.error_at(&self.dist, format!("a {kind} distribution needs `{field}`"))
+            })
         };
         let need_f = |v: Option<f64>, field: &str| -> Result<f64, InputError> {
-            v.ok_or_else(|| src.error_at(&self.dist, format!("a {kind} distribution needs `{field}`")))
+            v.ok_or_else(|| {
+                src.error_at(&self.dist, format!("a {kind} distribution needs `{field}`"))
+            })
         };
-        let bad = |what: &str| src.error_at(&self.dist, format!("invalid {kind} distribution: {what}"));
+        let bad =
+            |what: &str| src.error_at(&self.dist, format!("invalid {kind} distribution: {what}"));
         // Fields that belong to other kinds are mistakes worth reporting.
         let allowed: &[&str] = match kind {
             "constant" => &["value"],
@@ -110,13 +113,17 @@ impl<Q: Quantity> DistSpec<Q> {
         if let Some((field, _)) = present.iter().find(|(f, p)| *p && !allowed.contains(f)) {
             return Err(src.error_at(
                 &self.dist,
-                format!("`{field}` does not apply to a {kind} distribution (it takes {})", allowed.join(", ")),
+                format!(
+                    "`{field}` does not apply to a {kind} distribution (it takes {})",
+                    allowed.join(", ")
+                ),
             ));
         }
         Ok(match kind {
             "constant" => Dist::Constant(need(&self.value, "value")?),
             "normal" => Dist::Normal(
-                Normal::new(need(&self.mean, "mean")?, need(&self.std, "std")?).map_err(|_| bad("std must be ≥ 0"))?,
+                Normal::new(need(&self.mean, "mean")?, need(&self.std, "std")?)
+                    .map_err(|_| bad("std must be ≥ 0"))?,
             ),
             "lognormal" => {
                 let median = need(&self.median, "median")?;
@@ -124,7 +131,8 @@ impl<Q: Quantity> DistSpec<Q> {
                     return Err(bad("median must be positive"));
                 }
                 Dist::LogNormal(
-                    LogNormal::new(median.ln(), need_f(self.sigma, "sigma")?).map_err(|_| bad("sigma must be ≥ 0"))?,
+                    LogNormal::new(median.ln(), need_f(self.sigma, "sigma")?)
+                        .map_err(|_| bad("sigma must be ≥ 0"))?,
                 )
             }
             "exponential" => {
@@ -143,7 +151,9 @@ impl<Q: Quantity> DistSpec<Q> {
                 if lo > hi {
                     return Err(bad("min must not exceed max"));
                 }
-                Dist::Uniform(Uniform::new_inclusive(lo, hi).map_err(|_| bad("min must not exceed max"))?)
+                Dist::Uniform(
+                    Uniform::new_inclusive(lo, hi).map_err(|_| bad("min must not exceed max"))?,
+                )
             }
         })
     }
@@ -160,5 +170,4 @@ impl Dist {
             Dist::Uniform(d) => d.sample(rng),
         }
     }
-
 }

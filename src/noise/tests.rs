@@ -11,7 +11,11 @@ fn model(yaml: &str) -> Result<NoiseModel, InputError> {
 
 fn delays(m: &NoiseModel, n: u64) -> Vec<f64> {
     let mut v: Vec<f64> = (0..n)
-        .map(|t| m.trial(7, t, 4).transfer_delay(GpuId(0), GpuId(1), 1000).as_secs_f64())
+        .map(|t| {
+            m.trial(7, t, 4)
+                .transfer_delay(GpuId(0), GpuId(1), 1000)
+                .as_secs_f64()
+        })
         .collect();
     v.sort_by(f64::total_cmp);
     v
@@ -62,12 +66,37 @@ fn loss_follows_the_geometric_law_with_backoff_steps() {
 }
 
 #[test]
+fn bursty_loss_uses_the_retry_probability() {
+    let m =
+        model("loss: { probability: 0.1, retry_probability: 0.5, rto: 100ms, max_retries: 4 }\n")
+            .unwrap();
+    let v = delays(&m, 50_000);
+    let n = v.len() as f64;
+    // P(k timeouts) = p·q^(k−1)·(1−q) for k < 4; P(4) = p·q³.
+    for (d, p) in [
+        (0.0, 0.9),
+        (0.1, 0.05),
+        (0.3, 0.025),
+        (0.7, 0.0125),
+        (1.5, 0.0125),
+    ] {
+        let share = v.iter().filter(|&&x| (x - d).abs() < 1e-9).count() as f64 / n;
+        assert!((share - p).abs() < 0.006, "delay {d}: {share} vs {p}");
+    }
+}
+
+#[test]
 fn trials_are_reproducible_and_distinct() {
     let m = model("latency: { dist: uniform, min: 1us, max: 2us }\ncompute: { dist: normal, mean: 1.0, std: 0.1 }\n").unwrap();
     let draw = |trial| {
         let mut t = m.trial(42, trial, 4);
         (0..5)
-            .map(|_| (t.transfer_delay(GpuId(0), GpuId(1), 1), t.compute_time(GpuId(0), SimTime::from_us(100))))
+            .map(|_| {
+                (
+                    t.transfer_delay(GpuId(0), GpuId(1), 1),
+                    t.compute_time(GpuId(0), SimTime::from_us(100)),
+                )
+            })
             .collect::<Vec<_>>()
     };
     assert_eq!(draw(3), draw(3));
@@ -114,7 +143,10 @@ fn quiet_by_default() {
     assert!(m.is_quiet());
     let mut t = m.trial(1, 1, 2);
     assert_eq!(t.transfer_delay(GpuId(0), GpuId(1), 5), SimTime::ZERO);
-    assert_eq!(t.compute_time(GpuId(0), SimTime::from_us(3)), SimTime::from_us(3));
+    assert_eq!(
+        t.compute_time(GpuId(0), SimTime::from_us(3)),
+        SimTime::from_us(3)
+    );
     assert!(t.next_background(SimTime::ZERO).is_none());
 }
 

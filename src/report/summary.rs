@@ -1,0 +1,150 @@
+//! The run summary: the object `--json` prints and `summary.json` holds,
+//! and its human table for the terminal.
+
+use super::{Exporter, LatencyStats, Report};
+use crate::units::format_secs;
+use serde::Serialize;
+use std::fmt;
+use std::io::Write;
+
+/// A latency distribution in seconds.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Distribution {
+    pub count: u64,
+    pub mean_s: f64,
+    pub min_s: f64,
+    pub p50_s: f64,
+    pub p90_s: f64,
+    pub p99_s: f64,
+    pub p999_s: f64,
+    pub max_s: f64,
+}
+
+impl Distribution {
+    pub fn of(s: &LatencyStats) -> Self {
+        Distribution {
+            count: s.count,
+            mean_s: s.mean_s(),
+            min_s: if s.count == 0 {
+                0.0
+            } else {
+                s.min.as_secs_f64()
+            },
+            p50_s: s.quantile_s(0.5),
+            p90_s: s.quantile_s(0.9),
+            p99_s: s.quantile_s(0.99),
+            p999_s: s.quantile_s(0.999),
+            max_s: s.max.as_secs_f64(),
+        }
+    }
+}
+
+/// One collective's latency over all trials.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CollectiveSummary {
+    pub name: String,
+    pub bytes: u64,
+    #[serde(flatten)]
+    pub latency: Distribution,
+}
+
+/// What a run found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub description: String,
+    pub topology: String,
+    pub workload: String,
+    pub gpus: usize,
+    pub parallelism: crate::training::Parallelism,
+    pub schedule: String,
+    pub microbatches: u32,
+    pub trials: u64,
+    pub seed: u64,
+    pub iteration: Distribution,
+    pub collectives: Vec<CollectiveSummary>,
+    /// Samples per second at the mean iteration time (all replicas).
+    pub samples_per_s: f64,
+    /// Tokens per second, for workloads that know their sequence length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_per_s: Option<f64>,
+    /// Engine events per trial (a measure of simulation work).
+    pub events_per_trial: f64,
+    /// Pipeline metrics of trial 0 (absent for pure data parallelism).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bubble_fraction: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stages: Option<serde_json::Value>,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "scenario {} — {} on {} ({} GPUs: data {} × pipeline {} × tensor {}), {} trials, seed {}",
+            self.scenario,
+            self.workload,
+            self.topology,
+            self.gpus,
+            self.parallelism.data,
+            self.parallelism.pipeline,
+            self.parallelism.tensor,
+            self.trials,
+            self.seed
+        )?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "{:<20} {:>10} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}",
+            "collective", "bytes", "mean", "p50", "p90", "p99", "p99.9", "max"
+        )?;
+        for c in &self.collectives {
+            row(f, &c.name, &c.bytes.to_string(), &c.latency)?;
+        }
+        row(f, "iteration", "", &self.iteration)?;
+        writeln!(f)?;
+        write!(f, "throughput: {:.1} samples/s", self.samples_per_s)?;
+        if let Some(t) = self.tokens_per_s {
+            write!(f, ", {t:.0} tokens/s")?;
+        }
+        writeln!(f)?;
+        if let Some(b) = self.bubble_fraction {
+            writeln!(
+                f,
+                "pipeline bubble: {:.1} % (GPU utilisation {:.1} %)",
+                100.0 * b,
+                100.0 * (1.0 - b)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn row(f: &mut fmt::Formatter<'_>, name: &str, bytes: &str, d: &Distribution) -> fmt::Result {
+    writeln!(
+        f,
+        "{:<20} {:>10} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}",
+        name,
+        bytes,
+        format_secs(d.mean_s),
+        format_secs(d.p50_s),
+        format_secs(d.p90_s),
+        format_secs(d.p99_s),
+        format_secs(d.p999_s),
+        format_secs(d.max_s)
+    )
+}
+
+/// `summary.json`: the same object `--json` prints.
+pub struct SummaryJson;
+
+impl Exporter for SummaryJson {
+    fn file_name(&self) -> String {
+        "summary.json".into()
+    }
+    fn export(&self, report: &Report, w: &mut dyn Write) -> anyhow::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, report.summary)?;
+        writeln!(w)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,305 @@
+//! `fabsim run`: the trials of a scenario, in parallel and at constant
+//! memory, and their outputs.
+//!
+//! The training iteration is planned once; each trial simulates it with the
+//! noise of (seed, trial index). Trials run in blocks spread over rayon's
+//! threads; each block's results are folded, in trial order, into streaming
+//! statistics and the streaming `trials.csv`, so memory does not grow with
+//! the number of trials and the output is byte-identical whatever the
+//! thread count. Output files are written under temporary names and renamed
+//! at the end: a failed run leaves no partial results.
+
+use crate::engine::{self, Outcome, SimOptions};
+use crate::ids::TaskId;
+use crate::report::{
+    self, CollectiveSummary, Distribution, LatencyStats, LinkAccumulator, Report, Summary,
+};
+use crate::scenario::Scenario;
+use crate::training::Plan;
+use crate::units::SimTime;
+use anyhow::Context;
+use rayon::prelude::*;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Trials simulated per parallel block: big enough to keep threads busy,
+/// small enough to bound memory.
+const BLOCK: u64 = 1024;
+
+/// Where and how to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Output directory; `None` writes no files.
+    pub out_dir: Option<PathBuf>,
+    /// Show a progress bar on stderr (hidden anyway when not a terminal).
+    pub progress: bool,
+}
+
+/// The result of a run.
+pub struct RunResult {
+    pub summary: Summary,
+    pub collectives: Vec<LatencyStats>,
+    pub iteration: LatencyStats,
+    pub links: LinkAccumulator,
+    /// Files written, in order.
+    pub files: Vec<PathBuf>,
+}
+
+/// What one trial contributes.
+struct TrialResult {
+    makespan: SimTime,
+    /// (start, end) of each gradient collective, in plan order.
+    collectives: Vec<(SimTime, SimTime)>,
+    links: Vec<crate::fabric::LinkStats>,
+    events: u64,
+}
+
+/// The distinct collective names in the order they are issued, and which
+/// series each gradient collective feeds.
+fn series(plan: &Plan) -> (Vec<LatencyStats>, Vec<usize>) {
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut stats = Vec::new();
+    let mut of_task = Vec::new();
+    for &t in &plan.grad_collectives {
+        let spec = plan
+            .graph
+            .collective_of(t)
+            .expect("grad collectives are collectives");
+        let i = *index.entry(spec.name.clone()).or_insert_with(|| {
+            stats.push(LatencyStats::new(spec.name.clone(), spec.bytes));
+            stats.len() - 1
+        });
+        of_task.push(i);
+    }
+    (stats, of_task)
+}
+
+fn simulate_trial(scenario: &Scenario, plan: &Plan, trial: u64) -> anyhow::Result<TrialResult> {
+    let mut noise = scenario
+        .noise
+        .trial(scenario.seed, trial, scenario.cluster.num_gpus());
+    let out: Outcome = engine::simulate(
+        &scenario.cluster,
+        &plan.graph,
+        SimOptions::default(),
+        &mut noise,
+    )?;
+    let span = |t: TaskId| (out.task_start[t.index()], out.task_end[t.index()]);
+    Ok(TrialResult {
+        makespan: out.makespan,
+        collectives: plan.grad_collectives.iter().map(|&t| span(t)).collect(),
+        links: out.links,
+        events: out.events,
+    })
+}
+
+/// Runs every trial of `scenario` and writes its outputs.
+pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResult> {
+    let plan = scenario.job().build();
+    let (mut collectives, of_task) = series(&plan);
+    let mut iteration = LatencyStats::new("iteration", 0);
+    let mut links = LinkAccumulator::default();
+    let mut events = 0u64;
+    let staging = options.out_dir.as_deref().map(Staging::new).transpose()?;
+    let mut trials_csv = match &staging {
+        Some(s) => Some(csv::Writer::from_writer(BufWriter::new(
+            s.create("trials.csv")?,
+        ))),
+        None => None,
+    };
+    if let Some(w) = trials_csv.as_mut() {
+        w.write_record([
+            "trial",
+            "collective",
+            "bytes",
+            "start_s",
+            "end_s",
+            "latency_s",
+        ])?;
+    }
+    let bar = progress_bar(options.progress, scenario.trials);
+    let mut start = 0;
+    while start < scenario.trials {
+        let end = (start + BLOCK).min(scenario.trials);
+        let block: Vec<anyhow::Result<TrialResult>> = (start..end)
+            .into_par_iter()
+            .map(|t| simulate_trial(scenario, &plan, t))
+            .collect();
+        for (trial, result) in (start..end).zip(block) {
+            let r = result.with_context(|| format!("simulating trial {trial}"))?;
+            iteration.record(r.makespan);
+            links.add(&r.links, r.makespan);
+            events += r.events;
+            for (k, &(s, e)) in r.collectives.iter().enumerate() {
+                let series = &mut collectives[of_task[k]];
+                series.record(e - s);
+                if let Some(w) = trials_csv.as_mut() {
+                    w.write_record([
+                        trial.to_string(),
+                        series.name.clone(),
+                        series.bytes.to_string(),
+                        secs(s),
+                        secs(e),
+                        secs(e - s),
+                    ])?;
+                }
+            }
+            if let Some(w) = trials_csv.as_mut() {
+                w.write_record([
+                    trial.to_string(),
+                    "iteration".into(),
+                    "0".into(),
+                    secs(SimTime::ZERO),
+                    secs(r.makespan),
+                    secs(r.makespan),
+                ])?;
+            }
+        }
+        bar.inc(end - start);
+        start = end;
+    }
+    bar.finish_and_clear();
+    if let Some(w) = trials_csv {
+        w.into_inner()
+            .map_err(|e| anyhow::anyhow!("writing trials.csv: {e}"))?
+            .flush()?;
+    }
+    let summary = summarize(scenario, &collectives, &iteration, events);
+    let mut result = RunResult {
+        summary,
+        collectives,
+        iteration,
+        links,
+        files: Vec::new(),
+    };
+    if let Some(staging) = staging {
+        let report = Report {
+            cluster: &scenario.cluster,
+            summary: &result.summary,
+            collectives: &result.collectives,
+            iteration: &result.iteration,
+            links: &result.links,
+        };
+        for exporter in report::exporters(&report) {
+            let mut w = BufWriter::new(staging.create(&exporter.file_name())?);
+            exporter
+                .export(&report, &mut w)
+                .with_context(|| format!("writing {}", exporter.file_name()))?;
+            w.flush()?;
+        }
+        result.files = staging.commit()?;
+    }
+    Ok(result)
+}
+
+/// Seconds with full precision, in a compact form.
+fn secs(t: SimTime) -> String {
+    format!("{:e}", t.as_secs_f64())
+}
+
+fn summarize(
+    scenario: &Scenario,
+    collectives: &[LatencyStats],
+    iteration: &LatencyStats,
+    events: u64,
+) -> Summary {
+    let w = &scenario.workload;
+    let mean = iteration.mean_s();
+    let samples = f64::from(w.batch_size) * f64::from(scenario.parallelism.data);
+    let samples_per_s = if mean > 0.0 { samples / mean } else { 0.0 };
+    Summary {
+        scenario: scenario.name.clone(),
+        description: scenario.description.clone(),
+        topology: scenario.cluster.name.clone(),
+        workload: w.name.clone(),
+        gpus: scenario.cluster.num_gpus(),
+        parallelism: scenario.parallelism,
+        schedule: scenario.schedule.to_string(),
+        microbatches: scenario.microbatches,
+        trials: scenario.trials,
+        seed: scenario.seed,
+        iteration: Distribution::of(iteration),
+        collectives: collectives
+            .iter()
+            .map(|c| CollectiveSummary {
+                name: c.name.clone(),
+                bytes: c.bytes,
+                latency: Distribution::of(c),
+            })
+            .collect(),
+        samples_per_s,
+        tokens_per_s: w
+            .model
+            .as_ref()
+            .map(|m| samples_per_s * m.tokens_per_sample as f64),
+        events_per_trial: events as f64 / scenario.trials.max(1) as f64,
+        bubble_fraction: None,
+        stages: None,
+    }
+}
+
+fn progress_bar(show: bool, total: u64) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trials {elapsed} (eta {eta})")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Output files written under temporary names, renamed together by
+/// [`Staging::commit`]; dropped without commit, it removes them.
+struct Staging {
+    dir: PathBuf,
+    /// (temporary, final) paths; a RefCell because writers are created
+    /// while the staging area is shared.
+    files: RefCell<Vec<(PathBuf, PathBuf)>>,
+    committed: bool,
+}
+
+impl Staging {
+    fn new(dir: &Path) -> anyhow::Result<Self> {
+        fs::create_dir_all(dir)
+            .with_context(|| format!("creating the output folder {}", dir.display()))?;
+        Ok(Staging {
+            dir: dir.to_path_buf(),
+            files: RefCell::new(Vec::new()),
+            committed: false,
+        })
+    }
+
+    fn create(&self, name: &str) -> anyhow::Result<File> {
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        let f = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        self.files.borrow_mut().push((tmp, self.dir.join(name)));
+        Ok(f)
+    }
+
+    fn commit(mut self) -> anyhow::Result<Vec<PathBuf>> {
+        let mut done = Vec::new();
+        for (tmp, dst) in self.files.borrow().iter() {
+            fs::rename(tmp, dst)
+                .with_context(|| format!("renaming {} to {}", tmp.display(), dst.display()))?;
+            done.push(dst.clone());
+        }
+        self.committed = true;
+        Ok(done)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            for (tmp, _) in self.files.borrow().iter() {
+                let _ = fs::remove_file(tmp);
+            }
+        }
+    }
+}

@@ -1,0 +1,440 @@
+//! Scenario files: what to run — a topology, a workload, parallelism, a
+//! pipeline schedule, the gradient collective, trials, a seed and noise —
+//! loaded, overridden with `--set path=value`, and validated into a
+//! [`Scenario`] that can build its training job.
+//!
+//! Paths in a scenario are relative to the scenario file. Every error names
+//! the file, the YAML path and the line (or the `--set` that caused it).
+//! Running trials is `run.rs`'s job, not this module's.
+
+use crate::collective::Algorithm;
+use crate::input::{ArgError, InputError, Source};
+use crate::noise::{NoiseModel, NoiseSpec};
+use crate::partition::{self, PartitionSpec};
+use crate::schedule::Schedule;
+use crate::topology::Cluster;
+use crate::training::{DataParallel, Parallelism, Placement, TrainingJob};
+use crate::units::ByteSize;
+use crate::workload::{Workload, WorkloadOptions};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::path::{Path, PathBuf};
+
+/// A scenario file, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Defaults to the file name without extension.
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    pub topology: Spanned<PathBuf>,
+    pub workload: Spanned<PathBuf>,
+    pub parallelism: Option<Spanned<Parallelism>>,
+    #[serde(default)]
+    pub placement: Placement,
+    #[serde(default)]
+    pub pipeline: PipelineSection,
+    #[serde(default)]
+    pub collective: CollectiveSection,
+    #[serde(default)]
+    pub trials: TrialsSection,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default)]
+    pub noise: NoiseSpec,
+    /// Model FLOPs utilisation for analytical workloads (overrides the workload's).
+    pub mfu: Option<Spanned<f64>>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineSection {
+    #[serde(default = "one_spanned")]
+    pub microbatches: Spanned<u32>,
+    #[serde(default = "default_schedule")]
+    pub schedule: Spanned<Schedule>,
+    #[serde(default = "default_partition")]
+    pub partition: Spanned<PartitionSpec>,
+    /// Model chunks per GPU, for the interleaved schedule.
+    #[serde(default = "one_spanned")]
+    pub virtual_stages: Spanned<u32>,
+}
+
+fn spanned<T>(value: T) -> Spanned<T> {
+    Spanned {
+        value,
+        referenced: serde_saphyr::Location::UNKNOWN,
+        defined: serde_saphyr::Location::UNKNOWN,
+    }
+}
+fn one_spanned() -> Spanned<u32> {
+    spanned(1)
+}
+fn default_schedule() -> Spanned<Schedule> {
+    spanned(Schedule::OneFOneB)
+}
+fn default_partition() -> Spanned<PartitionSpec> {
+    spanned(PartitionSpec::default())
+}
+
+impl Default for PipelineSection {
+    fn default() -> Self {
+        PipelineSection {
+            microbatches: one_spanned(),
+            schedule: default_schedule(),
+            partition: default_partition(),
+            virtual_stages: one_spanned(),
+        }
+    }
+}
+
+/// The data-parallel gradient collective.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectiveSection {
+    #[serde(default = "default_algorithm")]
+    pub algorithm: Algorithm,
+    #[serde(default = "default_one")]
+    pub chunks: u32,
+    /// All-reduce each layer's (bucket's) gradients as soon as its backward
+    /// is done, overlapping the rest of the backward.
+    #[serde(default = "default_true")]
+    pub overlap: bool,
+    /// Gradient bucket size (PyTorch DDP's default is 25MiB); absent: one
+    /// bucket per layer.
+    pub bucket_bytes: Option<ByteSize>,
+    /// Algorithm of tensor-parallel all-reduces.
+    #[serde(default = "default_algorithm")]
+    pub tensor_algorithm: Algorithm,
+}
+
+fn default_algorithm() -> Algorithm {
+    Algorithm::Ring
+}
+fn default_one() -> u32 {
+    1
+}
+fn default_true() -> bool {
+    true
+}
+
+impl Default for CollectiveSection {
+    fn default() -> Self {
+        CollectiveSection {
+            algorithm: Algorithm::Ring,
+            chunks: 1,
+            overlap: true,
+            bucket_bytes: None,
+            tensor_algorithm: Algorithm::Ring,
+        }
+    }
+}
+
+/// How many trials (training iterations) to simulate.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrialsSection {
+    /// ceil(samples_per_epoch / batch_size) iterations per epoch.
+    pub epochs: Option<Spanned<u64>>,
+    /// An explicit number of trials (wins over `epochs`).
+    pub count: Option<Spanned<u64>>,
+}
+
+/// A loaded, validated scenario.
+#[derive(Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub file: PathBuf,
+    pub topology_file: PathBuf,
+    pub workload_file: PathBuf,
+    pub cluster: Cluster,
+    pub workload: Workload,
+    pub parallelism: Parallelism,
+    pub placement: Placement,
+    pub schedule: Schedule,
+    pub microbatches: u32,
+    pub virtual_stages: u32,
+    pub partition: Vec<usize>,
+    pub data_parallel: DataParallel,
+    pub tensor_algorithm: Algorithm,
+    pub trials: u64,
+    pub seed: u64,
+    pub noise: NoiseModel,
+}
+
+/// Runtime overrides from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `path=value` pairs, applied in order.
+    pub set: Vec<String>,
+    pub trials: Option<u64>,
+    pub seed: Option<u64>,
+}
+
+impl Scenario {
+    /// Loads `file`, applies `overrides`, loads the topology and workload it
+    /// names, and validates everything.
+    pub fn load(file: &Path, overrides: &Overrides) -> Result<Scenario, anyhow::Error> {
+        let src = Source::read(file)?;
+        let spec: ScenarioFile = if overrides.set.is_empty() {
+            src.parse()?
+        } else {
+            // Parse first so errors in the file itself keep their lines.
+            src.parse::<ScenarioFile>()?;
+            apply_overrides(&src, &overrides.set)?
+        };
+        Ok(Self::from_spec(&src, spec, overrides)?)
+    }
+
+    fn from_spec(
+        src: &Source,
+        spec: ScenarioFile,
+        overrides: &Overrides,
+    ) -> Result<Scenario, InputError> {
+        let dir = src.file.parent().unwrap_or(Path::new("."));
+        let topology_file = dir.join(&spec.topology.value);
+        let workload_file = dir.join(&spec.workload.value);
+        let missing = |s: &Spanned<PathBuf>, what: &str, path: &Path| {
+            src.error_at(
+                s,
+                format!("the {what} file {} does not exist", path.display()),
+            )
+            .with_path(what)
+        };
+        if !topology_file.is_file() {
+            return Err(missing(&spec.topology, "topology", &topology_file));
+        }
+        if !workload_file.is_file() {
+            return Err(missing(&spec.workload, "workload", &workload_file));
+        }
+        let cluster = crate::topology::load(&topology_file)?;
+        let parallelism = match &spec.parallelism {
+            Some(p) => p.value,
+            None => Parallelism {
+                data: cluster.num_gpus() as u32,
+                pipeline: 1,
+                tensor: 1,
+            },
+        };
+        let par_err = |msg: String| match &spec.parallelism {
+            Some(p) => src.error_at(p, msg).with_path("parallelism"),
+            None => src.error(msg),
+        };
+        if parallelism.data == 0 || parallelism.pipeline == 0 || parallelism.tensor == 0 {
+            return Err(par_err(
+                "data, pipeline and tensor degrees must each be at least 1".into(),
+            ));
+        }
+        if parallelism.gpus() != cluster.num_gpus() as u64 {
+            return Err(par_err(format!(
+                "data × pipeline × tensor = {} × {} × {} = {} GPUs, but the topology {} has {}",
+                parallelism.data,
+                parallelism.pipeline,
+                parallelism.tensor,
+                parallelism.gpus(),
+                topology_file.display(),
+                cluster.num_gpus()
+            )));
+        }
+        if let Some(m) = &spec.mfu
+            && !(m.value > 0.0 && m.value <= 1.0)
+        {
+            return Err(src.error_at(m, format!("mfu must be in (0, 1], not {}", m.value)));
+        }
+        let options = WorkloadOptions {
+            tensor: parallelism.tensor,
+            mfu: spec.mfu.as_ref().map(|m| m.value),
+        };
+        let workload = crate::workload::load(&workload_file, &cluster.gpu, &options)?;
+        let pipe = &spec.pipeline;
+        if pipe.microbatches.value == 0 {
+            return Err(src
+                .error_at(&pipe.microbatches, "microbatches must be at least 1")
+                .with_path("pipeline.microbatches"));
+        }
+        let v = pipe.virtual_stages.value;
+        if v == 0 {
+            return Err(src
+                .error_at(&pipe.virtual_stages, "virtual_stages must be at least 1")
+                .with_path("pipeline.virtual_stages"));
+        }
+        let parts = (parallelism.pipeline * v) as usize;
+        let partition =
+            partition::partition(&pipe.partition.value, &workload.layers, parts, &|_| {
+                crate::units::SimTime::ZERO
+            })
+            .map_err(|e| {
+                src.error_at(&pipe.partition, e.to_string())
+                    .with_path("pipeline.partition")
+            })?;
+        let trials = match (overrides.trials, &spec.trials.count, &spec.trials.epochs) {
+            (Some(n), _, _) => n,
+            (None, Some(c), _) => c.value,
+            (None, None, Some(e)) => workload.trials_for_epochs(e.value),
+            (None, None, None) => 1,
+        };
+        if trials == 0 {
+            let msg = "the scenario must run at least one trial";
+            return Err(match (&spec.trials.count, &spec.trials.epochs) {
+                (Some(c), _) => src.error_at(c, msg),
+                (_, Some(e)) => src.error_at(e, msg),
+                _ => src.error(msg),
+            });
+        }
+        let noise = spec.noise.check(src)?;
+        let name = spec.name.clone().unwrap_or_else(|| {
+            src.file.file_stem().map_or_else(
+                || "scenario".to_string(),
+                |s| s.to_string_lossy().into_owned(),
+            )
+        });
+        let scenario = Scenario {
+            name,
+            description: spec.description.clone(),
+            file: src.file.clone(),
+            topology_file,
+            workload_file,
+            cluster,
+            workload,
+            parallelism,
+            placement: spec.placement,
+            schedule: pipe.schedule.value,
+            microbatches: pipe.microbatches.value,
+            virtual_stages: v,
+            partition,
+            data_parallel: DataParallel {
+                algorithm: spec.collective.algorithm,
+                chunks: spec.collective.chunks.max(1),
+                overlap: spec.collective.overlap,
+                bucket_bytes: spec.collective.bucket_bytes.map(|b| b.0),
+            },
+            tensor_algorithm: spec.collective.tensor_algorithm,
+            trials,
+            seed: overrides.seed.unwrap_or(spec.seed),
+            noise,
+        };
+        scenario.check_collectives(src)?;
+        Ok(scenario)
+    }
+
+    /// The training job this scenario describes.
+    pub fn job(&self) -> TrainingJob<'_> {
+        TrainingJob {
+            workload: &self.workload,
+            parallelism: self.parallelism,
+            placement: self.placement,
+            schedule: self.schedule,
+            microbatches: self.microbatches,
+            chunks: self.virtual_stages,
+            partition: self.partition.clone(),
+            data_parallel: self.data_parallel.clone(),
+            tensor_algorithm: self.tensor_algorithm,
+        }
+    }
+
+    /// Every collective of the plan must be runnable (e.g. halving-doubling
+    /// needs 2^k ranks): reported against `collective.algorithm`.
+    fn check_collectives(&self, src: &Source) -> Result<(), InputError> {
+        let plan = self.job().build();
+        for spec in plan.graph.collectives() {
+            crate::collective::validate(spec, &self.cluster).map_err(|e| {
+                src.error(format!("collective '{}': {e}", spec.name))
+                    .with_path("collective.algorithm")
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Applies `path=value` overrides to the scenario's YAML tree and parses
+/// the result. A path that does not name a scenario field is an error.
+fn apply_overrides(src: &Source, set: &[String]) -> Result<ScenarioFile, ArgError> {
+    let mut tree: serde_json::Value =
+        serde_saphyr::from_str(&src.text).map_err(|e| ArgError::new("--set", e.to_string()))?;
+    for item in set {
+        let Some((path, value)) = item.split_once('=') else {
+            return Err(ArgError::new(
+                format!("--set {item}"),
+                "write --set path=value, e.g. --set noise.loss.probability=0.01",
+            ));
+        };
+        let value: serde_json::Value = serde_saphyr::from_str(value).map_err(|e| {
+            ArgError::new(
+                format!("--set {item}"),
+                format!("cannot read the value: {e}"),
+            )
+        })?;
+        set_path(&mut tree, path.trim(), value)
+            .map_err(|m| ArgError::new(format!("--set {item}"), m))?;
+        // Check each override on its own so the error names it.
+        serde_json::from_value::<ScenarioFile>(tree.clone()).map_err(|e| {
+            ArgError::new(
+                format!("--set {item}"),
+                format!("{e} (the path {path} is not a valid scenario setting)"),
+            )
+        })?;
+    }
+    serde_json::from_value(tree).map_err(|e| ArgError::new("--set", e.to_string()))
+}
+
+/// Sets `a.b.c` in a JSON tree, creating maps on the way. List elements
+/// are addressed by index: `pipeline.partition.0`.
+pub fn set_path(
+    tree: &mut serde_json::Value,
+    path: &str,
+    value: serde_json::Value,
+) -> Result<(), String> {
+    let mut node = tree;
+    let parts: Vec<&str> = path.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!(
+            "'{path}' is not a dotted path like noise.loss.probability"
+        ));
+    }
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        if node.is_null() {
+            *node = serde_json::Value::Object(Default::default());
+        }
+        node = match node {
+            serde_json::Value::Object(map) => {
+                if last {
+                    map.insert(part.to_string(), value);
+                    return Ok(());
+                }
+                map.entry(part.to_string())
+                    .or_insert(serde_json::Value::Null)
+            }
+            serde_json::Value::Array(list) => {
+                let idx: usize = part
+                    .parse()
+                    .map_err(|_| format!("'{part}' in '{path}' must be a list index"))?;
+                let len = list.len();
+                let slot = list.get_mut(idx).ok_or_else(|| {
+                    format!("index {idx} in '{path}' is past the end of a list of {len}")
+                })?;
+                if last {
+                    *slot = value;
+                    return Ok(());
+                }
+                slot
+            }
+            _ => {
+                return Err(format!(
+                    "'{}' in '{path}' is a value, not a section",
+                    parts[..i].join(".")
+                ));
+            }
+        };
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
