@@ -5,6 +5,7 @@ pub mod engine;
 pub mod fabric;
 pub mod ids;
 pub mod input;
+pub mod partition;
 pub mod plan;
 pub mod schedule;
 pub mod topology;
