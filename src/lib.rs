@@ -6,6 +6,7 @@ pub mod fabric;
 pub mod ids;
 pub mod input;
 pub mod partition;
+pub mod pipeline_metrics;
 pub mod plan;
 pub mod schedule;
 pub mod topology;

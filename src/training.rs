@@ -561,4 +561,4 @@ fn buckets(layers: &[Layer], first: usize, bucket_bytes: Option<u64>) -> Vec<Vec
 #[cfg(test)]
 mod schedule_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
