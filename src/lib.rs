@@ -9,6 +9,7 @@ pub mod partition;
 pub mod pipeline_metrics;
 pub mod plan;
 pub mod schedule;
+pub mod timeline;
 pub mod topology;
 pub mod training;
 pub mod units;
