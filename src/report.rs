@@ -9,6 +9,7 @@ mod cdf_svg;
 mod hgrm;
 mod links_csv;
 mod summary;
+mod timelines;
 
 pub use summary::{CollectiveSummary, Distribution, Summary};
 
@@ -130,6 +131,15 @@ pub struct Report<'a> {
     pub collectives: &'a [LatencyStats],
     pub iteration: &'a LatencyStats,
     pub links: &'a LinkAccumulator,
+    /// Trial 0 in detail, when the run is small enough to draw.
+    pub timeline: Option<&'a TimelineData<'a>>,
+}
+
+/// One simulated trial with its transfers, and the GPUs to draw.
+pub struct TimelineData<'a> {
+    pub graph: &'a crate::plan::TaskGraph,
+    pub outcome: &'a crate::engine::Outcome,
+    pub gpus: Vec<crate::ids::GpuId>,
 }
 
 /// One output file format.
@@ -147,6 +157,15 @@ pub fn exporters(report: &Report) -> Vec<Box<dyn Exporter>> {
         Box::new(links_csv::LinksCsv),
         Box::new(cdf_svg::CdfSvg),
     ];
+    if report.timeline.is_some() {
+        for t in [
+            timelines::Timeline::Text,
+            timelines::Timeline::Chrome,
+            timelines::Timeline::Svg,
+        ] {
+            v.push(Box::new(t));
+        }
+    }
     for (i, c) in report.collectives.iter().enumerate() {
         v.push(Box::new(hgrm::Hgrm::one(i, &c.name)));
     }

@@ -29,6 +29,9 @@ use std::path::{Path, PathBuf};
 /// small enough to bound memory.
 const BLOCK: u64 = 1024;
 
+/// Timelines are drawn only for plans up to this many tasks.
+const MAX_TIMELINE_TASKS: usize = 200_000;
+
 /// Where and how to run.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -167,7 +170,39 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
             .map_err(|e| anyhow::anyhow!("writing trials.csv: {e}"))?
             .flush()?;
     }
-    let summary = summarize(scenario, &collectives, &iteration, events);
+    let mut summary = summarize(scenario, &collectives, &iteration, events);
+    // Trial 0 in detail: pipeline metrics, and the timeline when small.
+    let job = scenario.job();
+    let mut noise = scenario
+        .noise
+        .trial(scenario.seed, 0, scenario.cluster.num_gpus());
+    let detailed = plan.graph.len() <= MAX_TIMELINE_TASKS;
+    let trial0 = engine::simulate(
+        &scenario.cluster,
+        &plan.graph,
+        SimOptions {
+            record_transfers: detailed,
+        },
+        &mut noise,
+    )?;
+    let metrics = crate::pipeline_metrics::pipeline_metrics(&job, &plan, &trial0);
+    summary.bubble_fraction = Some(metrics.bubble_fraction);
+    summary.stages = Some(serde_json::to_value(&metrics.stages)?);
+    let timeline_gpus = if scenario.cluster.num_gpus() <= 64 {
+        (0..scenario.cluster.num_gpus())
+            .map(crate::ids::GpuId::from_index)
+            .collect()
+    } else {
+        // One GPU per stage: replica 0, tensor rank 0.
+        (0..scenario.parallelism.pipeline)
+            .map(|s| job.gpu(0, s, 0))
+            .collect()
+    };
+    let timeline = report::TimelineData {
+        graph: &plan.graph,
+        outcome: &trial0,
+        gpus: timeline_gpus,
+    };
     let mut result = RunResult {
         summary,
         collectives,
@@ -182,6 +217,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
             collectives: &result.collectives,
             iteration: &result.iteration,
             links: &result.links,
+            timeline: detailed.then_some(&timeline),
         };
         for exporter in report::exporters(&report) {
             let mut w = BufWriter::new(staging.create(&exporter.file_name())?);

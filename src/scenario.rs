@@ -8,13 +8,14 @@
 //! Running trials is `run.rs`'s job, not this module's.
 
 use crate::collective::Algorithm;
+use crate::ids::GpuId;
 use crate::input::{ArgError, InputError, Source};
 use crate::noise::{NoiseModel, NoiseSpec};
 use crate::partition::{self, PartitionSpec};
 use crate::schedule::Schedule;
 use crate::topology::Cluster;
 use crate::training::{DataParallel, Parallelism, Placement, TrainingJob};
-use crate::units::ByteSize;
+use crate::units::{ByteSize, SimTime};
 use crate::workload::{Workload, WorkloadOptions};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -265,14 +266,16 @@ impl Scenario {
                 .with_path("pipeline.virtual_stages"));
         }
         let parts = (parallelism.pipeline * v) as usize;
-        let partition =
-            partition::partition(&pipe.partition.value, &workload.layers, parts, &|_| {
-                crate::units::SimTime::ZERO
-            })
-            .map_err(|e| {
-                src.error_at(&pipe.partition, e.to_string())
-                    .with_path("pipeline.partition")
-            })?;
+        let m = pipe.microbatches.value;
+        let partition = {
+            let cut = cut_time(&cluster, &workload, parallelism, m);
+            partition::partition(&pipe.partition.value, &workload.layers, parts, &cut).map_err(
+                |e| {
+                    src.error_at(&pipe.partition, e.to_string())
+                        .with_path("pipeline.partition")
+                },
+            )?
+        };
         let trials = match (overrides.trials, &spec.trials.count, &spec.trials.epochs) {
             (Some(n), _, _) => n,
             (None, Some(c), _) => c.value,
@@ -319,6 +322,10 @@ impl Scenario {
             seed: overrides.seed.unwrap_or(spec.seed),
             noise,
         };
+        scenario.job().check().map_err(|e| {
+            src.error_at(&spec.pipeline.schedule, e.to_string())
+                .with_path("pipeline")
+        })?;
         scenario.check_collectives(src)?;
         Ok(scenario)
     }
@@ -349,6 +356,34 @@ impl Scenario {
             })?;
         }
         Ok(())
+    }
+}
+
+/// The time to send layer i's activation (one microbatch's share) between
+/// the first two pipeline stages: what the balanced partitioner charges a
+/// cut after layer i. Zero without a pipeline.
+fn cut_time<'a>(
+    cluster: &'a Cluster,
+    workload: &'a Workload,
+    par: Parallelism,
+    m: u32,
+) -> impl Fn(usize) -> SimTime + 'a {
+    let route = (par.pipeline > 1).then(|| {
+        let (a, b) = (GpuId(0), GpuId(par.tensor));
+        cluster.route(a, b, 0)
+    });
+    let divisor = u64::from(m.max(1)) * u64::from(par.tensor.max(1));
+    move |i| match &route {
+        None => SimTime::ZERO,
+        Some(r) => {
+            let bw = r
+                .links
+                .iter()
+                .map(|&l| cluster.link(l).bandwidth)
+                .min_by(|x, y| x.bytes_per_sec().total_cmp(&y.bytes_per_sec()));
+            let bytes = workload.layers[i].activation_bytes / divisor;
+            r.overhead + r.latency + bw.map_or(SimTime::ZERO, |b| b.transfer_time(bytes))
+        }
     }
 }
 

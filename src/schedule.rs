@@ -8,7 +8,10 @@
 //! times it. One file per schedule under `schedule/`.
 
 mod gpipe;
+mod interleaved;
 mod one_f_one_b;
+mod pipedream;
+mod zb_h1;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -24,6 +27,36 @@ pub enum Schedule {
     /// PipeDream-Flush / Megatron 1F1B: warm-up, alternate, cool-down.
     #[serde(rename = "1f1b")]
     OneFOneB,
+    /// Megatron interleaved 1F1B over `chunks` model chunks per GPU.
+    Interleaved,
+    /// Asynchronous PipeDream: 1F1B without flush, an update per backward.
+    Pipedream,
+    /// Zero Bubble H1: backward split into input (B) and weight (W) parts.
+    #[serde(rename = "zb-h1")]
+    ZbH1,
+}
+
+/// A pipeline shape a schedule cannot run.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("a pipeline needs at least one stage (pipeline: 0)")]
+    NoStages,
+    #[error("a pipeline needs at least one microbatch (microbatches: 0)")]
+    NoMicrobatches,
+    #[error(
+        "schedule 'naive' runs one minibatch without microbatches, but microbatches is {0}: \
+         set microbatches: 1 or pick gpipe / 1f1b"
+    )]
+    NaiveMicrobatches(u32),
+    #[error("chunks must be at least 1 (got 0)")]
+    NoChunks,
+    #[error("{chunks} model chunks per GPU need schedule 'interleaved', not '{schedule}'")]
+    ChunksNeedInterleaved { schedule: Schedule, chunks: u32 },
+    #[error(
+        "schedule 'interleaved' needs microbatches ({microbatches}) to be a multiple of the \
+         pipeline stages ({stages}), as in Megatron-LM"
+    )]
+    InterleavedMicrobatches { microbatches: u32, stages: u32 },
 }
 
 impl fmt::Display for Schedule {
@@ -32,6 +65,9 @@ impl fmt::Display for Schedule {
             Schedule::Naive => "naive",
             Schedule::Gpipe => "gpipe",
             Schedule::OneFOneB => "1f1b",
+            Schedule::Interleaved => "interleaved",
+            Schedule::Pipedream => "pipedream",
+            Schedule::ZbH1 => "zb-h1",
         })
     }
 }
@@ -85,7 +121,50 @@ pub struct Shape {
 }
 
 impl Schedule {
-    /// Per-stage op orders for `shape`.
+    /// Every schedule, in the order the docs list them.
+    pub const ALL: [Schedule; 6] = [
+        Schedule::Naive,
+        Schedule::Gpipe,
+        Schedule::OneFOneB,
+        Schedule::Interleaved,
+        Schedule::Pipedream,
+        Schedule::ZbH1,
+    ];
+
+    /// Whether this schedule can run `shape`. Callers check before
+    /// [`Schedule::order`]; `order` itself never panics, but on a rejected
+    /// shape its result is unspecified.
+    pub fn check(self, shape: Shape) -> Result<(), ScheduleError> {
+        if shape.stages == 0 {
+            return Err(ScheduleError::NoStages);
+        }
+        if shape.microbatches == 0 {
+            return Err(ScheduleError::NoMicrobatches);
+        }
+        if shape.chunks == 0 {
+            return Err(ScheduleError::NoChunks);
+        }
+        if shape.chunks > 1 && self != Schedule::Interleaved {
+            return Err(ScheduleError::ChunksNeedInterleaved {
+                schedule: self,
+                chunks: shape.chunks,
+            });
+        }
+        match self {
+            Schedule::Naive if shape.microbatches != 1 => {
+                Err(ScheduleError::NaiveMicrobatches(shape.microbatches))
+            }
+            Schedule::Interleaved if !shape.microbatches.is_multiple_of(shape.stages) => {
+                Err(ScheduleError::InterleavedMicrobatches {
+                    microbatches: shape.microbatches,
+                    stages: shape.stages,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Per-stage op orders for `shape` (naive always runs one microbatch).
     pub fn order(self, shape: Shape) -> Vec<Vec<Op>> {
         match self {
             Schedule::Naive => gpipe::order(Shape {
@@ -94,13 +173,36 @@ impl Schedule {
             }),
             Schedule::Gpipe => gpipe::order(shape),
             Schedule::OneFOneB => one_f_one_b::order(shape),
+            Schedule::Interleaved => interleaved::order(shape),
+            Schedule::Pipedream => pipedream::order(shape),
+            Schedule::ZbH1 => zb_h1::order(shape),
         }
     }
 
     /// Whether weights are updated after every microbatch (asynchronous
     /// PipeDream) rather than once after the flush.
     pub fn updates_every_microbatch(self) -> bool {
-        false
+        self == Schedule::Pipedream
+    }
+
+    /// Whether each "microbatch" is a whole minibatch, so op times and
+    /// activations are not divided by the microbatch count (PipeDream).
+    pub fn microbatch_is_minibatch(self) -> bool {
+        self == Schedule::Pipedream
+    }
+
+    /// Whether the backward is split into input (B) and weight (W) ops.
+    pub fn splits_backward(self) -> bool {
+        self == Schedule::ZbH1
+    }
+
+    /// Weight versions stage `stage` (0-based, of `stages`) keeps.
+    pub fn weight_versions(self, stage: u32, stages: u32) -> u32 {
+        if self == Schedule::Pipedream {
+            stages.saturating_sub(stage).max(1)
+        } else {
+            1
+        }
     }
 }
 
@@ -108,26 +210,113 @@ impl Schedule {
 mod tests {
     use super::*;
 
-    /// Every stage runs F and B of every microbatch exactly once, F before B.
+    fn shape(stages: u32, microbatches: u32, chunks: u32) -> Shape {
+        Shape {
+            stages,
+            microbatches,
+            chunks,
+        }
+    }
+
+    /// Every stage runs every (chunk, microbatch)'s F and backward exactly
+    /// once, F before B before W.
     #[test]
     fn orders_are_complete_and_causal() {
-        for s in [Schedule::Gpipe, Schedule::OneFOneB] {
-            for (p, m) in [(1, 1), (4, 4), (4, 8), (8, 3)] {
-                let order = s.order(Shape {
-                    stages: p,
-                    microbatches: m,
-                    chunks: 1,
-                });
+        for s in Schedule::ALL {
+            for (p, m, v) in [
+                (1, 1, 1),
+                (4, 4, 1),
+                (4, 8, 1),
+                (8, 3, 1),
+                (4, 8, 2),
+                (2, 6, 3),
+            ] {
+                let sh = shape(p, m, v);
+                if s.check(sh).is_err() {
+                    continue;
+                }
+                let order = s.order(sh);
                 assert_eq!(order.len(), p as usize);
+                let backward = if s.splits_backward() {
+                    OpKind::BackwardInput
+                } else {
+                    OpKind::Backward
+                };
                 for ops in &order {
-                    for mb in 0..m {
-                        let fi = ops.iter().position(|&o| o == Op::f(mb)).unwrap();
-                        let bi = ops.iter().position(|&o| o == Op::b(mb)).unwrap();
-                        assert!(fi < bi, "{s} p={p} m={m}");
+                    let kinds = if s.splits_backward() { 3 } else { 2 };
+                    assert_eq!(ops.len(), (kinds * m * v) as usize, "{s} p={p} m={m}");
+                    for c in 0..v {
+                        for mb in 0..m {
+                            let at = |kind| {
+                                let o = Op {
+                                    kind,
+                                    microbatch: mb,
+                                    chunk: c,
+                                };
+                                ops.iter().position(|&x| x == o).unwrap()
+                            };
+                            let (fi, bi) = (at(OpKind::Forward), at(backward));
+                            assert!(fi < bi, "{s} p={p} m={m}");
+                            if s.splits_backward() {
+                                assert!(bi < at(OpKind::BackwardWeight), "{s} p={p} m={m}");
+                            }
+                        }
                     }
-                    assert_eq!(ops.len(), 2 * m as usize);
                 }
             }
         }
+    }
+
+    #[test]
+    fn check_rejects_shapes_a_schedule_cannot_run() {
+        use ScheduleError::*;
+        assert_eq!(
+            Schedule::Naive.check(shape(4, 8, 1)),
+            Err(NaiveMicrobatches(8))
+        );
+        assert!(Schedule::Naive.check(shape(4, 1, 1)).is_ok());
+        assert_eq!(
+            Schedule::Interleaved.check(shape(4, 6, 2)),
+            Err(InterleavedMicrobatches {
+                microbatches: 6,
+                stages: 4
+            })
+        );
+        assert!(Schedule::Interleaved.check(shape(4, 8, 2)).is_ok());
+        assert_eq!(
+            Schedule::Gpipe.check(shape(4, 8, 2)),
+            Err(ChunksNeedInterleaved {
+                schedule: Schedule::Gpipe,
+                chunks: 2
+            })
+        );
+        for s in Schedule::ALL {
+            assert_eq!(s.check(shape(0, 1, 1)), Err(NoStages));
+            assert_eq!(s.check(shape(1, 0, 1)), Err(NoMicrobatches));
+            assert_eq!(s.check(shape(1, 1, 0)), Err(NoChunks));
+        }
+        let msg = Schedule::Naive
+            .check(shape(2, 4, 1))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("microbatches is 4"), "{msg}");
+    }
+
+    #[test]
+    fn serde_names_match_display() {
+        for s in Schedule::ALL {
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{s}\""));
+            let back: Schedule = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, s);
+        }
+    }
+
+    #[test]
+    fn pipedream_keeps_p_minus_s_weight_versions() {
+        assert_eq!(Schedule::Pipedream.weight_versions(0, 4), 4);
+        assert_eq!(Schedule::Pipedream.weight_versions(3, 4), 1);
+        assert_eq!(Schedule::OneFOneB.weight_versions(0, 4), 1);
+        assert!(Schedule::Pipedream.updates_every_microbatch());
     }
 }

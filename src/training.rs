@@ -5,7 +5,10 @@
 //! job runs on one GPU (see [`Placement`]). Each stage runs its schedule's op
 //! order ([`crate::schedule`]); an op's time is the sum over the stage's
 //! layers of the workload's per-minibatch times, scaled by the microbatch
-//! fraction 1/m (DESIGN §4). Activations go forward and their gradients
+//! fraction 1/m (DESIGN §4) — except under PipeDream, whose "microbatches"
+//! are whole minibatches. Zero-bubble schedules split the backward into B
+//! (`backward − backward_weight`), which the previous stage waits for, and
+//! W (`backward_weight`), which completes the gradients. Activations go forward and their gradients
 //! backward between neighbouring stages as fabric transfers of
 //! `activation_bytes` of the stage's last layer × 1/m (÷ t: each tensor rank
 //! sends its shard). With t > 1, every op ends with an all-reduce among the
@@ -25,7 +28,7 @@
 use crate::collective::{Algorithm, CollectiveOp, CollectiveSpec};
 use crate::ids::{GpuId, TaskId};
 use crate::plan::{Phase, Tag, TaskGraph};
-use crate::schedule::{Op, OpKind, Schedule, Shape};
+use crate::schedule::{Op, OpKind, Schedule, ScheduleError, Shape};
 use crate::units::SimTime;
 use crate::workload::{Layer, Workload};
 use std::collections::BTreeMap;
@@ -144,6 +147,32 @@ impl TrainingJob<'_> {
         }
     }
 
+    /// What per-minibatch times and sizes are divided by for one op: the
+    /// microbatch count, or 1 when each "microbatch" is a whole minibatch
+    /// (PipeDream).
+    pub fn divisor(&self) -> u32 {
+        if self.schedule.microbatch_is_minibatch() {
+            1
+        } else {
+            self.microbatches().max(1)
+        }
+    }
+
+    /// The pipeline shape this job runs.
+    pub fn shape(&self) -> Shape {
+        Shape {
+            stages: self.parallelism.pipeline,
+            microbatches: self.microbatches,
+            chunks: self.chunks,
+        }
+    }
+
+    /// Whether the schedule can run this job's shape (call before
+    /// [`TrainingJob::build`]).
+    pub fn check(&self) -> Result<(), ScheduleError> {
+        self.schedule.check(self.shape())
+    }
+
     /// The stage plans (GPUs and layers), without building the graph.
     pub fn stages(&self) -> Vec<StagePlan> {
         let Parallelism {
@@ -258,7 +287,7 @@ impl<'j, 'w> Builder<'j, 'w> {
             for (s, ops) in orders.iter().enumerate() {
                 let completing = gradient_completing(ops, job.schedule);
                 for (i, op) in ops.iter().enumerate() {
-                    self.add_op(r, s as u32, *op, m, completing.contains(&i));
+                    self.add_op(r, s as u32, *op, completing.contains(&i));
                 }
             }
         }
@@ -272,7 +301,7 @@ impl<'j, 'w> Builder<'j, 'w> {
     }
 
     /// One op of stage `s` on every tensor rank of replica `r`.
-    fn add_op(&mut self, r: u32, s: u32, op: Op, m: u32, completes_gradients: bool) {
+    fn add_op(&mut self, r: u32, s: u32, op: Op, completes_gradients: bool) {
         let job = self.job;
         let p = job.parallelism.pipeline;
         let j = op.chunk * p + s;
@@ -302,7 +331,9 @@ impl<'j, 'w> Builder<'j, 'w> {
                     .map(|&i| op_time(op.kind, std::slice::from_ref(&job.workload.layers[i])))
                     .fold(SimTime::ZERO, |a, b| a + b);
                 let deps = if prev.is_none() { &waits_for[..] } else { &[] };
-                let task = self.graph.compute(gpu, scale(dur, m), tag, deps);
+                let task = self
+                    .graph
+                    .compute(gpu, scale(dur, job.divisor()), tag, deps);
                 if prev.is_none() {
                     self.first.insert((key, k), task);
                 }
@@ -321,7 +352,7 @@ impl<'j, 'w> Builder<'j, 'w> {
                 .iter()
                 .map(|l| l.tensor_allreduce_bytes * u64::from(l.tensor_allreduces))
                 .sum::<u64>()
-                / u64::from(m);
+                / u64::from(job.divisor());
             if bytes > 0 {
                 let spec = CollectiveSpec {
                     name: format!("tensor {}", phase(op.kind).letter()),
@@ -357,7 +388,8 @@ impl<'j, 'w> Builder<'j, 'w> {
             for k in 0..t {
                 for j in 0..v {
                     let last_layer = &job.workload.layers[job.layers(j).end - 1];
-                    let bytes = last_layer.activation_bytes / u64::from(m) / u64::from(t);
+                    let bytes =
+                        last_layer.activation_bytes / u64::from(job.divisor()) / u64::from(t);
                     for mb in 0..m {
                         let f = (r, j, mb, OpKind::Forward);
                         let b_kind = if self
@@ -527,4 +559,6 @@ fn buckets(layers: &[Layer], first: usize, bucket_bytes: Option<u64>) -> Vec<Vec
 }
 
 #[cfg(test)]
-mod tests;
+mod schedule_tests;
+#[cfg(test)]
+pub(crate) mod tests;

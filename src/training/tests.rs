@@ -35,7 +35,13 @@ pub(crate) fn uniform(n: usize, m: u32, f: SimTime, b: SimTime, act: u64, grad: 
     }
 }
 
-fn job<'a>(w: &'a Workload, p: u32, d: u32, m: u32, schedule: Schedule) -> TrainingJob<'a> {
+pub(crate) fn job<'a>(
+    w: &'a Workload,
+    p: u32,
+    d: u32,
+    m: u32,
+    schedule: Schedule,
+) -> TrainingJob<'a> {
     TrainingJob {
         workload: w,
         parallelism: Parallelism {

@@ -1,0 +1,208 @@
+//! Pipeline metrics of one simulated iteration: per stage, how busy its GPU
+//! was, how many microbatch activations it stashed at peak, how many weight
+//! versions it keeps and its memory; and the bubble fraction of the whole
+//! pipeline.
+//!
+//! Conventions:
+//! - `busy_s` is the compute time of the stage's first GPU (replica 0,
+//!   tensor rank 0); `utilization` = busy / makespan. `bubble_fraction` =
+//!   1 − Σ busy / (gpus · makespan) over every GPU of every stage. The
+//!   makespan includes any gradient all-reduces after the flush.
+//! - `peak_activations` counts stashed microbatch activations on that GPU:
+//!   +1 when a forward ends, −1 when its backward ends (for split-backward
+//!   schedules: its W). Under interleaving each (chunk, microbatch) counts
+//!   1/v, so the unit is "one microbatch through the whole stage"
+//!   (REFERENCES: stage 0 holds p + (p−1)/v).
+//! - `memory_bytes` = weights × versions + gradients + optimizer state +
+//!   peak stash, where the peak stash is the peak of the stashed bytes (each
+//!   live chunk-microbatch holding its layers' `stash_bytes` / divisor).
+//!   Optimizer state is counted only for analytical workloads (which name
+//!   an optimizer); its dtype is inferred from the weight bytes per
+//!   parameter. Not counted: temporary buffers, communication buffers,
+//!   fragmentation.
+//!
+//! It does not time anything: it reads an engine [`Outcome`].
+
+use crate::engine::Outcome;
+use crate::ids::GpuId;
+use crate::plan::{Phase, TaskKind};
+use crate::training::{Plan, TrainingJob};
+use crate::workload::{Dtype, Layer};
+use std::collections::BTreeMap;
+
+/// One pipeline stage's metrics.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct StageMetrics {
+    pub stage: u32,
+    /// Every GPU running this stage (all replicas and tensor ranks).
+    pub gpus: Vec<GpuId>,
+    /// Names of the stage's layers, chunk by chunk.
+    pub layers: Vec<String>,
+    pub busy_s: f64,
+    pub utilization: f64,
+    pub peak_activations: f64,
+    pub weight_versions: u32,
+    pub memory_bytes: u64,
+}
+
+/// Metrics of the whole pipeline.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PipelineMetrics {
+    pub stages: Vec<StageMetrics>,
+    pub bubble_fraction: f64,
+}
+
+/// Computes the metrics of `plan` (built from `job`) as run in `outcome`.
+pub fn pipeline_metrics(job: &TrainingJob, plan: &Plan, outcome: &Outcome) -> PipelineMetrics {
+    let graph = &plan.graph;
+    let makespan = outcome.makespan.as_secs_f64();
+    let mut busy: BTreeMap<GpuId, f64> = BTreeMap::new();
+    for (i, t) in graph.tasks().iter().enumerate() {
+        if let TaskKind::Compute { gpu, .. } = t.kind {
+            let d = outcome.task_end[i].saturating_sub(outcome.task_start[i]);
+            *busy.entry(gpu).or_default() += d.as_secs_f64();
+        }
+    }
+    let p = job.parallelism.pipeline;
+    let v = job.chunks.max(1);
+    let optimizer = optimizer_factor(job);
+    let mut total_busy = 0.0;
+    let mut gpus = 0usize;
+    let stages = plan
+        .stages
+        .iter()
+        .map(|sp| {
+            for g in &sp.gpus {
+                total_busy += busy.get(g).copied().unwrap_or(0.0);
+            }
+            gpus += sp.gpus.len();
+            let first = sp.gpus.first().copied();
+            let busy_s = first.and_then(|g| busy.get(&g).copied()).unwrap_or(0.0);
+            let layers: Vec<&Layer> = sp
+                .layers
+                .iter()
+                .flat_map(|r| &job.workload.layers[r.clone()])
+                .collect();
+            let (peak_count, peak_bytes) = first
+                .map(|g| peak_stash(job, plan, outcome, g))
+                .unwrap_or((0, 0));
+            let versions = job.schedule.weight_versions(sp.stage, p);
+            let params: u64 = layers.iter().map(|l| l.param_bytes).sum();
+            let grads: u64 = layers.iter().map(|l| l.grad_bytes).sum();
+            let opt = optimizer.map_or(0, |(num, den)| params.saturating_mul(num) / den);
+            StageMetrics {
+                stage: sp.stage,
+                gpus: sp.gpus.clone(),
+                layers: layers.iter().map(|l| l.name.clone()).collect(),
+                busy_s,
+                utilization: ratio(busy_s, makespan),
+                peak_activations: peak_count as f64 / f64::from(v),
+                weight_versions: versions,
+                memory_bytes: params
+                    .saturating_mul(u64::from(versions))
+                    .saturating_add(grads)
+                    .saturating_add(opt)
+                    .saturating_add(peak_bytes),
+            }
+        })
+        .collect();
+    PipelineMetrics {
+        stages,
+        bubble_fraction: 1.0 - ratio(total_busy, gpus as f64 * makespan),
+    }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
+/// Optimizer state bytes per weight byte, as (numerator, denominator), for
+/// analytical workloads; the dtype is the one closest to the weight bytes
+/// per parameter.
+fn optimizer_factor(job: &TrainingJob) -> Option<(u64, u64)> {
+    let model = job.workload.model.as_ref()?;
+    if model.parameters <= 0.0 {
+        return None;
+    }
+    let bytes = job.workload.total_param_bytes() as f64 * f64::from(job.parallelism.tensor);
+    let per_param = bytes / model.parameters;
+    let dtype = if per_param < 1.5 {
+        Dtype::Fp8
+    } else if per_param < 3.0 {
+        Dtype::Bf16
+    } else {
+        Dtype::Fp32
+    };
+    Some((model.optimizer.state_bytes_per_param(dtype), dtype.bytes()))
+}
+
+/// Peak stashed (chunk, microbatch) activations on `gpu`, and the peak of
+/// their bytes.
+fn peak_stash(job: &TrainingJob, plan: &Plan, outcome: &Outcome, gpu: GpuId) -> (u64, u64) {
+    let graph = &plan.graph;
+    let release = if job.schedule.splits_backward() {
+        Phase::BackwardWeight
+    } else {
+        Phase::Backward
+    };
+    // (virtual stage, microbatch) → (end of F, end of its release).
+    let mut spans: BTreeMap<(u32, u32), (Option<u64>, Option<u64>)> = BTreeMap::new();
+    for (i, t) in graph.tasks().iter().enumerate() {
+        let TaskKind::Compute { gpu: g, .. } = t.kind else {
+            continue;
+        };
+        if g != gpu {
+            continue;
+        }
+        let end = outcome.task_end[i].ps();
+        let e = spans.entry((t.tag.stage, t.tag.microbatch)).or_default();
+        if t.tag.phase == Phase::Forward {
+            e.0 = Some(e.0.map_or(end, |x| x.max(end)));
+        } else if t.tag.phase == release {
+            e.1 = Some(e.1.map_or(end, |x| x.max(end)));
+        }
+    }
+    let divisor = u64::from(job.divisor());
+    let stash = |j: u32| -> u64 {
+        let total: usize = job.partition.iter().take(j as usize).sum();
+        let n = job.partition.get(j as usize).copied().unwrap_or(0);
+        job.workload
+            .layers
+            .iter()
+            .skip(total)
+            .take(n)
+            .map(|l| l.stash_bytes)
+            .sum::<u64>()
+            / divisor
+    };
+    // Events: (time, 0 = release first at equal times / 1 = acquire, bytes).
+    let mut events: Vec<(u64, u8, u64)> = Vec::new();
+    for (&(j, _), &(f, r)) in &spans {
+        let Some(f) = f else { continue };
+        let bytes = stash(j);
+        events.push((f, 1, bytes));
+        if let Some(r) = r {
+            events.push((r, 0, bytes));
+        }
+    }
+    events.sort_unstable();
+    let (mut count, mut bytes, mut peak_count, mut peak_bytes) = (0i64, 0i128, 0i64, 0i128);
+    for (_, kind, b) in events {
+        if kind == 1 {
+            count += 1;
+            bytes += i128::from(b);
+        } else {
+            count -= 1;
+            bytes -= i128::from(b);
+        }
+        peak_count = peak_count.max(count);
+        peak_bytes = peak_bytes.max(bytes);
+    }
+    (
+        peak_count as u64,
+        u64::try_from(peak_bytes).unwrap_or(u64::MAX),
+    )
+}
+
+#[cfg(test)]
+mod tests;

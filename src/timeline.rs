@@ -1,0 +1,128 @@
+//! Timelines of one simulated iteration: what each GPU did when, as a text
+//! table ([`write_text`]), a Chrome trace for Perfetto ([`write_chrome`])
+//! and an SVG Gantt chart ([`write_svg`]).
+//!
+//! Every writer takes the GPUs to show (usually the pipeline's GPUs of one
+//! replica) and reads task times from an engine [`Outcome`]; transfers
+//! appear only in the Chrome trace and only if the run recorded them
+//! (`SimOptions::record_transfers`). Writers never panic on any outcome of
+//! `simulate` on the same graph; they do not write files (callers pass a
+//! writer and handle temporary names).
+
+mod chrome;
+mod svg;
+mod text;
+
+pub use chrome::write_chrome;
+pub use svg::write_svg;
+pub use text::write_text;
+
+use crate::engine::Outcome;
+use crate::ids::{GpuId, TaskId};
+use crate::plan::{Phase, Tag, TaskGraph, TaskKind};
+use crate::units::SimTime;
+use std::collections::BTreeMap;
+
+/// One interval of a GPU's timeline.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub start: SimTime,
+    pub end: SimTime,
+    pub task: TaskId,
+    pub tag: Tag,
+}
+
+/// Compute spans and collective spans of each shown GPU, by start time.
+/// Zero-length spans are dropped.
+pub(crate) struct Spans {
+    pub compute: BTreeMap<GpuId, Vec<Span>>,
+    pub collective: BTreeMap<GpuId, Vec<Span>>,
+}
+
+pub(crate) fn spans(graph: &TaskGraph, outcome: &Outcome, gpus: &[GpuId]) -> Spans {
+    let mut compute: BTreeMap<GpuId, Vec<Span>> = gpus.iter().map(|&g| (g, Vec::new())).collect();
+    let mut collective = compute.clone();
+    for (i, t) in graph.tasks().iter().enumerate() {
+        let (Some(&start), Some(&end)) = (outcome.task_start.get(i), outcome.task_end.get(i))
+        else {
+            continue;
+        };
+        if end <= start {
+            continue;
+        }
+        let span = Span {
+            start,
+            end,
+            task: TaskId::from_index(i),
+            tag: t.tag,
+        };
+        match &t.kind {
+            TaskKind::Compute { gpu, .. } => {
+                if let Some(v) = compute.get_mut(gpu) {
+                    v.push(span);
+                }
+            }
+            TaskKind::Collective(c) => {
+                let Some(spec) = graph.collectives().get(*c as usize) else {
+                    continue;
+                };
+                for r in &spec.ranks {
+                    if let Some(v) = collective.get_mut(r) {
+                        v.push(span);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for v in compute.values_mut().chain(collective.values_mut()) {
+        v.sort_by_key(|s| (s.start, s.end, s.task));
+    }
+    Spans {
+        compute,
+        collective,
+    }
+}
+
+/// Short label of a compute op: `MB2 F`, `MB0 B`, `MB1 W` (with ` c1` for
+/// model chunk 1 of an interleaved schedule), else the phase letter.
+pub(crate) fn label(tag: Tag) -> String {
+    match tag.phase {
+        Phase::Forward | Phase::Backward | Phase::BackwardInput | Phase::BackwardWeight => {
+            let chunk = if tag.index > 0 {
+                format!(" c{}", tag.index)
+            } else {
+                String::new()
+            };
+            format!("MB{} {}{chunk}", tag.microbatch, tag.phase.letter())
+        }
+        p => p.letter().to_string(),
+    }
+}
+
+/// Microseconds as f64, for human tables and Chrome traces.
+pub(crate) fn us(t: SimTime) -> f64 {
+    t.ps() as f64 / 1e6
+}
+
+/// Assigns each interval (sorted by start) the first lane free at its
+/// start, so overlapping intervals never share a lane.
+pub(crate) fn lanes(intervals: &[(SimTime, SimTime)]) -> Vec<usize> {
+    let mut ends: Vec<SimTime> = Vec::new();
+    intervals
+        .iter()
+        .map(|&(s, e)| match ends.iter().position(|&end| end <= s) {
+            Some(l) => {
+                ends[l] = e;
+                l
+            }
+            None => {
+                ends.push(e);
+                ends.len() - 1
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
