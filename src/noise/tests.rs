@@ -30,7 +30,7 @@ fn exponential_latency_matches_its_quantiles() {
     let m = model("latency: { dist: exponential, mean: 1ms }\n").unwrap();
     let v = delays(&m, 40_000);
     for q in [0.5, 0.9, 0.99] {
-        let want = -1e-3 * (1.0 - q).ln();
+        let want = -1e-3 * (1.0f64 - q).ln();
         let got = quantile(&v, q);
         // Sampling error of a quantile at n = 40k is well under 5 %.
         assert!((got - want).abs() / want < 0.05, "q={q}: {got} vs {want}");
