@@ -110,13 +110,49 @@ pub fn simulate(
     Engine::new(cluster, graph, options, perturb)?.run()
 }
 
-#[derive(Copy, Clone, Debug)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum Event {
     TaskDone(TaskId),
     /// A transfer's latency phase is over: its bandwidth phase starts.
     Activate(u32),
+    /// A flow's predicted finish, valid if the flow's generation (low 30
+    /// bits) still matches.
     FlowDone(FlowId, u32),
     Background,
+}
+
+/// Generation bits kept in a packed `FlowDone`: a stale event could only be
+/// mistaken for a live one after 2^30 rate changes of one flow in between.
+const GENERATION_MASK: u32 = (1 << 30) - 1;
+
+/// An [`Event`] packed into one u64 — 2 tag bits, 62 of payload — so queue
+/// entries are 16 bytes: the queue moves tens of millions of them.
+#[derive(Copy, Clone, Debug)]
+struct Packed(u64);
+
+impl From<Event> for Packed {
+    fn from(e: Event) -> Packed {
+        Packed(match e {
+            Event::TaskDone(t) => u64::from(t.0),
+            Event::Activate(x) => 1 << 62 | u64::from(x),
+            Event::FlowDone(f, g) => {
+                2 << 62 | u64::from(g & GENERATION_MASK) << 32 | u64::from(f.0)
+            }
+            Event::Background => 3 << 62,
+        })
+    }
+}
+
+impl From<Packed> for Event {
+    fn from(p: Packed) -> Event {
+        let low = p.0 as u32;
+        match p.0 >> 62 {
+            0 => Event::TaskDone(TaskId(low)),
+            1 => Event::Activate(low),
+            2 => Event::FlowDone(FlowId(low), (p.0 >> 32) as u32 & GENERATION_MASK),
+            _ => Event::Background,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug)]
@@ -155,7 +191,7 @@ struct Engine<'a> {
     graph: &'a TaskGraph,
     options: SimOptions,
     perturb: &'a mut dyn Perturb,
-    queue: EventQueue<Event>,
+    queue: EventQueue<Packed>,
     fabric: Fabric,
     now: SimTime,
     // Task state.
@@ -246,7 +282,7 @@ impl<'a> Engine<'a> {
         self.start_ready();
         self.pending_background = self.perturb.next_background(SimTime::ZERO);
         if let Some(b) = self.pending_background {
-            self.queue.push(b.at.ps(), Event::Background);
+            self.queue.push(b.at.ps(), Event::Background.into());
         }
         while self.remaining > 0 {
             let Some((t, first)) = self.queue.pop() else {
@@ -256,15 +292,13 @@ impl<'a> Engine<'a> {
             let mut next = Some(first);
             while let Some(ev) = next {
                 self.events += 1;
-                self.handle(ev);
+                self.handle(ev.into());
                 self.start_ready();
                 next = self.queue.pop_current();
             }
             let queue = &mut self.queue;
             self.fabric.resolve(self.now, |f, generation, finish| {
-                if finish != SimTime::MAX {
-                    queue.push(finish.ps(), Event::FlowDone(f, generation));
-                }
+                push_finish(queue, f, generation, finish)
             });
         }
         if self.remaining > 0 {
@@ -291,7 +325,13 @@ impl<'a> Engine<'a> {
                     self.complete_xfer(x);
                 } else {
                     let links = &self.route_links[r.start as usize..(r.start + r.len) as usize];
-                    let f = self.fabric.add(self.now, links, xf.bytes as f64);
+                    let queue = &mut self.queue;
+                    let f = self.fabric.add(
+                        self.now,
+                        links,
+                        xf.bytes as f64,
+                        |f, generation, finish| push_finish(queue, f, generation, finish),
+                    );
                     if self.flow_xfer.len() <= f.0 as usize {
                         self.flow_xfer.resize(f.0 as usize + 1, 0);
                     }
@@ -299,7 +339,7 @@ impl<'a> Engine<'a> {
                 }
             }
             Event::FlowDone(f, generation) => {
-                if self.fabric.generation(f) != generation {
+                if self.fabric.generation(f) & GENERATION_MASK != generation {
                     return; // superseded by a later rate change
                 }
                 let x = self.flow_xfer[f.0 as usize];
@@ -313,7 +353,7 @@ impl<'a> Engine<'a> {
                     self.pending_background = self.perturb.next_background(self.now);
                     if let Some(next) = self.pending_background {
                         self.queue
-                            .push(next.at.max(self.now).ps(), Event::Background);
+                            .push(next.at.max(self.now).ps(), Event::Background.into());
                     }
                 }
             }
@@ -331,7 +371,8 @@ impl<'a> Engine<'a> {
         match self.graph.task(task).kind {
             TaskKind::Compute { gpu, duration } => {
                 let d = self.perturb.compute_time(gpu, duration);
-                self.queue.push((self.now + d).ps(), Event::TaskDone(task));
+                self.queue
+                    .push((self.now + d).ps(), Event::TaskDone(task).into());
             }
             TaskKind::Transfer { src, dst, bytes } => {
                 let route = self.route(src, dst, 0);
@@ -417,7 +458,8 @@ impl<'a> Engine<'a> {
                 (self.xfers.len() - 1) as u32
             }
         };
-        self.queue.push((self.now + delay).ps(), Event::Activate(x));
+        self.queue
+            .push((self.now + delay).ps(), Event::Activate(x).into());
     }
 
     fn post_sends(&mut self, run: u32, sends: &mut Vec<Send>) {
@@ -471,6 +513,13 @@ impl<'a> Engine<'a> {
             }
             Owner::Background => {}
         }
+    }
+}
+
+/// Schedules a flow's finish (a flow with no rate never finishes on its own).
+fn push_finish(queue: &mut EventQueue<Packed>, f: FlowId, generation: u32, finish: SimTime) {
+    if finish != SimTime::MAX {
+        queue.push(finish.ps(), Event::FlowDone(f, generation).into());
     }
 }
 

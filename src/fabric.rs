@@ -6,7 +6,7 @@
 //! they cross (DESIGN §3). Rates are re-solved once per timestamp, and only
 //! over the connected components (links ↔ flows) that a change touched:
 //! SimGrid's lazy, component-wise update. A flow alone on idle links takes a
-//! fast path with no solve at all. `maxmin::solve_full` is the slow oracle.
+//! fast path with no solve at all: its rate is known when it is added. `maxmin::solve_full` is the slow oracle.
 //!
 //! Completion: a flow's finish time is `now + ceil(remaining / rate)` in
 //! picoseconds, recomputed whenever its rate changes; the engine learns new
@@ -52,6 +52,7 @@ struct Flow {
 
 /// Flows on links, their fair rates, and link counters.
 pub struct Fabric {
+    /// Capacities in bytes per second, per link.
     capacity: Vec<f64>,
     /// Per link: (flow, hop index within that flow).
     on_link: Vec<Vec<(FlowId, u32)>>,
@@ -60,8 +61,6 @@ pub struct Fabric {
     free: Vec<FlowId>,
     /// Links whose flow set changed since the last resolve.
     dirty: Vec<LinkId>,
-    /// Flows added alone on idle links since the last resolve (fast path).
-    lone: Vec<FlowId>,
     /// Epoch stamps for visit marks (no clearing between solves).
     link_mark: Vec<u32>,
     flow_mark: Vec<u32>,
@@ -82,7 +81,6 @@ impl Fabric {
             flows: Vec::new(),
             free: Vec::new(),
             dirty: Vec::new(),
-            lone: Vec::new(),
             link_mark: vec![0; n],
             flow_mark: Vec::new(),
             epoch: 0,
@@ -108,9 +106,17 @@ impl Fabric {
     }
 
     /// Starts the bandwidth phase of a flow of `bytes` over `links` at `now`.
-    /// Its rate is set by the next [`Fabric::resolve`]. `links` must be
-    /// non-empty and `bytes` > 0 (the engine completes the others itself).
-    pub fn add(&mut self, now: SimTime, links: &[LinkId], bytes: f64) -> FlowId {
+    /// A flow alone on idle links gets its rate (the bottleneck capacity)
+    /// and finish time at once, reported through `on_finish`; otherwise its
+    /// component is re-solved by the next [`Fabric::resolve`]. `links` must
+    /// be non-empty and `bytes` > 0 (the engine completes the others itself).
+    pub fn add(
+        &mut self,
+        now: SimTime,
+        links: &[LinkId],
+        bytes: f64,
+        mut on_finish: impl FnMut(FlowId, u32, SimTime),
+    ) -> FlowId {
         debug_assert!(!links.is_empty() && bytes > 0.0);
         let id = self.free.pop().unwrap_or_else(|| {
             self.flows.push(Flow::default());
@@ -118,11 +124,13 @@ impl Fabric {
             FlowId((self.flows.len() - 1) as u32)
         });
         let mut alone = true;
+        let mut bottleneck = f64::INFINITY;
         let mut hops = std::mem::take(&mut self.flows[id.0 as usize].hops);
         hops.clear();
         for (h, &l) in links.iter().enumerate() {
             let list = &mut self.on_link[l.index()];
             alone &= list.is_empty();
+            bottleneck = bottleneck.min(self.capacity[l.index()]);
             let st = &mut self.stats[l.index()];
             if list.is_empty() {
                 st.busy_since = now;
@@ -140,7 +148,7 @@ impl Fabric {
         f.active = true;
         self.active += 1;
         if alone {
-            self.lone.push(id);
+            self.set_rate(id, now, bottleneck, &mut on_finish);
         } else {
             self.dirty.extend_from_slice(links);
         }
@@ -176,31 +184,6 @@ impl Fabric {
     /// and reports `(flow, generation, finish time)` for each flow whose
     /// rate changed.
     pub fn resolve(&mut self, now: SimTime, mut on_finish: impl FnMut(FlowId, u32, SimTime)) {
-        // Lone flows on idle links: rate = bottleneck capacity, no solve.
-        // A lone flow whose links were dirtied since (by a later flow) is
-        // solved with its component below instead.
-        let lone = std::mem::take(&mut self.lone);
-        for &id in &lone {
-            let f = &self.flows[id.0 as usize];
-            if !f.active {
-                continue;
-            }
-            if f.hops
-                .iter()
-                .any(|&(l, _)| self.on_link[l.index()].len() > 1)
-            {
-                self.dirty.extend(f.hops.iter().map(|h| h.0));
-                continue;
-            }
-            let rate = f
-                .hops
-                .iter()
-                .map(|&(l, _)| self.capacity[l.index()])
-                .fold(f64::INFINITY, f64::min);
-            self.set_rate(id, now, rate, &mut on_finish);
-        }
-        self.lone = lone;
-        self.lone.clear();
         if self.dirty.is_empty() {
             return;
         }
@@ -297,7 +280,7 @@ impl Fabric {
         f.rate = rate;
         f.generation = f.generation.wrapping_add(1);
         let finish = if rate > 0.0 {
-            now + SimTime::from_secs_ceil(f.remaining / rate)
+            now + ceil_ps(f.remaining / rate * PS_PER_SEC)
         } else {
             SimTime::MAX
         };
@@ -339,6 +322,16 @@ impl Fabric {
         let rates = maxmin::solve_full(&self.capacity, &paths);
         active.into_iter().zip(rates).collect()
     }
+}
+
+/// Rounds a non-negative picosecond count up, without a libm call (this
+/// is on the hot path of every flow).
+fn ceil_ps(ps: f64) -> SimTime {
+    if ps >= u64::MAX as f64 {
+        return SimTime::MAX;
+    }
+    let t = ps as u64; // truncates; NaN and negatives give 0
+    SimTime(if (t as f64) < ps { t + 1 } else { t })
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::topology::Cluster;
 use std::collections::BTreeMap;
 
 /// Token bits reserved for a sub-machine's own token.
-const SUB_SHIFT: u32 = 40;
+const SUB_SHIFT: u32 = 48;
 
 /// Phases of concurrent sub-machines, run one phase after another. Sub
 /// machines get disjoint connection ranges and tagged tokens.

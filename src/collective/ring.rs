@@ -23,11 +23,16 @@ pub enum RingOp {
 
 pub struct Ring {
     ranks: Vec<GpuId>,
-    bytes: u64,
+    /// Bytes of each chunk.
+    chunk_bytes: Vec<u64>,
     chunks: u64,
     steps: u64,
     delivered: u64,
 }
+
+/// Tokens pack (chunk·n + receiver) above the step, so decoding a delivery
+/// needs shifts, not divisions (this runs once per transfer).
+const STEP_BITS: u32 = 24;
 
 impl Ring {
     pub fn new(ranks: Vec<GpuId>, bytes: u64, chunks: u32, op: RingOp) -> Self {
@@ -36,10 +41,11 @@ impl Ring {
             RingOp::AllReduce => 2 * (n - 1),
             RingOp::ReduceScatter | RingOp::AllGather => n - 1,
         };
+        let chunks = u64::from(chunks);
         Ring {
             ranks,
-            bytes,
-            chunks: u64::from(chunks),
+            chunk_bytes: (0..chunks).map(|c| part_bytes(bytes, chunks, c)).collect(),
+            chunks,
             steps,
             delivered: 0,
         }
@@ -52,16 +58,18 @@ impl Ring {
     /// Rank `i` sends its step-`k` piece of chunk `c` to its successor.
     fn send(&self, c: u64, i: u64, k: u64, out: &mut Vec<Send>) {
         let n = self.n();
-        let chunk_bytes = part_bytes(self.bytes, self.chunks, c);
-        // The piece rank i forwards at step k (NCCL's ring order).
-        let piece = (i + n - k % n) % n;
+        let next = if i + 1 == n { 0 } else { i + 1 };
+        // The piece rank i forwards at step k (NCCL's ring order):
+        // (i − k) mod n, with k < 2n.
+        let k_mod = if k >= n { k - n } else { k };
+        let piece = if i >= k_mod { i - k_mod } else { i + n - k_mod };
         out.push(Send {
             conn: (c * n + i) as u32,
             src: self.ranks[i as usize],
-            dst: self.ranks[((i + 1) % n) as usize],
+            dst: self.ranks[next as usize],
             channel: c as u32,
-            bytes: part_bytes(chunk_bytes, n, piece),
-            token: (c * n + (i + 1) % n) * self.steps + k,
+            bytes: part_bytes(self.chunk_bytes[c as usize], n, piece),
+            token: ((c * n + next) << STEP_BITS) | k,
         });
     }
 }
@@ -84,10 +92,15 @@ impl Machine for Ring {
 
     fn delivered(&mut self, token: u64, out: &mut Vec<Send>) {
         self.delivered += 1;
-        let k = token % self.steps;
-        let cj = token / self.steps;
-        let (c, j) = (cj / self.n(), cj % self.n());
+        let k = token & ((1 << STEP_BITS) - 1);
         if k + 1 < self.steps {
+            let cj = token >> STEP_BITS;
+            let n = self.n();
+            let (c, j) = if self.chunks == 1 {
+                (0, cj)
+            } else {
+                (cj / n, cj % n)
+            };
             self.send(c, j, k + 1, out);
         }
     }

@@ -189,3 +189,16 @@ fn many_simulations_at_once_agree() {
     });
     assert!(results.windows(2).all(|w| w[0] == w[1]));
 }
+
+#[test]
+fn events_pack_and_unpack() {
+    for e in [
+        Event::TaskDone(TaskId(u32::MAX)),
+        Event::Activate(7),
+        Event::FlowDone(FlowId(123), GENERATION_MASK),
+        Event::FlowDone(FlowId(u32::MAX), 5),
+        Event::Background,
+    ] {
+        assert_eq!(Event::from(Packed::from(e)), e);
+    }
+}
