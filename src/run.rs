@@ -188,6 +188,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
     let metrics = crate::pipeline_metrics::pipeline_metrics(&job, &plan, &trial0);
     summary.bubble_fraction = Some(metrics.bubble_fraction);
     summary.stages = Some(serde_json::to_value(&metrics.stages)?);
+    summary.ideal_bubble_fraction = scenario.schedule.ideal_bubble(job.shape());
     let timeline_gpus = if scenario.cluster.num_gpus() <= 64 {
         (0..scenario.cluster.num_gpus())
             .map(crate::ids::GpuId::from_index)
@@ -274,6 +275,7 @@ fn summarize(
         events_per_trial: events as f64 / scenario.trials.max(1) as f64,
         bubble_fraction: None,
         stages: None,
+        ideal_bubble_fraction: None,
     }
 }
 

@@ -197,6 +197,20 @@ impl Schedule {
     }
 
     /// Weight versions stage `stage` (0-based, of `stages`) keeps.
+    /// The closed-form bubble fraction for uniform stages and free
+    /// communication (REFERENCES.md), where one exists.
+    pub fn ideal_bubble(self, shape: Shape) -> Option<f64> {
+        let p = f64::from(shape.stages);
+        let m = f64::from(shape.microbatches);
+        let v = f64::from(shape.chunks.max(1));
+        match self {
+            Schedule::Naive => Some((p - 1.0) / p),
+            Schedule::Gpipe | Schedule::OneFOneB => Some((p - 1.0) / (m + p - 1.0)),
+            Schedule::Interleaved => Some((p - 1.0) / (v * m + p - 1.0)),
+            Schedule::Pipedream | Schedule::ZbH1 => None,
+        }
+    }
+
     pub fn weight_versions(self, stage: u32, stages: u32) -> u32 {
         if self == Schedule::Pipedream {
             stages.saturating_sub(stage).max(1)

@@ -75,6 +75,10 @@ pub struct Summary {
     pub bubble_fraction: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stages: Option<serde_json::Value>,
+    /// The schedule's closed-form bubble with uniform stages and free
+    /// communication, to compare with the simulated one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ideal_bubble_fraction: Option<f64>,
 }
 
 impl fmt::Display for Summary {
@@ -108,13 +112,31 @@ impl fmt::Display for Summary {
             write!(f, ", {t:.0} tokens/s")?;
         }
         writeln!(f)?;
-        if let Some(b) = self.bubble_fraction {
-            writeln!(
+        match self.bubble_fraction {
+            Some(b) if self.parallelism.pipeline > 1 => {
+                writeln!(
+                    f,
+                    "pipeline bubble (trial 0): {:.1} % — GPU utilisation {:.1} %",
+                    100.0 * b,
+                    100.0 * (1.0 - b)
+                )?;
+                if let Some(ideal) = self.ideal_bubble_fraction {
+                    writeln!(
+                        f,
+                        "  closed form for {} with uniform stages and free communication: \
+                         bubble {:.1} %, utilisation {:.1} %",
+                        self.schedule,
+                        100.0 * ideal,
+                        100.0 * (1.0 - ideal)
+                    )?;
+                }
+            }
+            Some(b) => writeln!(
                 f,
-                "pipeline bubble: {:.1} % (GPU utilisation {:.1} %)",
-                100.0 * b,
+                "GPU utilisation (trial 0): {:.1} % of the iteration computing",
                 100.0 * (1.0 - b)
-            )?;
+            )?,
+            None => {}
         }
         Ok(())
     }
