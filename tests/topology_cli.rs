@@ -55,12 +55,16 @@ fn every_shipped_topology_summarises() {
         assert!(v["injection_gbps"].as_f64().unwrap() > 0.0);
         let bisection = v["bisection_gbps"].as_f64().unwrap();
         let injection = v["injection_gbps"].as_f64().unwrap();
-        // Bisection never exceeds half the GPUs injecting at full rate.
-        assert!(
-            bisection > 0.0 && bisection <= injection * (gpus / 2) as f64 + 1e-6,
-            "{}: {bisection}",
-            f.display()
-        );
+        // Bisection never exceeds half the GPUs injecting at full NIC rate
+        // (with several GPUs per host, NVLink inside a host adds to a cut).
+        assert!(bisection > 0.0, "{}", f.display());
+        if v["gpus_per_host"].as_u64() == Some(1) {
+            assert!(
+                bisection <= injection * (gpus / 2) as f64 + 1e-6,
+                "{}: {bisection}",
+                f.display()
+            );
+        }
         assert!(v["oversubscription"].as_f64().unwrap() > 0.0);
         assert!(v["diameter_hops"].as_u64().unwrap() >= 2);
         assert!(v["max_zero_load_latency_s"].as_f64().unwrap() > 0.0);
