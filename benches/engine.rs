@@ -1,0 +1,112 @@
+//! Speed of the core: the engine's raw event rate, the max-min solver on
+//! contended components, and a 100 MiB ring all-reduce over one switch at
+//! 1024 and 4096 GPUs (targets: < 0.15 s and < 2 s).
+//!
+//! Run: `cargo bench --bench engine`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use fabsim::collective::{Algorithm, CollectiveOp, CollectiveSpec, measure::measure};
+use fabsim::engine::{Quiet, SimOptions, simulate};
+use fabsim::fabric::Fabric;
+use fabsim::ids::{GpuId, LinkId};
+use fabsim::input::Source;
+use fabsim::plan::{Phase, Tag, TaskGraph};
+use fabsim::topology::Cluster;
+use fabsim::units::SimTime;
+use std::hint::black_box;
+use std::time::Duration;
+
+fn switch_cluster(n: usize) -> Cluster {
+    let yaml = format!(
+        "name: switch-{n}\ngpu: H100-SXM\nhosts: {n}\ngpus_per_host: 1\n\
+         nic: {{ bandwidth: 400Gbps, latency: 1us, overhead: 2us }}\n\
+         fabric: {{ kind: switch, latency: 500ns }}\n"
+    );
+    fabsim::topology::from_source(&Source::from_text("bench.yaml", yaml)).unwrap()
+}
+
+fn ring(n: usize, bytes: u64) -> CollectiveSpec {
+    CollectiveSpec {
+        name: "ring".into(),
+        op: CollectiveOp::AllReduce,
+        algorithm: Algorithm::Ring,
+        ranks: (0..n as u32).map(GpuId).collect(),
+        bytes,
+        chunks: 1,
+    }
+}
+
+fn event_rate(c: &mut Criterion) {
+    // 8 GPUs × 100k compute ops each: 800k events, no fabric.
+    let cluster = switch_cluster(8);
+    let mut g = TaskGraph::new();
+    for i in 0..800_000u32 {
+        g.compute(
+            GpuId(i % 8),
+            SimTime::from_ns(u64::from(1 + i % 7)),
+            Tag::new(Phase::Compute),
+            &[],
+        );
+    }
+    let mut group = c.benchmark_group("engine");
+    group.throughput(criterion::Throughput::Elements(800_000));
+    group.bench_function("compute_events_800k", |b| {
+        b.iter(|| {
+            simulate(&cluster, black_box(&g), SimOptions::default(), &mut Quiet)
+                .unwrap()
+                .events
+        })
+    });
+    group.finish();
+}
+
+fn solver(c: &mut Criterion) {
+    // 64 links, 256 flows over 3 random links each: one big component.
+    let mut state = 12345u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as u32
+    };
+    let paths: Vec<Vec<LinkId>> = (0..256)
+        .map(|_| (0..3).map(|_| LinkId(next() % 64)).collect())
+        .collect();
+    let paths: Vec<Vec<LinkId>> = paths
+        .into_iter()
+        .map(|mut p| {
+            p.sort();
+            p.dedup();
+            p
+        })
+        .collect();
+    c.bench_function("fabric/maxmin_256_flows_64_links", |b| {
+        b.iter(|| {
+            let mut fab = Fabric::new((0..64).map(|i| 1e9 + f64::from(i) * 1e7));
+            for p in &paths {
+                fab.add(SimTime::ZERO, p, 1e6, |_, _, _| {});
+            }
+            let mut n = 0;
+            fab.resolve(SimTime::ZERO, |_, _, _| n += 1);
+            n
+        })
+    });
+}
+
+fn ring_allreduce(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ring_allreduce_100MiB_switch");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    for n in [1024usize, 4096] {
+        let cluster = switch_cluster(n);
+        let spec = ring(n, 100 << 20);
+        group.bench_function(format!("{n}_gpus"), |b| {
+            b.iter(|| measure(&cluster, black_box(&spec)).unwrap().time)
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, event_rate, solver, ring_allreduce);
+criterion_main!(benches);
