@@ -67,6 +67,10 @@ struct RunArgs {
     /// Write no files; only print.
     #[arg(long)]
     no_files: bool,
+    /// Simulate even when the per-GPU memory estimate exceeds the GPU's
+    /// memory (otherwise such a scenario is refused with exit code 2).
+    #[arg(long)]
+    allow_oversubscribed_memory: bool,
 }
 
 #[derive(Args)]
@@ -250,6 +254,17 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         return Err(ArgError::new("--trials", "must be at least 1").into());
     }
     let scenario = Scenario::load(&args.scenario, &overrides)?;
+    let memory = fabsim::memory::estimate(&scenario.job(), scenario.cluster.gpu.memory_bytes);
+    if !memory.fits && !args.allow_oversubscribed_memory && !scenario.allow_oversubscribed_memory {
+        return Err(fabsim::input::InputError::file(
+            &args.scenario,
+            format!(
+                "{} (pass --allow-oversubscribed-memory to simulate anyway)",
+                memory.does_not_fit_message()
+            ),
+        )
+        .into());
+    }
     let out_dir = (!args.no_files).then(|| {
         args.out
             .clone()

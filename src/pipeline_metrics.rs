@@ -178,5 +178,7 @@ fn peak_stash(job: &TrainingJob, plan: &Plan, outcome: &Outcome, gpu: GpuId) -> 
     )
 }
 
+pub mod exposed;
+
 #[cfg(test)]
 mod tests;
