@@ -127,12 +127,12 @@ impl Sweep {
         let base_tree: serde_json::Value = base_src.parse()?;
         let axes = spec::axes(&src, &spec, &base, &base_tree)?;
         let trials = spec.trials.as_ref().map_or(1, |t| t.value);
-        if trials == 0 {
-            if let Some(t) = &spec.trials {
-                return Err(src
-                    .error_at(t, "trials must be at least 1")
-                    .with_path("trials"));
-            }
+        if let Some(t) = &spec.trials
+            && t.value == 0
+        {
+            return Err(src
+                .error_at(t, "trials must be at least 1")
+                .with_path("trials"));
         }
         let total = axes
             .iter()

@@ -116,7 +116,7 @@ pub(super) fn axes(
                 }
             };
             for (p, x) in paths.iter().zip(&row) {
-                check_value(base, base_tree, p, x, k == 0).map_err(|m| vat(m))?;
+                check_value(base, base_tree, p, x, k == 0).map_err(&vat)?;
             }
             values.push(row);
         }
