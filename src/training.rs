@@ -66,7 +66,10 @@ impl Parallelism {
 #[serde(rename_all = "kebab-case")]
 pub enum Placement {
     /// Tensor ranks on consecutive GPUs (inside a host), then stages, then
-    /// replicas: gpu = (d·p + s)·t + k.
+    /// replicas: gpu = (d·p + s)·t + k. When p·t is a multiple of the GPUs
+    /// per host this is already rail-aligned: every data-parallel peer of a
+    /// GPU has the same local index, so gradient all-reduces stay on one
+    /// rail (tested in tests/capacity.rs).
     #[default]
     TensorPipelineData,
     /// Tensor ranks innermost, then replicas, then stages: gpu = (s·d + r)·t
