@@ -38,7 +38,9 @@ enum Command {
     Collective(CollectiveArgs),
     /// Run a scenario's trials and write its results.
     Run(RunArgs),
-    /// Check topology, workload and scenario files without running them.
+    /// Run every point of a sweep (a base scenario × axes) into one CSV.
+    Sweep(SweepArgs),
+    /// Check topology, workload, scenario and sweep files without running them.
     Validate {
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -67,6 +69,26 @@ struct RunArgs {
     /// Write no files; only print.
     #[arg(long)]
     no_files: bool,
+    /// Simulate even when the per-GPU memory estimate exceeds the GPU's
+    /// memory (otherwise such a scenario is refused with exit code 2).
+    #[arg(long)]
+    allow_oversubscribed_memory: bool,
+}
+
+#[derive(Args)]
+struct SweepArgs {
+    /// Sweep file.
+    sweep: PathBuf,
+    /// Threads running points (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Run only slice I of N (1-based), e.g. 2/8; only shard 1 writes the
+    /// CSV header, so the shards' CSVs concatenate into the whole sweep's.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// CSV file (written atomically); default: stdout.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -116,6 +138,7 @@ fn main() -> ExitCode {
         Command::Topology { file, dot, json } => topology(&file, dot, json),
         Command::Collective(args) => collective(&args),
         Command::Run(args) => run(&args),
+        Command::Sweep(args) => sweep(&args),
         Command::Validate { files } => validate(&files),
     };
     match result {
@@ -250,6 +273,17 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         return Err(ArgError::new("--trials", "must be at least 1").into());
     }
     let scenario = Scenario::load(&args.scenario, &overrides)?;
+    let memory = fabsim::memory::estimate(&scenario.job(), scenario.cluster.gpu.memory_bytes);
+    if !memory.fits && !args.allow_oversubscribed_memory && !scenario.allow_oversubscribed_memory {
+        return Err(fabsim::input::InputError::file(
+            &args.scenario,
+            format!(
+                "{} (pass --allow-oversubscribed-memory to simulate anyway)",
+                memory.does_not_fit_message()
+            ),
+        )
+        .into());
+    }
     let out_dir = (!args.no_files).then(|| {
         args.out
             .clone()
@@ -271,6 +305,31 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
+    use fabsim::sweep::{Shard, Sweep, SweepOptions, table};
+    if args.jobs == Some(0) {
+        return Err(ArgError::new("--jobs", "must be at least 1").into());
+    }
+    let shard: Option<Shard> = args.shard.as_deref().map(str::parse).transpose()?;
+    let sweep = Sweep::load(&args.sweep)?;
+    let options = SweepOptions {
+        jobs: args.jobs,
+        shard,
+        progress: true,
+    };
+    let rows = sweep.run(&options)?;
+    let header = shard.is_none_or(|s| s.index == 1);
+    let bytes = table::csv(&sweep, &rows, header)?;
+    match &args.out {
+        Some(path) => table::write_atomic(path, &bytes)?,
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+        }
+    }
+    Ok(())
+}
+
 /// Loads each file as what its contents say it is: a scenario (has
 /// `topology:`), a topology (has `fabric:` or `nodes:`), else a workload.
 fn validate(files: &[PathBuf]) -> anyhow::Result<()> {
@@ -283,6 +342,9 @@ fn validate(files: &[PathBuf]) -> anyhow::Result<()> {
             }
             "topology" => {
                 fabsim::topology::load(file)?;
+            }
+            "sweep" => {
+                fabsim::sweep::Sweep::load(file)?;
             }
             _ => {
                 let gpu = fabsim::topology::gpu::preset("A100-SXM4-80GB")

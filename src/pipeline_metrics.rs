@@ -16,10 +16,11 @@
 //! - `memory_bytes` = weights × versions + gradients + optimizer state +
 //!   peak stash, where the peak stash is the peak of the stashed bytes (each
 //!   live chunk-microbatch holding its layers' `stash_bytes` / divisor).
-//!   Optimizer state is counted only for analytical workloads (which name
-//!   an optimizer); its dtype is inferred from the weight bytes per
-//!   parameter. Not counted: temporary buffers, communication buffers,
-//!   fragmentation.
+//!   The weights, gradients and optimizer state come from
+//!   [`crate::memory::static_memory`] (16 bytes per parameter for Adam in
+//!   mixed precision, optimizer state ÷ d under ZeRO-1); `crate::memory`
+//!   predicts the same peak from the op order before simulating. Not
+//!   counted: temporary buffers, communication buffers, fragmentation.
 //!
 //! It does not time anything: it reads an engine [`Outcome`].
 
@@ -27,7 +28,7 @@ use crate::engine::Outcome;
 use crate::ids::GpuId;
 use crate::plan::{Phase, TaskKind};
 use crate::training::{Plan, TrainingJob};
-use crate::workload::{Dtype, Layer};
+use crate::workload::Layer;
 use std::collections::BTreeMap;
 
 /// One pipeline stage's metrics.
@@ -65,7 +66,6 @@ pub fn pipeline_metrics(job: &TrainingJob, plan: &Plan, outcome: &Outcome) -> Pi
     }
     let p = job.parallelism.pipeline;
     let v = job.chunks.max(1);
-    let optimizer = optimizer_factor(job);
     let mut total_busy = 0.0;
     let mut gpus = 0usize;
     let stages = plan
@@ -87,9 +87,7 @@ pub fn pipeline_metrics(job: &TrainingJob, plan: &Plan, outcome: &Outcome) -> Pi
                 .map(|g| peak_stash(job, plan, outcome, g))
                 .unwrap_or((0, 0));
             let versions = job.schedule.weight_versions(sp.stage, p);
-            let params: u64 = layers.iter().map(|l| l.param_bytes).sum();
-            let grads: u64 = layers.iter().map(|l| l.grad_bytes).sum();
-            let opt = optimizer.map_or(0, |(num, den)| params.saturating_mul(num) / den);
+            let fixed = crate::memory::static_memory(job, sp.stage);
             StageMetrics {
                 stage: sp.stage,
                 gpus: sp.gpus.clone(),
@@ -98,11 +96,7 @@ pub fn pipeline_metrics(job: &TrainingJob, plan: &Plan, outcome: &Outcome) -> Pi
                 utilization: ratio(busy_s, makespan),
                 peak_activations: peak_count as f64 / f64::from(v),
                 weight_versions: versions,
-                memory_bytes: params
-                    .saturating_mul(u64::from(versions))
-                    .saturating_add(grads)
-                    .saturating_add(opt)
-                    .saturating_add(peak_bytes),
+                memory_bytes: fixed.total.saturating_add(peak_bytes),
             }
         })
         .collect();
@@ -114,26 +108,6 @@ pub fn pipeline_metrics(job: &TrainingJob, plan: &Plan, outcome: &Outcome) -> Pi
 
 fn ratio(a: f64, b: f64) -> f64 {
     if b > 0.0 { a / b } else { 0.0 }
-}
-
-/// Optimizer state bytes per weight byte, as (numerator, denominator), for
-/// analytical workloads; the dtype is the one closest to the weight bytes
-/// per parameter.
-fn optimizer_factor(job: &TrainingJob) -> Option<(u64, u64)> {
-    let model = job.workload.model.as_ref()?;
-    if model.parameters <= 0.0 {
-        return None;
-    }
-    let bytes = job.workload.total_param_bytes() as f64 * f64::from(job.parallelism.tensor);
-    let per_param = bytes / model.parameters;
-    let dtype = if per_param < 1.5 {
-        Dtype::Fp8
-    } else if per_param < 3.0 {
-        Dtype::Bf16
-    } else {
-        Dtype::Fp32
-    };
-    Some((model.optimizer.state_bytes_per_param(dtype), dtype.bytes()))
 }
 
 /// Peak stashed (chunk, microbatch) activations on `gpu`, and the peak of
@@ -203,6 +177,8 @@ fn peak_stash(job: &TrainingJob, plan: &Plan, outcome: &Outcome, gpu: GpuId) -> 
         u64::try_from(peak_bytes).unwrap_or(u64::MAX),
     )
 }
+
+pub mod exposed;
 
 #[cfg(test)]
 mod tests;

@@ -11,7 +11,7 @@ mod links_csv;
 mod summary;
 mod timelines;
 
-pub use summary::{CollectiveSummary, Distribution, Summary};
+pub use summary::{CollectiveSummary, CostSummary, Distribution, Summary};
 
 use crate::fabric::LinkStats;
 use crate::topology::Cluster;

@@ -29,6 +29,8 @@ use std::path::{Path, PathBuf};
 /// small enough to bound memory.
 const BLOCK: u64 = 1024;
 
+mod derived;
+
 /// Timelines are drawn only for plans up to this many tasks.
 const MAX_TIMELINE_TASKS: usize = 200_000;
 
@@ -80,6 +82,18 @@ fn series(plan: &Plan) -> (Vec<LatencyStats>, Vec<usize>) {
     (stats, of_task)
 }
 
+impl TrialResult {
+    fn of(plan: &Plan, out: &Outcome) -> TrialResult {
+        let span = |t: TaskId| (out.task_start[t.index()], out.task_end[t.index()]);
+        TrialResult {
+            makespan: out.makespan,
+            collectives: plan.grad_collectives.iter().map(|&t| span(t)).collect(),
+            links: out.links.clone(),
+            events: out.events,
+        }
+    }
+}
+
 fn simulate_trial(scenario: &Scenario, plan: &Plan, trial: u64) -> anyhow::Result<TrialResult> {
     let mut noise = scenario
         .noise
@@ -90,19 +104,30 @@ fn simulate_trial(scenario: &Scenario, plan: &Plan, trial: u64) -> anyhow::Resul
         SimOptions::default(),
         &mut noise,
     )?;
-    let span = |t: TaskId| (out.task_start[t.index()], out.task_end[t.index()]);
-    Ok(TrialResult {
-        makespan: out.makespan,
-        collectives: plan.grad_collectives.iter().map(|&t| span(t)).collect(),
-        links: out.links,
-        events: out.events,
-    })
+    Ok(TrialResult::of(plan, &out))
 }
 
 /// Runs every trial of `scenario` and writes its outputs.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResult> {
-    let plan = scenario.job().build();
+    let job = scenario.job();
+    let plan = job.build();
     let (mut collectives, of_task) = series(&plan);
+    // Trial 0 in detail first (pipeline metrics, timelines); the trial loop
+    // reuses it rather than simulating it twice.
+    let detailed = plan.graph.len() <= MAX_TIMELINE_TASKS;
+    let mut noise = scenario
+        .noise
+        .trial(scenario.seed, 0, scenario.cluster.num_gpus());
+    let trial0 = engine::simulate(
+        &scenario.cluster,
+        &plan.graph,
+        SimOptions {
+            record_transfers: detailed,
+        },
+        &mut noise,
+    )
+    .context("simulating trial 0")?;
+    let first = std::sync::Mutex::new(Some(TrialResult::of(&plan, &trial0)));
     let mut iteration = LatencyStats::new("iteration", 0);
     let mut links = LinkAccumulator::default();
     let mut events = 0u64;
@@ -129,7 +154,15 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
         let end = (start + BLOCK).min(scenario.trials);
         let block: Vec<anyhow::Result<TrialResult>> = (start..end)
             .into_par_iter()
-            .map(|t| simulate_trial(scenario, &plan, t))
+            .map(|t| {
+                let reused = (t == 0)
+                    .then(|| first.lock().ok().and_then(|mut f| f.take()))
+                    .flatten();
+                match reused {
+                    Some(r) => Ok(r),
+                    None => simulate_trial(scenario, &plan, t),
+                }
+            })
             .collect();
         for (trial, result) in (start..end).zip(block) {
             let r = result.with_context(|| format!("simulating trial {trial}"))?;
@@ -171,24 +204,16 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
             .flush()?;
     }
     let mut summary = summarize(scenario, &collectives, &iteration, events);
-    // Trial 0 in detail: pipeline metrics, and the timeline when small.
-    let job = scenario.job();
-    let mut noise = scenario
-        .noise
-        .trial(scenario.seed, 0, scenario.cluster.num_gpus());
-    let detailed = plan.graph.len() <= MAX_TIMELINE_TASKS;
-    let trial0 = engine::simulate(
-        &scenario.cluster,
-        &plan.graph,
-        SimOptions {
-            record_transfers: detailed,
-        },
-        &mut noise,
-    )?;
     let metrics = crate::pipeline_metrics::pipeline_metrics(&job, &plan, &trial0);
     summary.bubble_fraction = Some(metrics.bubble_fraction);
     summary.stages = Some(serde_json::to_value(&metrics.stages)?);
     summary.ideal_bubble_fraction = scenario.schedule.ideal_bubble(job.shape());
+    summary.exposed_communication_s = crate::pipeline_metrics::exposed::exposed_communication(
+        &plan.graph,
+        &trial0,
+        scenario.cluster.num_gpus(),
+    );
+    derived::fill(scenario, &job, &mut summary);
     let timeline_gpus = if scenario.cluster.num_gpus() <= 64 {
         (0..scenario.cluster.num_gpus())
             .map(crate::ids::GpuId::from_index)
@@ -276,6 +301,11 @@ fn summarize(
         bubble_fraction: None,
         stages: None,
         ideal_bubble_fraction: None,
+        exposed_communication_s: 0.0,
+        achieved_tflops_per_gpu: None,
+        mfu: None,
+        memory: None,
+        cost: None,
     }
 }
 

@@ -9,7 +9,7 @@
 
 use crate::collective::Algorithm;
 use crate::ids::GpuId;
-use crate::input::{ArgError, InputError, Source};
+use crate::input::{InputError, Source};
 use crate::noise::{NoiseModel, NoiseSpec};
 use crate::partition::{self, PartitionSpec};
 use crate::schedule::Schedule;
@@ -46,6 +46,33 @@ pub struct ScenarioFile {
     pub noise: NoiseSpec,
     /// Model FLOPs utilisation for analytical workloads (overrides the workload's).
     pub mfu: Option<Spanned<f64>>,
+    /// How to turn the topology's prices into a cost per hour.
+    #[serde(default)]
+    pub cost: CostSection,
+    /// Simulate even when the memory estimate exceeds the GPU's memory.
+    #[serde(default)]
+    pub allow_oversubscribed_memory: bool,
+}
+
+/// `cost:` — the cluster's hourly cost is capex / (`amortization_years` ×
+/// 8766 h) + `power_per_gpu_hour` × GPUs (both from the topology's prices).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostSection {
+    #[serde(default = "default_amortization")]
+    pub amortization_years: Spanned<f64>,
+}
+
+fn default_amortization() -> Spanned<f64> {
+    spanned(4.0)
+}
+
+impl Default for CostSection {
+    fn default() -> Self {
+        CostSection {
+            amortization_years: default_amortization(),
+        }
+    }
 }
 
 fn default_seed() -> u64 {
@@ -72,6 +99,9 @@ fn spanned<T>(value: T) -> Spanned<T> {
         referenced: serde_saphyr::Location::UNKNOWN,
         defined: serde_saphyr::Location::UNKNOWN,
     }
+}
+fn zero_spanned() -> Spanned<u8> {
+    spanned(0)
 }
 fn one_spanned() -> Spanned<u32> {
     spanned(1)
@@ -112,6 +142,11 @@ pub struct CollectiveSection {
     /// Algorithm of tensor-parallel all-reduces.
     #[serde(default = "default_algorithm")]
     pub tensor_algorithm: Algorithm,
+    /// ZeRO stage: 0 (off) or 1 (optimizer state sharded over the
+    /// data-parallel replicas; gradients reduce-scattered, parameters
+    /// all-gathered).
+    #[serde(default = "zero_spanned")]
+    pub zero: Spanned<u8>,
 }
 
 fn default_algorithm() -> Algorithm {
@@ -132,6 +167,7 @@ impl Default for CollectiveSection {
             overlap: true,
             bucket_bytes: None,
             tensor_algorithm: Algorithm::Ring,
+            zero: spanned(0),
         }
     }
 }
@@ -167,6 +203,10 @@ pub struct Scenario {
     pub trials: u64,
     pub seed: u64,
     pub noise: NoiseModel,
+    /// Years over which capex is spread in the cost per hour.
+    pub amortization_years: f64,
+    /// Simulate even if the memory estimate does not fit.
+    pub allow_oversubscribed_memory: bool,
 }
 
 /// Runtime overrides from the command line.
@@ -183,20 +223,22 @@ impl Scenario {
     /// names, and validates everything.
     pub fn load(file: &Path, overrides: &Overrides) -> Result<Scenario, anyhow::Error> {
         let src = Source::read(file)?;
-        let spec: ScenarioFile = if overrides.set.is_empty() {
+        let split = overrides::split(&overrides.set);
+        let spec: ScenarioFile = if split.scenario.is_empty() {
             src.parse()?
         } else {
             // Parse first so errors in the file itself keep their lines.
             src.parse::<ScenarioFile>()?;
-            apply_overrides(&src, &overrides.set)?
+            overrides::apply_overrides(&src, &split.scenario)?
         };
-        Ok(Self::from_spec(&src, spec, overrides)?)
+        Ok(Self::from_spec(&src, spec, overrides, &split)?)
     }
 
     fn from_spec(
         src: &Source,
         spec: ScenarioFile,
         overrides: &Overrides,
+        split: &overrides::Split,
     ) -> Result<Scenario, InputError> {
         let dir = src.file.parent().unwrap_or(Path::new("."));
         let topology_file = dir.join(&spec.topology.value);
@@ -214,7 +256,7 @@ impl Scenario {
         if !workload_file.is_file() {
             return Err(missing(&spec.workload, "workload", &workload_file));
         }
-        let cluster = crate::topology::load(&topology_file)?;
+        let cluster = overrides::load_topology(&topology_file, &split.topology)?;
         let parallelism = match &spec.parallelism {
             Some(p) => p.value,
             None => Parallelism {
@@ -252,7 +294,8 @@ impl Scenario {
             tensor: parallelism.tensor,
             mfu: spec.mfu.as_ref().map(|m| m.value),
         };
-        let workload = crate::workload::load(&workload_file, &cluster.gpu, &options)?;
+        let workload =
+            overrides::load_workload(&workload_file, &split.workload, &cluster.gpu, &options)?;
         let pipe = &spec.pipeline;
         if pipe.microbatches.value == 0 {
             return Err(src
@@ -291,6 +334,18 @@ impl Scenario {
             });
         }
         let noise = spec.noise.check(src)?;
+        let zero = &spec.collective.zero;
+        if zero.value > 1 {
+            return Err(src
+                .error_at(zero, format!("zero must be 0 or 1, not {}", zero.value))
+                .with_path("collective.zero"));
+        }
+        let years = &spec.cost.amortization_years;
+        if !(years.value.is_finite() && years.value > 0.0) {
+            return Err(src
+                .error_at(years, "amortization_years must be a number of years > 0")
+                .with_path("cost.amortization_years"));
+        }
         let name = spec.name.clone().unwrap_or_else(|| {
             src.file.file_stem().map_or_else(
                 || "scenario".to_string(),
@@ -316,11 +371,14 @@ impl Scenario {
                 chunks: spec.collective.chunks.max(1),
                 overlap: spec.collective.overlap,
                 bucket_bytes: spec.collective.bucket_bytes.map(|b| b.0),
+                zero: spec.collective.zero.value,
             },
             tensor_algorithm: spec.collective.tensor_algorithm,
             trials,
             seed: overrides.seed.unwrap_or(spec.seed),
             noise,
+            amortization_years: spec.cost.amortization_years.value,
+            allow_oversubscribed_memory: spec.allow_oversubscribed_memory,
         };
         scenario.job().check().map_err(|e| {
             src.error_at(&spec.pipeline.schedule, e.to_string())
@@ -387,89 +445,8 @@ fn cut_time<'a>(
     }
 }
 
-/// Applies `path=value` overrides to the scenario's YAML tree and parses
-/// the result. A path that does not name a scenario field is an error.
-fn apply_overrides(src: &Source, set: &[String]) -> Result<ScenarioFile, ArgError> {
-    let mut tree: serde_json::Value =
-        serde_saphyr::from_str(&src.text).map_err(|e| ArgError::new("--set", e.to_string()))?;
-    for item in set {
-        let Some((path, value)) = item.split_once('=') else {
-            return Err(ArgError::new(
-                format!("--set {item}"),
-                "write --set path=value, e.g. --set noise.loss.probability=0.01",
-            ));
-        };
-        let value: serde_json::Value = serde_saphyr::from_str(value).map_err(|e| {
-            ArgError::new(
-                format!("--set {item}"),
-                format!("cannot read the value: {e}"),
-            )
-        })?;
-        set_path(&mut tree, path.trim(), value)
-            .map_err(|m| ArgError::new(format!("--set {item}"), m))?;
-        // Check each override on its own so the error names it.
-        serde_json::from_value::<ScenarioFile>(tree.clone()).map_err(|e| {
-            ArgError::new(
-                format!("--set {item}"),
-                format!("{e} (the path {path} is not a valid scenario setting)"),
-            )
-        })?;
-    }
-    serde_json::from_value(tree).map_err(|e| ArgError::new("--set", e.to_string()))
-}
-
-/// Sets `a.b.c` in a JSON tree, creating maps on the way. List elements
-/// are addressed by index: `pipeline.partition.0`.
-pub fn set_path(
-    tree: &mut serde_json::Value,
-    path: &str,
-    value: serde_json::Value,
-) -> Result<(), String> {
-    let mut node = tree;
-    let parts: Vec<&str> = path.split('.').collect();
-    if parts.iter().any(|p| p.is_empty()) {
-        return Err(format!(
-            "'{path}' is not a dotted path like noise.loss.probability"
-        ));
-    }
-    for (i, part) in parts.iter().enumerate() {
-        let last = i + 1 == parts.len();
-        if node.is_null() {
-            *node = serde_json::Value::Object(Default::default());
-        }
-        node = match node {
-            serde_json::Value::Object(map) => {
-                if last {
-                    map.insert(part.to_string(), value);
-                    return Ok(());
-                }
-                map.entry(part.to_string())
-                    .or_insert(serde_json::Value::Null)
-            }
-            serde_json::Value::Array(list) => {
-                let idx: usize = part
-                    .parse()
-                    .map_err(|_| format!("'{part}' in '{path}' must be a list index"))?;
-                let len = list.len();
-                let slot = list.get_mut(idx).ok_or_else(|| {
-                    format!("index {idx} in '{path}' is past the end of a list of {len}")
-                })?;
-                if last {
-                    *slot = value;
-                    return Ok(());
-                }
-                slot
-            }
-            _ => {
-                return Err(format!(
-                    "'{}' in '{path}' is a value, not a section",
-                    parts[..i].join(".")
-                ));
-            }
-        };
-    }
-    Ok(())
-}
+mod overrides;
+pub use overrides::{get_path, set_path};
 
 #[cfg(test)]
 mod tests;

@@ -20,7 +20,12 @@
 //! all-reduced across the d replicas as soon as every replica has computed
 //! them (`overlap: true`), or after the whole backward (`overlap: false`).
 //! A stage's gradient all-reduces run one after another, as on one NCCL
-//! stream. Then each GPU runs its optimizer step.
+//! stream. Then each GPU runs its optimizer step. With ZeRO-1
+//! (`zero: 1`, Rajbhandari et al. SC'20) each bucket's all-reduce becomes a
+//! ring reduce-scatter of its gradients (each replica keeps 1/d, updates
+//! that shard of the parameters) followed by an all-gather of the updated
+//! parameters: the same bytes on the wire as the all-reduce, as two
+//! collectives named `<bucket> reduce-scatter` and `<bucket> all-gather`.
 //!
 //! It does not decide partitions or validate user files: callers pass a
 //! checked [`TrainingJob`].
@@ -61,7 +66,10 @@ impl Parallelism {
 #[serde(rename_all = "kebab-case")]
 pub enum Placement {
     /// Tensor ranks on consecutive GPUs (inside a host), then stages, then
-    /// replicas: gpu = (d·p + s)·t + k.
+    /// replicas: gpu = (d·p + s)·t + k. When p·t is a multiple of the GPUs
+    /// per host this is already rail-aligned: every data-parallel peer of a
+    /// GPU has the same local index, so gradient all-reduces stay on one
+    /// rail (tested in tests/capacity.rs).
     #[default]
     TensorPipelineData,
     /// Tensor ranks innermost, then replicas, then stages: gpu = (s·d + r)·t
@@ -78,6 +86,10 @@ pub struct DataParallel {
     pub overlap: bool,
     /// Bucket size; `None` gives one bucket per layer.
     pub bucket_bytes: Option<u64>,
+    /// ZeRO stage: 0 (plain data parallelism) or 1 (optimizer state sharded
+    /// across the replicas; each bucket is reduce-scattered, then its
+    /// updated parameters all-gathered).
+    pub zero: u8,
 }
 
 /// A fully checked training job.
@@ -139,7 +151,8 @@ impl TrainingJob<'_> {
         })
     }
 
-    fn microbatches(&self) -> u32 {
+    /// Microbatches actually run (1 for the naive schedule).
+    pub fn microbatches(&self) -> u32 {
         if self.schedule == Schedule::Naive {
             1
         } else {
@@ -498,9 +511,9 @@ impl<'j, 'w> Builder<'j, 'w> {
                             .iter()
                             .map(|&l| job.workload.layers[l].name.as_str())
                             .collect();
-                        let spec = CollectiveSpec {
-                            name: names.join("+"),
-                            op: CollectiveOp::AllReduce,
+                        let spec = |name: String, op: CollectiveOp| CollectiveSpec {
+                            name,
+                            op,
                             algorithm: dp.algorithm,
                             ranks: (0..d).map(|r| job.gpu(r, s, k)).collect(),
                             bytes: layers
@@ -510,7 +523,26 @@ impl<'j, 'w> Builder<'j, 'w> {
                             chunks: dp.chunks,
                         };
                         let tag = Tag::new(Phase::Collective).stage(s).index(c as u32);
-                        let task = self.graph.collective(spec, tag, &deps);
+                        let name = names.join("+");
+                        let task = if dp.zero >= 1 {
+                            let rs = self.graph.collective(
+                                spec(
+                                    format!("{name} reduce-scatter"),
+                                    CollectiveOp::ReduceScatter,
+                                ),
+                                tag,
+                                &deps,
+                            );
+                            self.grad_collectives.push(rs);
+                            self.graph.collective(
+                                spec(format!("{name} all-gather"), CollectiveOp::AllGather),
+                                tag,
+                                &[rs],
+                            )
+                        } else {
+                            self.graph
+                                .collective(spec(name, CollectiveOp::AllReduce), tag, &deps)
+                        };
                         self.grad_collectives.push(task);
                         previous = Some(task);
                     }

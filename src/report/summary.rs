@@ -79,6 +79,36 @@ pub struct Summary {
     /// communication, to compare with the simulated one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ideal_bubble_fraction: Option<f64>,
+    /// Trial 0: the most exposed GPU's time idle while its communication
+    /// is in flight (see `pipeline_metrics::exposed`).
+    pub exposed_communication_s: f64,
+    /// Model FLOPs (`ModelStats.flops_per_step` × data) per second per GPU
+    /// at the mean iteration time, in TFLOP/s (analytical workloads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub achieved_tflops_per_gpu: Option<f64>,
+    /// achieved / the GPU's dense peak for the model's dtype.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfu: Option<f64>,
+    /// The memory estimate per GPU (`crate::memory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<crate::memory::MemoryEstimate>,
+    /// Present when the topology has prices.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostSummary>,
+}
+
+/// Cost of the cluster and of its training steps, in dollars.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CostSummary {
+    pub capex: f64,
+    pub amortization_years: f64,
+    /// capex / (amortization_years × 8766 h) + power per GPU-hour × GPUs.
+    pub per_hour: f64,
+    /// per_hour × mean iteration time.
+    pub per_step: f64,
+    /// per_step / (tokens per step / 1e6), for workloads with tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_million_tokens: Option<f64>,
 }
 
 impl fmt::Display for Summary {
@@ -112,6 +142,40 @@ impl fmt::Display for Summary {
             write!(f, ", {t:.0} tokens/s")?;
         }
         writeln!(f)?;
+        if let Some(t) = self.achieved_tflops_per_gpu {
+            write!(f, "achieved: {t:.1} TFLOP/s per GPU")?;
+            if let Some(m) = self.mfu {
+                write!(f, " (MFU {:.1} %)", 100.0 * m)?;
+            }
+            writeln!(f)?;
+        }
+        writeln!(
+            f,
+            "exposed communication: {}",
+            format_secs(self.exposed_communication_s)
+        )?;
+        if let Some(m) = &self.memory {
+            let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+            writeln!(
+                f,
+                "memory: {:.1} GiB per GPU at peak (stage {}), the GPU has {:.1} GiB{}",
+                gib(m.peak_bytes),
+                m.peak_stage,
+                gib(m.capacity_bytes),
+                if m.fits { "" } else { " — DOES NOT FIT" }
+            )?;
+        }
+        if let Some(c) = &self.cost {
+            write!(
+                f,
+                "cost: capex ${:.0}, ${:.2}/hour, ${:.4} per step",
+                c.capex, c.per_hour, c.per_step
+            )?;
+            if let Some(t) = c.per_million_tokens {
+                write!(f, ", ${t:.4} per million tokens")?;
+            }
+            writeln!(f)?;
+        }
         match self.bubble_fraction {
             Some(b) if self.parallelism.pipeline > 1 => {
                 writeln!(

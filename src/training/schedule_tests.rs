@@ -28,6 +28,7 @@ fn job(w: &Workload, p: u32, m: u32, v: u32, schedule: Schedule) -> TrainingJob<
             chunks: 1,
             overlap: true,
             bucket_bytes: None,
+            zero: 0,
         },
         tensor_algorithm: Algorithm::Ring,
     }

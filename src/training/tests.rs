@@ -59,6 +59,7 @@ pub(crate) fn job<'a>(
             chunks: 1,
             overlap: true,
             bucket_bytes: None,
+            zero: 0,
         },
         tensor_algorithm: Algorithm::Ring,
     }

@@ -1,0 +1,258 @@
+//! `fabsim sweep`: a base scenario plus axes (see [`spec`] for the file
+//! format), expanded into a grid of points, run in parallel, one CSV row
+//! per point (see [`table`] for the columns).
+//!
+//! - Grid: the product of the axes in row-major order (first axis
+//!   slowest). `point` is a point's index in that full grid; points failing
+//!   the [`filter`] are dropped (no row) but keep the others' indices.
+//! - Points run with rayon (`--jobs N`: a pool of N threads; each point's
+//!   trials run inside it); rows come out in grid order whatever the
+//!   thread count, and every point is deterministic, so the CSV is
+//!   byte-identical for any N.
+//! - `--shard I/N` (1-based) runs the I-th of N contiguous, near-equal
+//!   slices of the kept points (`[(I−1)·n/N, I·n/N)`), and only shard 1
+//!   writes the header, so `cat shard1.csv … shardN.csv` is exactly the
+//!   one-machine CSV.
+//! - A point that cannot be built (parallelism ≠ GPUs, heads % tensor ≠
+//!   0, …) is a row with status `invalid` and the reason; one whose memory
+//!   estimate exceeds the GPU's is `does-not-fit` (not simulated unless the
+//!   base scenario sets `allow_oversubscribed_memory: true`). Errors in the
+//!   sweep file itself are [`InputError`]s, found before anything runs.
+//!
+//! It does not simulate by itself: each point is a scenario handed to
+//! [`crate::run::run`].
+
+pub mod filter;
+mod point;
+pub mod spec;
+pub mod table;
+
+pub use point::{Row, Status};
+pub use spec::Axis;
+
+use crate::input::{ArgError, InputError, Source};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// A loaded, checked sweep.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    pub name: String,
+    pub description: String,
+    pub file: PathBuf,
+    /// The base scenario file.
+    pub base: PathBuf,
+    pub axes: Vec<Axis>,
+    pub trials: u64,
+    pub seed: Option<u64>,
+    /// Kept points: (index in the full grid, one value per axis).
+    pub points: Vec<Point>,
+}
+
+/// One grid point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub index: u64,
+    /// Per axis, the index of its value.
+    pub choice: Vec<usize>,
+}
+
+/// `--shard I/N`, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = ArgError;
+    fn from_str(s: &str) -> Result<Shard, ArgError> {
+        let bad = || {
+            ArgError::new(
+                "--shard",
+                format!("'{s}' is not I/N with 1 ≤ I ≤ N, e.g. 2/8"),
+            )
+        };
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u64, u64) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// The slice of `n` kept points this shard runs.
+    pub fn range(&self, n: usize) -> std::ops::Range<usize> {
+        let at = |k: u64| (u128::from(k) * n as u128 / u128::from(self.count)) as usize;
+        at(self.index - 1)..at(self.index)
+    }
+}
+
+/// How to run a sweep.
+#[derive(Debug, Clone, Default)]
+pub struct SweepOptions {
+    /// Threads; `None`: rayon's default (all cores).
+    pub jobs: Option<usize>,
+    pub shard: Option<Shard>,
+    /// Progress bar on stderr (hidden anyway when not a terminal).
+    pub progress: bool,
+}
+
+/// Grids larger than this are refused (a typo guard).
+pub const MAX_POINTS: u64 = 10_000_000;
+
+impl Sweep {
+    /// Reads and checks `file`: the base scenario exists and parses, every
+    /// axis path and value is a valid setting, the filter resolves.
+    pub fn load(file: &Path) -> Result<Sweep, InputError> {
+        let src = Source::read(file)?;
+        let spec: spec::SweepFile = src.parse()?;
+        let dir = file.parent().unwrap_or(Path::new("."));
+        let base = dir.join(&spec.base.value);
+        if !base.is_file() {
+            return Err(src
+                .error_at(
+                    &spec.base,
+                    format!("the base scenario {} does not exist", base.display()),
+                )
+                .with_path("base"));
+        }
+        let base_src = Source::read(&base)?;
+        base_src.parse::<crate::scenario::ScenarioFile>()?;
+        let base_tree: serde_json::Value = base_src.parse()?;
+        let axes = spec::axes(&src, &spec, &base, &base_tree)?;
+        let trials = spec.trials.as_ref().map_or(1, |t| t.value);
+        if let Some(t) = &spec.trials
+            && t.value == 0
+        {
+            return Err(src
+                .error_at(t, "trials must be at least 1")
+                .with_path("trials"));
+        }
+        let total = axes
+            .iter()
+            .try_fold(1u64, |acc, a| acc.checked_mul(a.values.len() as u64))
+            .filter(|&n| n <= MAX_POINTS)
+            .ok_or_else(|| {
+                src.error_at(
+                    &spec.axes,
+                    format!("the grid has more than {MAX_POINTS} points"),
+                )
+                .with_path("axes")
+            })?;
+        let lookup_base = point::BaseValues::new(&base, &base_tree);
+        let mut points = Vec::new();
+        for index in 0..total {
+            let choice = unravel(index, &axes);
+            let lookup = |p: &str| axis_value(&axes, &choice, p).or_else(|| lookup_base.get(p));
+            let mut keep = true;
+            for (k, c) in spec.filter.iter().enumerate() {
+                let ok = c
+                    .value
+                    .holds(&lookup)
+                    .map_err(|m| src.error_at(c, m).with_path(format!("filter.{k}")))?;
+                keep &= ok;
+            }
+            if keep {
+                points.push(Point { index, choice });
+            }
+        }
+        let name = spec.name.clone().unwrap_or_else(|| {
+            file.file_stem()
+                .map_or_else(|| "sweep".into(), |s| s.to_string_lossy().into_owned())
+        });
+        Ok(Sweep {
+            name,
+            description: spec.description,
+            file: file.to_path_buf(),
+            base,
+            axes,
+            trials,
+            seed: spec.seed,
+            points,
+        })
+    }
+
+    /// Runs the points of `options.shard` (all by default), in grid order.
+    pub fn run(&self, options: &SweepOptions) -> anyhow::Result<Vec<Row>> {
+        let range = options
+            .shard
+            .map_or(0..self.points.len(), |s| s.range(self.points.len()));
+        let points = &self.points[range];
+        let bar = progress_bar(options.progress, points.len() as u64);
+        let work = || -> anyhow::Result<Vec<Row>> {
+            points
+                .par_iter()
+                .map(|p| {
+                    let row = point::run_point(self, p);
+                    bar.inc(1);
+                    row
+                })
+                .collect()
+        };
+        let rows = match options.jobs {
+            None => work(),
+            Some(n) => rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build()?
+                .install(work),
+        };
+        bar.finish_and_clear();
+        rows
+    }
+
+    /// The `path=value` overrides of a point.
+    pub fn overrides(&self, p: &Point) -> Vec<String> {
+        self.axes
+            .iter()
+            .zip(&p.choice)
+            .flat_map(|(a, &c)| {
+                a.paths.iter().zip(&a.values[c]).map(|(path, v)| {
+                    format!("{path}={}", serde_json::to_string(v).unwrap_or_default())
+                })
+            })
+            .collect()
+    }
+}
+
+/// The value of axis path `path` at `choice`, if `path` is an axis path.
+fn axis_value(axes: &[Axis], choice: &[usize], path: &str) -> Option<serde_json::Value> {
+    axes.iter().zip(choice).find_map(|(a, &c)| {
+        a.paths
+            .iter()
+            .position(|p| p == path)
+            .map(|k| a.values[c][k].clone())
+    })
+}
+
+/// Grid index → per-axis value indices, first axis slowest.
+fn unravel(mut index: u64, axes: &[Axis]) -> Vec<usize> {
+    let mut out = vec![0; axes.len()];
+    for (k, a) in axes.iter().enumerate().rev() {
+        let n = a.values.len() as u64;
+        out[k] = (index % n) as usize;
+        index /= n;
+    }
+    out
+}
+
+fn progress_bar(show: bool, total: u64) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} points {elapsed} (eta {eta})")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+#[cfg(test)]
+mod tests;
