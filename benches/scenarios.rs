@@ -1,6 +1,8 @@
 //! Whole scenarios: 10,000 trials of `kccb-mnist-lossy` (target < 0.5 s),
-//! and a 1F1B pipeline with p = 64 stages and m = 1024 microbatches
-//! (target < 0.2 s).
+//! a 1F1B pipeline with p = 64 stages and m = 1024 microbatches (target <
+//! 0.2 s), one iteration of GPT-3 175B on 1024 H100s (target < 2 s), and a
+//! 1,000-point sweep of 64-GPU scenarios with 1 and 2 jobs (target < 60 s,
+//! 2 jobs ≥ 1.7× faster).
 //!
 //! Run: `cargo bench --bench scenarios`.
 
@@ -8,6 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use fabsim::engine::{Quiet, SimOptions, simulate};
 use fabsim::run::{RunOptions, run};
 use fabsim::scenario::{Overrides, Scenario};
+use fabsim::sweep::{Sweep, SweepOptions};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -99,5 +102,74 @@ fn one_f_one_b_64x1024(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, kccb_lossy_10k, one_f_one_b_64x1024);
+fn gpt3_175b_iteration(c: &mut Criterion) {
+    let overrides = Overrides {
+        trials: Some(1),
+        ..Default::default()
+    };
+    let scenario =
+        Scenario::load(&root().join("scenarios/gpt3-175b-1024.yaml"), &overrides).unwrap();
+    let mut group = c.benchmark_group("scenarios");
+    group.sample_size(10);
+    group.bench_function("gpt3_175b_1024_gpus_one_iteration", |b| {
+        b.iter(|| {
+            run(&scenario, &RunOptions::default())
+                .unwrap()
+                .summary
+                .iteration
+                .mean_s
+        })
+    });
+    group.finish();
+}
+
+fn sweep_1000_points(c: &mut Criterion) {
+    // GPT-3 13B on 64 H100s: 10 NIC speeds × 4 pipeline depths × 5
+    // microbatch counts × 5 bucket sizes = 1,000 points, 1 trial each.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sweep.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "base: {}
+trials: 1
+axes:
+             \x20 - path: topology.nic.bandwidth
+    values: [100Gbps, 150Gbps, 200Gbps, 250Gbps, 300Gbps, 350Gbps, 400Gbps, 600Gbps, 800Gbps, 1600Gbps]
+             \x20 - paths: [parallelism.pipeline, parallelism.data, workload.batch_size]
+    values: [[1, 8, 32], [2, 4, 64], [4, 2, 128], [8, 1, 256]]
+             \x20 - path: pipeline.microbatches
+    values: [8, 12, 16, 24, 32]
+             \x20 - path: collective.bucket_bytes
+    values: [16MiB, 25MiB, 50MiB, 100MiB, 200MiB]
+",
+            root().join("scenarios/gpt3-13b-64.yaml").display()
+        ),
+    )
+    .unwrap();
+    let sweep = Sweep::load(&file).unwrap();
+    assert_eq!(sweep.points.len(), 1000);
+    let mut group = c.benchmark_group("sweep_1000_points_64_gpus");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(1));
+    for jobs in [1usize, 2] {
+        let options = SweepOptions {
+            jobs: Some(jobs),
+            ..Default::default()
+        };
+        group.bench_function(format!("jobs_{jobs}"), |b| {
+            b.iter(|| sweep.run(&options).unwrap().len())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    kccb_lossy_10k,
+    one_f_one_b_64x1024,
+    gpt3_175b_iteration,
+    sweep_1000_points
+);
 criterion_main!(benches);

@@ -50,19 +50,27 @@ struct Flow {
     active: bool,
 }
 
+/// Everything about one directed link, kept together for locality: the
+/// hot path touches all of it for every flow.
+#[derive(Debug, Clone, Default)]
+struct LinkState {
+    /// Bytes per second.
+    capacity: f64,
+    /// (flow, hop index within that flow).
+    flows: Vec<(FlowId, u32)>,
+    stats: LinkStats,
+    /// Epoch stamp of the last component walk that visited it.
+    mark: u32,
+}
+
 /// Flows on links, their fair rates, and link counters.
 pub struct Fabric {
-    /// Capacities in bytes per second, per link.
-    capacity: Vec<f64>,
-    /// Per link: (flow, hop index within that flow).
-    on_link: Vec<Vec<(FlowId, u32)>>,
-    stats: Vec<LinkStats>,
+    links: Vec<LinkState>,
     flows: Vec<Flow>,
     free: Vec<FlowId>,
     /// Links whose flow set changed since the last resolve.
     dirty: Vec<LinkId>,
     /// Epoch stamps for visit marks (no clearing between solves).
-    link_mark: Vec<u32>,
     flow_mark: Vec<u32>,
     epoch: u32,
     solver: maxmin::Scratch,
@@ -72,16 +80,17 @@ pub struct Fabric {
 impl Fabric {
     /// A fabric over links with the given capacities in bytes per second.
     pub fn new(capacities: impl IntoIterator<Item = f64>) -> Self {
-        let capacity: Vec<f64> = capacities.into_iter().collect();
-        let n = capacity.len();
         Fabric {
-            capacity,
-            on_link: vec![Vec::new(); n],
-            stats: vec![LinkStats::default(); n],
+            links: capacities
+                .into_iter()
+                .map(|capacity| LinkState {
+                    capacity,
+                    ..LinkState::default()
+                })
+                .collect(),
             flows: Vec::new(),
             free: Vec::new(),
             dirty: Vec::new(),
-            link_mark: vec![0; n],
             flow_mark: Vec::new(),
             epoch: 0,
             solver: maxmin::Scratch::default(),
@@ -128,17 +137,18 @@ impl Fabric {
         let mut hops = std::mem::take(&mut self.flows[id.0 as usize].hops);
         hops.clear();
         for (h, &l) in links.iter().enumerate() {
-            let list = &mut self.on_link[l.index()];
-            alone &= list.is_empty();
-            bottleneck = bottleneck.min(self.capacity[l.index()]);
-            let st = &mut self.stats[l.index()];
-            if list.is_empty() {
-                st.busy_since = now;
+            let link = &mut self.links[l.index()];
+            let n = link.flows.len() as u32;
+            if n == 0 {
+                link.stats.busy_since = now;
+            } else {
+                alone = false;
             }
-            st.bytes += bytes;
-            hops.push((l, list.len() as u32));
-            list.push((id, h as u32));
-            st.peak_flows = st.peak_flows.max(list.len() as u32);
+            bottleneck = bottleneck.min(link.capacity);
+            link.stats.bytes += bytes;
+            link.stats.peak_flows = link.stats.peak_flows.max(n + 1);
+            hops.push((l, n));
+            link.flows.push((id, h as u32));
         }
         let f = &mut self.flows[id.0 as usize];
         f.hops = hops;
@@ -159,14 +169,13 @@ impl Fabric {
     pub fn remove(&mut self, now: SimTime, id: FlowId) {
         let hops = std::mem::take(&mut self.flows[id.0 as usize].hops);
         for &(l, pos) in &hops {
-            let list = &mut self.on_link[l.index()];
-            list.swap_remove(pos as usize);
-            if let Some(&(moved, moved_hop)) = list.get(pos as usize) {
+            let link = &mut self.links[l.index()];
+            link.flows.swap_remove(pos as usize);
+            if let Some(&(moved, moved_hop)) = link.flows.get(pos as usize) {
                 self.flows[moved.0 as usize].hops[moved_hop as usize].1 = pos;
             }
-            if list.is_empty() {
-                let st = &mut self.stats[l.index()];
-                st.busy += now.saturating_sub(st.busy_since);
+            if link.flows.is_empty() {
+                link.stats.busy += now.saturating_sub(link.stats.busy_since);
             } else {
                 self.dirty.push(l);
             }
@@ -189,7 +198,7 @@ impl Fabric {
         }
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
-            self.link_mark.fill(0);
+            self.links.iter_mut().for_each(|l| l.mark = 0);
             self.flow_mark.fill(0);
             self.epoch = 1;
         }
@@ -197,8 +206,8 @@ impl Fabric {
         let mut comp_links = Vec::new();
         let mut comp_flows = Vec::new();
         for &start in &dirty {
-            if self.link_mark[start.index()] == self.epoch || self.on_link[start.index()].is_empty()
-            {
+            let link = &self.links[start.index()];
+            if link.mark == self.epoch || link.flows.is_empty() {
                 continue;
             }
             comp_links.clear();
@@ -218,21 +227,23 @@ impl Fabric {
         flows: &mut Vec<FlowId>,
     ) {
         let epoch = self.epoch;
-        self.link_mark[start.index()] = epoch;
+        self.links[start.index()].mark = epoch;
         links.push(start);
         let mut i = 0;
         while i < links.len() {
             let l = links[i];
             i += 1;
-            for &(f, _) in &self.on_link[l.index()] {
+            for k in 0..self.links[l.index()].flows.len() {
+                let f = self.links[l.index()].flows[k].0;
                 if self.flow_mark[f.0 as usize] == epoch {
                     continue;
                 }
                 self.flow_mark[f.0 as usize] = epoch;
                 flows.push(f);
                 for &(l2, _) in &self.flows[f.0 as usize].hops {
-                    if self.link_mark[l2.index()] != epoch {
-                        self.link_mark[l2.index()] = epoch;
+                    let link = &mut self.links[l2.index()];
+                    if link.mark != epoch {
+                        link.mark = epoch;
                         links.push(l2);
                     }
                 }
@@ -250,8 +261,8 @@ impl Fabric {
         self.solver.solve(
             links,
             flows,
-            |l| self.capacity[l.index()],
-            |l| self.on_link[l.index()].iter().map(|e| e.0),
+            |l| self.links[l.index()].capacity,
+            |l| self.links[l.index()].flows.iter().map(|e| e.0),
             |f| self.flows[f.0 as usize].hops.iter().map(|h| h.0),
         );
         let rates = std::mem::take(&mut self.solver.rates);
@@ -289,12 +300,11 @@ impl Fabric {
 
     /// Per-link counters. Busy time of links still in use is counted up to `now`.
     pub fn link_stats(&self, now: SimTime) -> Vec<LinkStats> {
-        self.stats
+        self.links
             .iter()
-            .zip(&self.on_link)
-            .map(|(s, on)| {
-                let mut s = s.clone();
-                if !on.is_empty() {
+            .map(|l| {
+                let mut s = l.stats.clone();
+                if !l.flows.is_empty() {
                     s.busy += now.saturating_sub(s.busy_since);
                 }
                 s
@@ -319,7 +329,8 @@ impl Fabric {
             .iter()
             .map(|f| self.flows[f.0 as usize].hops.iter().map(|h| h.0).collect())
             .collect();
-        let rates = maxmin::solve_full(&self.capacity, &paths);
+        let capacity: Vec<f64> = self.links.iter().map(|l| l.capacity).collect();
+        let rates = maxmin::solve_full(&capacity, &paths);
         active.into_iter().zip(rates).collect()
     }
 }

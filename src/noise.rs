@@ -266,6 +266,10 @@ impl Perturb for TrialNoise<'_> {
         SimTime::from_secs_ceil(secs)
     }
 
+    fn transfers_are_quiet(&self) -> bool {
+        self.model.latency.is_none() && self.model.overhead.is_none() && self.model.loss.is_none()
+    }
+
     fn next_background(&mut self, now: SimTime) -> Option<BackgroundFlow> {
         let (rate, size) = self.model.background.as_ref()?;
         if *rate <= 0.0 || self.gpus < 2 {
