@@ -374,6 +374,9 @@ impl<'a> Engine<'a> {
 
     #[inline]
     fn start_ready(&mut self) {
+        if self.ready.is_empty() {
+            return;
+        }
         while let Some(task) = self.ready.pop_front() {
             self.start_task(task);
         }

@@ -134,7 +134,7 @@ impl Fabric {
         });
         let mut alone = true;
         let mut bottleneck = f64::INFINITY;
-        let mut hops = std::mem::take(&mut self.flows[id.0 as usize].hops);
+        let hops = &mut self.flows[id.0 as usize].hops;
         hops.clear();
         for (h, &l) in links.iter().enumerate() {
             let link = &mut self.links[l.index()];
@@ -151,7 +151,6 @@ impl Fabric {
             link.flows.push((id, h as u32));
         }
         let f = &mut self.flows[id.0 as usize];
-        f.hops = hops;
         f.remaining = bytes;
         f.rate = 0.0;
         f.last_update = now;
@@ -167,8 +166,8 @@ impl Fabric {
 
     /// Ends a flow (finished, or cancelled) at `now`.
     pub fn remove(&mut self, now: SimTime, id: FlowId) {
-        let hops = std::mem::take(&mut self.flows[id.0 as usize].hops);
-        for &(l, pos) in &hops {
+        for k in 0..self.flows[id.0 as usize].hops.len() {
+            let (l, pos) = self.flows[id.0 as usize].hops[k];
             let link = &mut self.links[l.index()];
             link.flows.swap_remove(pos as usize);
             if let Some(&(moved, moved_hop)) = link.flows.get(pos as usize) {
@@ -181,7 +180,6 @@ impl Fabric {
             }
         }
         let f = &mut self.flows[id.0 as usize];
-        f.hops = hops;
         f.active = false;
         f.remaining = 0.0;
         f.generation = f.generation.wrapping_add(1);
