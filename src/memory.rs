@@ -189,9 +189,7 @@ fn peak_stash_in_order(job: &TrainingJob, s: u32, ops: &[crate::schedule::Op]) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collective::Algorithm;
     use crate::schedule::Schedule;
-    use crate::training::{DataParallel, Parallelism, Placement};
     use crate::workload::Workload;
 
     fn workload(layers: usize) -> Workload {
@@ -219,27 +217,7 @@ mod tests {
     }
 
     fn job(w: &Workload, schedule: Schedule, p: u32, m: u32) -> TrainingJob<'_> {
-        TrainingJob {
-            workload: w,
-            parallelism: Parallelism {
-                data: 1,
-                pipeline: p,
-                tensor: 1,
-            },
-            placement: Placement::default(),
-            schedule,
-            microbatches: m,
-            chunks: 1,
-            partition: vec![w.layers.len() / p as usize; p as usize],
-            data_parallel: DataParallel {
-                algorithm: Algorithm::Ring,
-                chunks: 1,
-                overlap: true,
-                bucket_bytes: None,
-                zero: 0,
-            },
-            tensor_algorithm: Algorithm::Ring,
-        }
+        crate::training::tests::job(w, p, 1, m, schedule)
     }
 
     #[test]

@@ -3,35 +3,14 @@
 //! longest-path reference (virtual stages, split backwards, per-hop time c)
 //! where the closed forms need conditions.
 
-use super::tests::uniform;
+use super::tests::{job_with_chunks, uniform};
 use super::*;
 use crate::engine::{Quiet, SimOptions, simulate};
 use crate::topology::Cluster;
 use crate::topology::test_support::star;
 
 fn job(w: &Workload, p: u32, m: u32, v: u32, schedule: Schedule) -> TrainingJob<'_> {
-    let n = w.layers.len() / (p * v) as usize;
-    TrainingJob {
-        workload: w,
-        parallelism: Parallelism {
-            data: 1,
-            pipeline: p,
-            tensor: 1,
-        },
-        placement: Placement::default(),
-        schedule,
-        microbatches: m,
-        chunks: v,
-        partition: vec![n; (p * v) as usize],
-        data_parallel: DataParallel {
-            algorithm: Algorithm::Ring,
-            chunks: 1,
-            overlap: true,
-            bucket_bytes: None,
-            zero: 0,
-        },
-        tensor_algorithm: Algorithm::Ring,
-    }
+    job_with_chunks(w, p, 1, m, v, schedule)
 }
 
 fn makespan(c: &Cluster, j: &TrainingJob) -> SimTime {

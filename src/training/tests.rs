@@ -35,11 +35,25 @@ pub(crate) fn uniform(n: usize, m: u32, f: SimTime, b: SimTime, act: u64, grad: 
     }
 }
 
+/// A job of p stages × d replicas, m microbatches, one model chunk per GPU.
 pub(crate) fn job<'a>(
     w: &'a Workload,
     p: u32,
     d: u32,
     m: u32,
+    schedule: Schedule,
+) -> TrainingJob<'a> {
+    job_with_chunks(w, p, d, m, 1, schedule)
+}
+
+/// A job with v model chunks per GPU, the layers split evenly over p·v
+/// virtual stages.
+pub(crate) fn job_with_chunks<'a>(
+    w: &'a Workload,
+    p: u32,
+    d: u32,
+    m: u32,
+    v: u32,
     schedule: Schedule,
 ) -> TrainingJob<'a> {
     TrainingJob {
@@ -52,8 +66,8 @@ pub(crate) fn job<'a>(
         placement: Placement::default(),
         schedule,
         microbatches: m,
-        chunks: 1,
-        partition: vec![w.layers.len() / p as usize; p as usize],
+        chunks: v,
+        partition: vec![w.layers.len() / (p * v) as usize; (p * v) as usize],
         data_parallel: DataParallel {
             algorithm: Algorithm::Ring,
             chunks: 1,
