@@ -131,19 +131,19 @@ fn sweep_1000_points(c: &mut Criterion) {
     std::fs::write(
         &file,
         format!(
-            "base: {}
-trials: 1
+            "base: {}\n{}",
+            root().join("scenarios/gpt3-13b-64.yaml").display(),
+            r"trials: 1
 axes:
-             \x20 - path: topology.nic.bandwidth
+  - path: topology.nic.bandwidth
     values: [100Gbps, 150Gbps, 200Gbps, 250Gbps, 300Gbps, 350Gbps, 400Gbps, 600Gbps, 800Gbps, 1600Gbps]
-             \x20 - paths: [parallelism.pipeline, parallelism.data, workload.batch_size]
+  - paths: [parallelism.pipeline, parallelism.data, workload.batch_size]
     values: [[1, 8, 32], [2, 4, 64], [4, 2, 128], [8, 1, 256]]
-             \x20 - path: pipeline.microbatches
+  - path: pipeline.microbatches
     values: [8, 12, 16, 24, 32]
-             \x20 - path: collective.bucket_bytes
+  - path: collective.bucket_bytes
     values: [16MiB, 25MiB, 50MiB, 100MiB, 200MiB]
-",
-            root().join("scenarios/gpt3-13b-64.yaml").display()
+"
         ),
     )
     .unwrap();

@@ -291,7 +291,9 @@ impl<'a> Engine<'a> {
                 self.ready.push_back(TaskId::from_index(i));
             }
         }
-        self.start_ready();
+        if !self.ready.is_empty() {
+            self.start_ready();
+        }
         self.pending_background = self.perturb.next_background(SimTime::ZERO);
         if let Some(b) = self.pending_background {
             self.queue.push(b.at.ps(), Event::Background.into());
@@ -305,7 +307,9 @@ impl<'a> Engine<'a> {
             while let Some(ev) = next {
                 self.events += 1;
                 self.handle(ev.into());
-                self.start_ready();
+                if !self.ready.is_empty() {
+                    self.start_ready();
+                }
                 next = self.queue.pop_current();
             }
             let queue = &mut self.queue;
@@ -372,11 +376,7 @@ impl<'a> Engine<'a> {
         }
     }
 
-    #[inline]
     fn start_ready(&mut self) {
-        if self.ready.is_empty() {
-            return;
-        }
         while let Some(task) = self.ready.pop_front() {
             self.start_task(task);
         }
@@ -405,10 +405,8 @@ impl<'a> Engine<'a> {
                     machine,
                     conn_routes: vec![u32::MAX; conns],
                 });
-                let mut sends = std::mem::take(&mut self.sends);
-                self.runs[run as usize].machine.start(&mut sends);
-                self.post_sends(run, &mut sends);
-                self.sends = sends;
+                self.runs[run as usize].machine.start(&mut self.sends);
+                self.post_sends(run);
                 if self.runs[run as usize].machine.is_done() {
                     self.finish_task(task);
                 }
@@ -482,8 +480,10 @@ impl<'a> Engine<'a> {
             .push((self.now + delay).ps(), Event::Activate(x).into());
     }
 
-    fn post_sends(&mut self, run: u32, sends: &mut Vec<Send>) {
-        for s in sends.drain(..) {
+    /// Posts the sends a collective's machine just emitted into `self.sends`.
+    fn post_sends(&mut self, run: u32) {
+        for i in 0..self.sends.len() {
+            let s = self.sends[i];
             let conn = s.conn as usize;
             let mut route = self.runs[run as usize].conn_routes[conn];
             if route == u32::MAX {
@@ -499,6 +499,7 @@ impl<'a> Engine<'a> {
                 s.bytes,
             );
         }
+        self.sends.clear();
     }
 
     fn complete_xfer(&mut self, x: u32) {
@@ -522,10 +523,10 @@ impl<'a> Engine<'a> {
         match xf.owner {
             Owner::Task(t) => self.finish_task(t),
             Owner::Collective { run, token } => {
-                let mut sends = std::mem::take(&mut self.sends);
-                self.runs[run as usize].machine.delivered(token, &mut sends);
-                self.post_sends(run, &mut sends);
-                self.sends = sends;
+                self.runs[run as usize]
+                    .machine
+                    .delivered(token, &mut self.sends);
+                self.post_sends(run);
                 if self.runs[run as usize].machine.is_done() {
                     let task = self.runs[run as usize].task;
                     self.finish_task(task);
