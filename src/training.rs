@@ -327,7 +327,8 @@ impl<'j, 'w> Builder<'j, 'w> {
             .index(op.chunk);
         // Buckets in backprop order (last layer first) when this op completes
         // the chunk's gradients; otherwise the op is one task.
-        let groups: Vec<Vec<usize>> = if completes_gradients {
+        // Without data parallelism there is nothing to synchronise: one task.
+        let groups: Vec<Vec<usize>> = if completes_gradients && job.parallelism.data > 1 {
             buckets(layers, range.start, job.data_parallel.bucket_bytes)
         } else {
             vec![range.clone().rev().collect()]

@@ -194,6 +194,7 @@ impl fmt::Display for Summary {
                         100.0 * (1.0 - ideal)
                     )?;
                 }
+                self.fmt_stages(f)?;
             }
             Some(b) => writeln!(
                 f,
@@ -201,6 +202,43 @@ impl fmt::Display for Summary {
                 100.0 * (1.0 - b)
             )?,
             None => {}
+        }
+        Ok(())
+    }
+}
+
+impl Summary {
+    /// The partition and per-stage metrics, one line per stage.
+    fn fmt_stages(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(stages) = self.stages.as_ref().and_then(|s| s.as_array()) else {
+            return Ok(());
+        };
+        writeln!(
+            f,
+            "\n{:>5} {:>6} {:>10} {:>7} {:>9} {:>8} {:>10}  layers",
+            "stage", "gpus", "busy", "util", "peak_act", "weights", "memory"
+        )?;
+        for s in stages {
+            let layers: Vec<&str> = s["layers"].as_array().map_or(Vec::new(), |l| {
+                l.iter().filter_map(|x| x.as_str()).collect()
+            });
+            let shown = match layers.as_slice() {
+                [] => String::new(),
+                [one] => (*one).to_string(),
+                [first, .., last] => format!("{first}..{last} ({})", layers.len()),
+            };
+            writeln!(
+                f,
+                "{:>5} {:>6} {:>10} {:>6.1}% {:>9.2} {:>8} {:>7.1} GiB  {}",
+                s["stage"].as_u64().unwrap_or(0),
+                s["gpus"].as_array().map_or(0, Vec::len),
+                format_secs(s["busy_s"].as_f64().unwrap_or(0.0)),
+                100.0 * s["utilization"].as_f64().unwrap_or(0.0),
+                s["peak_activations"].as_f64().unwrap_or(0.0),
+                s["weight_versions"].as_u64().unwrap_or(1),
+                s["memory_bytes"].as_f64().unwrap_or(0.0) / f64::from(1u32 << 30),
+                shown
+            )?;
         }
         Ok(())
     }
