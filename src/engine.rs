@@ -12,7 +12,12 @@
 //!
 //! It knows nothing of pipelines, rings or trials.
 
+mod event;
+mod perturb;
 pub mod queue;
+
+use event::{Event, GENERATION_MASK, Packed};
+pub use perturb::{BackgroundFlow, Perturb, Quiet};
 
 use crate::collective::{self, CollectiveError, Machine, Send};
 use crate::fabric::{Fabric, FlowId, LinkStats};
@@ -22,46 +27,6 @@ use crate::topology::Cluster;
 use crate::units::SimTime;
 use queue::EventQueue;
 use std::collections::{HashMap, VecDeque};
-
-/// Hooks through which noise models perturb a run. The defaults change
-/// nothing.
-pub trait Perturb {
-    /// The actual duration of a compute op of nominal length `nominal`.
-    fn compute_time(&mut self, _gpu: GpuId, nominal: SimTime) -> SimTime {
-        nominal
-    }
-    /// Extra delay a transfer pays before its bandwidth phase (latency
-    /// jitter, software overhead jitter, loss and retransmission timeouts).
-    fn transfer_delay(&mut self, _src: GpuId, _dst: GpuId, _bytes: u64) -> SimTime {
-        SimTime::ZERO
-    }
-    /// The next background (cross-traffic) flow arriving after `now`.
-    fn next_background(&mut self, _now: SimTime) -> Option<BackgroundFlow> {
-        None
-    }
-    /// True if `transfer_delay` always returns zero, so the engine may skip
-    /// calling it (it runs once per transfer).
-    fn transfers_are_quiet(&self) -> bool {
-        false
-    }
-}
-
-/// No noise.
-pub struct Quiet;
-impl Perturb for Quiet {
-    fn transfers_are_quiet(&self) -> bool {
-        true
-    }
-}
-
-/// A cross-traffic flow that is not part of the job.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BackgroundFlow {
-    pub at: SimTime,
-    pub src: GpuId,
-    pub dst: GpuId,
-    pub bytes: u64,
-}
 
 /// What to keep beyond task times.
 #[derive(Debug, Clone, Copy, Default)]
@@ -117,51 +82,6 @@ pub fn simulate(
     perturb: &mut dyn Perturb,
 ) -> Result<Outcome, EngineError> {
     Engine::new(cluster, graph, options, perturb)?.run()
-}
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-enum Event {
-    TaskDone(TaskId),
-    /// A transfer's latency phase is over: its bandwidth phase starts.
-    Activate(u32),
-    /// A flow's predicted finish, valid if the flow's generation (low 30
-    /// bits) still matches.
-    FlowDone(FlowId, u32),
-    Background,
-}
-
-/// Generation bits kept in a packed `FlowDone`: a stale event could only be
-/// mistaken for a live one after 2^30 rate changes of one flow in between.
-const GENERATION_MASK: u32 = (1 << 30) - 1;
-
-/// An [`Event`] packed into one u64 — 2 tag bits, 62 of payload — so queue
-/// entries are 16 bytes: the queue moves tens of millions of them.
-#[derive(Copy, Clone, Debug)]
-struct Packed(u64);
-
-impl From<Event> for Packed {
-    fn from(e: Event) -> Packed {
-        Packed(match e {
-            Event::TaskDone(t) => u64::from(t.0),
-            Event::Activate(x) => 1 << 62 | u64::from(x),
-            Event::FlowDone(f, g) => {
-                2 << 62 | u64::from(g & GENERATION_MASK) << 32 | u64::from(f.0)
-            }
-            Event::Background => 3 << 62,
-        })
-    }
-}
-
-impl From<Packed> for Event {
-    fn from(p: Packed) -> Event {
-        let low = p.0 as u32;
-        match p.0 >> 62 {
-            0 => Event::TaskDone(TaskId(low)),
-            1 => Event::Activate(low),
-            2 => Event::FlowDone(FlowId(low), (p.0 >> 32) as u32 & GENERATION_MASK),
-            _ => Event::Background,
-        }
-    }
 }
 
 #[derive(Copy, Clone, Debug)]
