@@ -154,7 +154,9 @@ pub trait Machine: std::marker::Send {
     /// Emits the first sends.
     fn start(&mut self, out: &mut Vec<Send>);
     /// A send with this token has been fully received; emit what follows.
-    fn delivered(&mut self, token: u64, out: &mut Vec<Send>);
+    /// Returns [`Machine::is_done`] (saving the engine a second call per
+    /// transfer).
+    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) -> bool;
     /// True once every rank has everything it needs.
     fn is_done(&self) -> bool;
 }

@@ -443,11 +443,11 @@ impl<'a> Engine<'a> {
         match xf.owner {
             Owner::Task(t) => self.finish_task(t),
             Owner::Collective { run, token } => {
-                self.runs[run as usize]
+                let done = self.runs[run as usize]
                     .machine
                     .delivered(token, &mut self.sends);
                 self.post_sends(run);
-                if self.runs[run as usize].machine.is_done() {
+                if done {
                     let task = self.runs[run as usize].task;
                     self.finish_task(task);
                 }

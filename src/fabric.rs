@@ -157,7 +157,15 @@ impl Fabric {
         f.active = true;
         self.active += 1;
         if alone {
-            self.set_rate(id, now, bottleneck, &mut on_finish);
+            // A fresh flow has moved nothing yet: bytes / rate is all it needs.
+            let f = &mut self.flows[id.0 as usize];
+            f.rate = bottleneck;
+            f.generation = f.generation.wrapping_add(1);
+            on_finish(
+                id,
+                f.generation,
+                now + ceil_ps(bytes / bottleneck * PS_PER_SEC),
+            );
         } else {
             self.dirty.extend_from_slice(links);
         }
@@ -166,13 +174,17 @@ impl Fabric {
 
     /// Ends a flow (finished, or cancelled) at `now`.
     pub fn remove(&mut self, now: SimTime, id: FlowId) {
-        for k in 0..self.flows[id.0 as usize].hops.len() {
-            let (l, pos) = self.flows[id.0 as usize].hops[k];
+        let hops = std::mem::take(&mut self.flows[id.0 as usize].hops);
+        for &(l, pos) in &hops {
             let link = &mut self.links[l.index()];
-            link.flows.swap_remove(pos as usize);
-            if let Some(&(moved, moved_hop)) = link.flows.get(pos as usize) {
+            let last = link.flows.len() - 1;
+            if (pos as usize) < last {
+                // Move the last entry into the hole and tell its flow.
+                let (moved, moved_hop) = link.flows[last];
+                link.flows[pos as usize] = (moved, moved_hop);
                 self.flows[moved.0 as usize].hops[moved_hop as usize].1 = pos;
             }
+            link.flows.truncate(last);
             if link.flows.is_empty() {
                 link.stats.busy += now.saturating_sub(link.stats.busy_since);
             } else {
@@ -180,6 +192,7 @@ impl Fabric {
             }
         }
         let f = &mut self.flows[id.0 as usize];
+        f.hops = hops;
         f.active = false;
         f.remaining = 0.0;
         f.generation = f.generation.wrapping_add(1);

@@ -55,12 +55,13 @@ impl Machine for Direct {
             }
         }
     }
-    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) {
+    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) -> bool {
         self.delivered += 1;
         let (j, k) = (token / self.n(), token % self.n());
         if k + 1 < self.n() {
             self.send(j, k + 1, out);
         }
+        self.is_done()
     }
     fn is_done(&self) -> bool {
         self.delivered == self.n() * (self.n() - 1)

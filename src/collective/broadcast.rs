@@ -66,13 +66,14 @@ impl Machine for Chain {
     fn start(&mut self, out: &mut Vec<Send>) {
         self.pump(0, out);
     }
-    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) {
+    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) -> bool {
         let i = token as usize;
         self.delivered += 1;
         self.busy[i] = false;
         self.have[i + 1] += 1;
         self.pump(i, out);
         self.pump(i + 1, out);
+        self.is_done()
     }
     fn is_done(&self) -> bool {
         self.delivered == (self.ranks.len() as u64 - 1) * self.chunks

@@ -85,12 +85,13 @@ impl Machine for HalvingDoubling {
             }
         }
     }
-    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) {
+    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) -> bool {
         self.delivered += 1;
         let (j, k) = (token / self.steps, token % self.steps);
         if k + 1 < self.steps {
             self.send(j, k + 1, out);
         }
+        self.is_done()
     }
     fn is_done(&self) -> bool {
         self.delivered == self.ranks.len() as u64 * self.steps

@@ -85,7 +85,7 @@ impl Machine for Phased {
     fn start(&mut self, out: &mut Vec<Send>) {
         self.start_phase(out);
     }
-    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) {
+    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) -> bool {
         let k = (token >> SUB_SHIFT) as usize;
         let sub = token & ((1 << SUB_SHIFT) - 1);
         self.phases[self.current][k].delivered(sub, &mut self.scratch);
@@ -94,6 +94,7 @@ impl Machine for Phased {
             self.current += 1;
             self.start_phase(out);
         }
+        self.is_done()
     }
     fn is_done(&self) -> bool {
         self.current >= self.phases.len()

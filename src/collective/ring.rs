@@ -23,8 +23,10 @@ pub enum RingOp {
 
 pub struct Ring {
     ranks: Vec<GpuId>,
-    /// Bytes of each chunk.
-    chunk_bytes: Vec<u64>,
+    /// Per chunk: its n pieces are `base` bytes, plus one for the first
+    /// `extra` pieces (precomputed: dividing per send is measurable).
+    piece_base: Vec<u64>,
+    piece_extra: Vec<u64>,
     chunks: u64,
     steps: u64,
     delivered: u64,
@@ -42,9 +44,11 @@ impl Ring {
             RingOp::ReduceScatter | RingOp::AllGather => n - 1,
         };
         let chunks = u64::from(chunks);
+        let chunk_bytes: Vec<u64> = (0..chunks).map(|c| part_bytes(bytes, chunks, c)).collect();
         Ring {
+            piece_base: chunk_bytes.iter().map(|b| b / n).collect(),
+            piece_extra: chunk_bytes.iter().map(|b| b % n).collect(),
             ranks,
-            chunk_bytes: (0..chunks).map(|c| part_bytes(bytes, chunks, c)).collect(),
             chunks,
             steps,
             delivered: 0,
@@ -68,7 +72,7 @@ impl Ring {
             src: self.ranks[i as usize],
             dst: self.ranks[next as usize],
             channel: c as u32,
-            bytes: part_bytes(self.chunk_bytes[c as usize], n, piece),
+            bytes: self.piece_base[c as usize] + u64::from(piece < self.piece_extra[c as usize]),
             token: ((c * n + next) << STEP_BITS) | k,
         });
     }
@@ -90,7 +94,7 @@ impl Machine for Ring {
         }
     }
 
-    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) {
+    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) -> bool {
         self.delivered += 1;
         let k = token & ((1 << STEP_BITS) - 1);
         if k + 1 < self.steps {
@@ -103,6 +107,7 @@ impl Machine for Ring {
             };
             self.send(c, j, k + 1, out);
         }
+        self.is_done()
     }
 
     fn is_done(&self) -> bool {

@@ -145,7 +145,7 @@ impl Machine for DoubleTree {
         }
     }
 
-    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) {
+    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) -> bool {
         let n = self.n() as u64;
         let p = (token % n) as usize;
         let td = token / n;
@@ -169,6 +169,7 @@ impl Machine for DoubleTree {
                 self.pump_down(t, q, out);
             }
         }
+        self.is_done()
     }
 
     fn is_done(&self) -> bool {
