@@ -37,10 +37,53 @@ pub struct LinkStats {
     busy_since: SimTime,
 }
 
+/// A flow's (link, index of the flow in that link's list) pairs: inline
+/// for routes of up to 8 links (every generated fabric), on the heap beyond.
+/// Flows come and go tens of millions of times; this keeps them off the
+/// allocator and in one cache line pair.
+#[derive(Debug, Clone, Default)]
+struct Hops {
+    inline: [(LinkId, u32); 8],
+    len: u8,
+    spill: Vec<(LinkId, u32)>,
+}
+
+impl Hops {
+    fn clear(&mut self) {
+        self.len = 0;
+        self.spill.clear();
+    }
+    fn push(&mut self, hop: (LinkId, u32)) {
+        let n = self.len as usize;
+        if self.spill.is_empty() && n < self.inline.len() {
+            self.inline[n] = hop;
+            self.len += 1;
+        } else {
+            if self.spill.is_empty() {
+                self.spill.extend_from_slice(&self.inline[..n]);
+            }
+            self.spill.push(hop);
+        }
+    }
+    fn as_slice(&self) -> &[(LinkId, u32)] {
+        if self.spill.is_empty() {
+            &self.inline[..self.len as usize]
+        } else {
+            &self.spill
+        }
+    }
+    fn as_mut_slice(&mut self) -> &mut [(LinkId, u32)] {
+        if self.spill.is_empty() {
+            &mut self.inline[..self.len as usize]
+        } else {
+            &mut self.spill
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct Flow {
-    /// (link, index of this flow in that link's list).
-    hops: Vec<(LinkId, u32)>,
+    hops: Hops,
     remaining: f64,
     /// Bytes per second.
     rate: f64,
@@ -111,7 +154,7 @@ impl Fabric {
     }
 
     pub fn links_of(&self, f: FlowId) -> impl Iterator<Item = LinkId> + '_ {
-        self.flows[f.0 as usize].hops.iter().map(|h| h.0)
+        self.flows[f.0 as usize].hops.as_slice().iter().map(|h| h.0)
     }
 
     /// Starts the bandwidth phase of a flow of `bytes` over `links` at `now`.
@@ -174,15 +217,15 @@ impl Fabric {
 
     /// Ends a flow (finished, or cancelled) at `now`.
     pub fn remove(&mut self, now: SimTime, id: FlowId) {
-        let hops = std::mem::take(&mut self.flows[id.0 as usize].hops);
-        for &(l, pos) in &hops {
+        for k in 0..self.flows[id.0 as usize].hops.as_slice().len() {
+            let (l, pos) = self.flows[id.0 as usize].hops.as_slice()[k];
             let link = &mut self.links[l.index()];
             let last = link.flows.len() - 1;
             if (pos as usize) < last {
                 // Move the last entry into the hole and tell its flow.
                 let (moved, moved_hop) = link.flows[last];
                 link.flows[pos as usize] = (moved, moved_hop);
-                self.flows[moved.0 as usize].hops[moved_hop as usize].1 = pos;
+                self.flows[moved.0 as usize].hops.as_mut_slice()[moved_hop as usize].1 = pos;
             }
             link.flows.truncate(last);
             if link.flows.is_empty() {
@@ -192,7 +235,6 @@ impl Fabric {
             }
         }
         let f = &mut self.flows[id.0 as usize];
-        f.hops = hops;
         f.active = false;
         f.remaining = 0.0;
         f.generation = f.generation.wrapping_add(1);
@@ -251,7 +293,7 @@ impl Fabric {
                 }
                 self.flow_mark[f.0 as usize] = epoch;
                 flows.push(f);
-                for &(l2, _) in &self.flows[f.0 as usize].hops {
+                for &(l2, _) in self.flows[f.0 as usize].hops.as_slice() {
                     let link = &mut self.links[l2.index()];
                     if link.mark != epoch {
                         link.mark = epoch;
@@ -274,7 +316,7 @@ impl Fabric {
             flows,
             |l| self.links[l.index()].capacity,
             |l| self.links[l.index()].flows.iter().map(|e| e.0),
-            |f| self.flows[f.0 as usize].hops.iter().map(|h| h.0),
+            |f| self.flows[f.0 as usize].hops.as_slice().iter().map(|h| h.0),
         );
         let rates = std::mem::take(&mut self.solver.rates);
         for (&f, &rate) in flows.iter().zip(&rates) {
@@ -338,7 +380,14 @@ impl Fabric {
         let active: Vec<FlowId> = self.active_rates().into_iter().map(|e| e.0).collect();
         let paths: Vec<Vec<LinkId>> = active
             .iter()
-            .map(|f| self.flows[f.0 as usize].hops.iter().map(|h| h.0).collect())
+            .map(|f| {
+                self.flows[f.0 as usize]
+                    .hops
+                    .as_slice()
+                    .iter()
+                    .map(|h| h.0)
+                    .collect()
+            })
             .collect();
         let capacity: Vec<f64> = self.links.iter().map(|l| l.capacity).collect();
         let rates = maxmin::solve_full(&capacity, &paths);

@@ -201,3 +201,26 @@ proptest! {
         prop_assert_eq!(fab.active_flows(), 0);
     }
 }
+
+#[test]
+fn routes_longer_than_the_inline_hops_spill_and_stay_consistent() {
+    // 12-link flow A (spills past 8 inline hops) shares link 5 with C.
+    let mut fab = Fabric::new([10.0; 12]);
+    let c = fab.add(SimTime::ZERO, &[l(5)], 1e3, |_, _, _| {});
+    let long: Vec<LinkId> = (0..12).map(l).collect();
+    let a = fab.add(SimTime::ZERO, &long, 1e3, |_, _, _| {});
+    fab.resolve(SimTime::ZERO, |_, _, _| {});
+    assert_eq!((fab.rate(a), fab.rate(c)), (5.0, 5.0));
+    assert_eq!(fab.links_of(a).count(), 12);
+    // Removing C moves A's entry on link 5: A's spilled hop must follow.
+    fab.remove(SimTime::ZERO, c);
+    fab.resolve(SimTime::ZERO, |_, _, _| {});
+    assert_eq!(fab.rate(a), 10.0);
+    fab.remove(SimTime::ZERO, a);
+    // Every link is idle again: a new flow on link 5 is alone.
+    let mut lone = false;
+    let d = fab.add(SimTime::ZERO, &[l(5)], 1e3, |_, _, _| lone = true);
+    assert!(lone);
+    assert_eq!(fab.rate(d), 10.0);
+    assert_eq!(fab.active_flows(), 1);
+}
