@@ -3,26 +3,19 @@
 //! longest-path reference (virtual stages, split backwards, per-hop time c)
 //! where the closed forms need conditions.
 
-use super::tests::{job_with_chunks, uniform};
+use super::tests::{free_fabric, hop_fabric, job_with_chunks, longest_path, uniform};
 use super::*;
 use crate::engine::{Quiet, SimOptions, simulate};
 use crate::topology::Cluster;
-use crate::topology::test_support::star;
 
 fn job(w: &Workload, p: u32, m: u32, v: u32, schedule: Schedule) -> TrainingJob<'_> {
     job_with_chunks(w, p, 1, m, v, schedule)
 }
 
+/// The shared `makespan`, after the schedule accepts the job's shape.
 fn makespan(c: &Cluster, j: &TrainingJob) -> SimTime {
     j.check().unwrap();
-    let plan = j.build();
-    simulate(c, &plan.graph, SimOptions::default(), &mut Quiet)
-        .unwrap()
-        .makespan
-}
-
-fn free_fabric(n: usize) -> Cluster {
-    star(n, 100.0, SimTime::ZERO, SimTime::ZERO, SimTime::ZERO)
+    super::tests::makespan(c, j)
 }
 
 /// `uniform` with each layer's backward split: W = `w` per microbatch.
@@ -32,60 +25,6 @@ fn split(n: usize, m: u32, f: SimTime, b: SimTime, w: SimTime) -> Workload {
         l.backward_weight = w * u64::from(m);
     }
     wl
-}
-
-/// Longest path through the op orders: each op takes f, b (B or whole
-/// backward) or w; a hop between different GPUs takes c. F on virtual stage
-/// j waits for F on j−1; B on j for B on j+1 (the last: its own F); W for
-/// its own B.
-fn longest_path(
-    schedule: Schedule,
-    shape: Shape,
-    (f, b, w): (SimTime, SimTime, SimTime),
-    c: SimTime,
-) -> SimTime {
-    let (p, v) = (shape.stages, shape.chunks);
-    let last = p * v - 1;
-    let orders = schedule.order(shape);
-    let hop = |j: u32, k: u32| if j % p == k % p { SimTime::ZERO } else { c };
-    let mut end: BTreeMap<(u32, OpKind, u32), SimTime> = BTreeMap::new();
-    let mut pos = vec![0usize; p as usize];
-    let mut clock = vec![SimTime::ZERO; p as usize];
-    let mut progress = true;
-    while progress {
-        progress = false;
-        for s in 0..p {
-            while let Some(op) = orders[s as usize].get(pos[s as usize]) {
-                let j = op.chunk * p + s;
-                let mb = op.microbatch;
-                let ready = match op.kind {
-                    OpKind::Forward if j == 0 => Some(SimTime::ZERO),
-                    OpKind::Forward => end
-                        .get(&(j - 1, OpKind::Forward, mb))
-                        .map(|&t| t + hop(j - 1, j)),
-                    OpKind::BackwardWeight => end.get(&(j, OpKind::BackwardInput, mb)).copied(),
-                    _ if j == last => end.get(&(j, OpKind::Forward, mb)).copied(),
-                    kind => end.get(&(j + 1, kind, mb)).map(|&t| t + hop(j + 1, j)),
-                };
-                let Some(ready) = ready else { break };
-                let dur = match op.kind {
-                    OpKind::Forward => f,
-                    OpKind::BackwardWeight => w,
-                    _ => b,
-                };
-                let done = clock[s as usize].max(ready) + dur;
-                end.insert((j, op.kind, mb), done);
-                clock[s as usize] = done;
-                pos[s as usize] += 1;
-                progress = true;
-            }
-        }
-    }
-    assert!(
-        pos.iter().zip(&orders).all(|(&i, o)| i == o.len()),
-        "the orders deadlock"
-    );
-    clock.into_iter().max().unwrap()
 }
 
 #[test]
@@ -112,14 +51,7 @@ fn interleaved_makespan_is_m_plus_p_minus_1_over_v_slots() {
 #[test]
 fn interleaved_with_per_hop_latency_follows_the_longest_path() {
     let (f, b) = (SimTime::from_us(10), SimTime::from_us(20));
-    let c = star(
-        4,
-        100.0,
-        SimTime::from_ns(300),
-        SimTime::from_ns(100),
-        SimTime::from_ns(200),
-    );
-    let hop = SimTime::from_ns(900);
+    let (c, hop) = hop_fabric(4);
     for (p, m, v) in [(2u32, 4u32, 2u32), (4, 4, 2), (4, 8, 3)] {
         let w = uniform((p * v) as usize, m, f, b, 0, 0);
         let shape = Shape {
@@ -174,15 +106,8 @@ fn zb_h1_makespan_matches_the_closed_form() {
 #[test]
 fn zb_h1_outside_the_closed_form_follows_the_longest_path() {
     // m < p, W > F, and per-hop latency: no closed form, exact agreement.
-    let c = star(
-        8,
-        100.0,
-        SimTime::from_ns(300),
-        SimTime::from_ns(100),
-        SimTime::from_ns(200),
-    );
+    let (c, hop) = hop_fabric(8);
     let free = free_fabric(8);
-    let hop = SimTime::from_ns(900);
     let (f, b, wt) = (
         SimTime::from_us(2),
         SimTime::from_us(3),

@@ -79,7 +79,7 @@ pub(crate) fn job_with_chunks<'a>(
     }
 }
 
-fn makespan(c: &Cluster, j: &TrainingJob) -> SimTime {
+pub(crate) fn makespan(c: &Cluster, j: &TrainingJob) -> SimTime {
     let plan = j.build();
     simulate(c, &plan.graph, SimOptions::default(), &mut Quiet)
         .unwrap()
@@ -87,8 +87,21 @@ fn makespan(c: &Cluster, j: &TrainingJob) -> SimTime {
 }
 
 /// Zero overhead and latency everywhere: communication is free for zero bytes.
-fn free_fabric(n: usize) -> Cluster {
+pub(crate) fn free_fabric(n: usize) -> Cluster {
     star(n, 100.0, SimTime::ZERO, SimTime::ZERO, SimTime::ZERO)
+}
+
+/// `n` GPUs whose zero-byte hops each cost c = 900 ns: overhead 200 ns +
+/// 2 × NIC latency 300 ns + switch 100 ns. Returns the cluster and c.
+pub(crate) fn hop_fabric(n: usize) -> (Cluster, SimTime) {
+    let c = star(
+        n,
+        100.0,
+        SimTime::from_ns(300),
+        SimTime::from_ns(100),
+        SimTime::from_ns(200),
+    );
+    (c, SimTime::from_ns(900))
 }
 
 #[test]
@@ -118,14 +131,7 @@ fn gpipe_with_per_hop_latency_adds_2_p_minus_1_hops() {
     // Zero-byte activations over links with latency: each hop costs
     // c = overhead + 2 × NIC latency + switch latency.
     let (f, b) = (SimTime::from_us(10), SimTime::from_us(20));
-    let c = star(
-        4,
-        100.0,
-        SimTime::from_ns(300),
-        SimTime::from_ns(100),
-        SimTime::from_ns(200),
-    );
-    let hop = SimTime::from_ns(900);
+    let (c, hop) = hop_fabric(4);
     for m in [1u32, 4, 6] {
         let w = uniform(4, m, f, b, 0, 0);
         let got = makespan(&c, &job(&w, 4, 1, m, Schedule::Gpipe));
@@ -133,17 +139,20 @@ fn gpipe_with_per_hop_latency_adds_2_p_minus_1_hops() {
     }
 }
 
-/// Independent reference: the longest path through the stage op orders
-/// when every op takes F or B and every hop between stages takes c, with no
-/// bandwidth effects. Each stage runs its ops in order; F(i) on stage s
-/// waits for F(i) on s−1 plus c, B(i) for B(i) on s+1 plus c (the last
-/// stage: for its own F(i)).
-fn longest_path(schedule: Schedule, p: u32, m: u32, f: SimTime, b: SimTime, c: SimTime) -> SimTime {
-    let orders = schedule.order(Shape {
-        stages: p,
-        microbatches: m,
-        chunks: 1,
-    });
+/// Longest path through the op orders: each op takes f, b (B or whole
+/// backward) or w; a hop between different GPUs takes c. F on virtual stage
+/// j waits for F on j−1; B on j for B on j+1 (the last: its own F); W for
+/// its own B.
+pub(crate) fn longest_path(
+    schedule: Schedule,
+    shape: Shape,
+    (f, b, w): (SimTime, SimTime, SimTime),
+    c: SimTime,
+) -> SimTime {
+    let (p, v) = (shape.stages, shape.chunks);
+    let last = p * v - 1;
+    let orders = schedule.order(shape);
+    let hop = |j: u32, k: u32| if j % p == k % p { SimTime::ZERO } else { c };
     let mut end: BTreeMap<(u32, OpKind, u32), SimTime> = BTreeMap::new();
     let mut pos = vec![0usize; p as usize];
     let mut clock = vec![SimTime::ZERO; p as usize];
@@ -152,26 +161,35 @@ fn longest_path(schedule: Schedule, p: u32, m: u32, f: SimTime, b: SimTime, c: S
         progress = false;
         for s in 0..p {
             while let Some(op) = orders[s as usize].get(pos[s as usize]) {
+                let j = op.chunk * p + s;
+                let mb = op.microbatch;
                 let ready = match op.kind {
-                    OpKind::Forward if s == 0 => Some(SimTime::ZERO),
+                    OpKind::Forward if j == 0 => Some(SimTime::ZERO),
                     OpKind::Forward => end
-                        .get(&(s - 1, OpKind::Forward, op.microbatch))
-                        .map(|&t| t + c),
-                    _ if s == p - 1 => end.get(&(s, OpKind::Forward, op.microbatch)).copied(),
-                    _ => end
-                        .get(&(s + 1, OpKind::Backward, op.microbatch))
-                        .map(|&t| t + c),
+                        .get(&(j - 1, OpKind::Forward, mb))
+                        .map(|&t| t + hop(j - 1, j)),
+                    OpKind::BackwardWeight => end.get(&(j, OpKind::BackwardInput, mb)).copied(),
+                    _ if j == last => end.get(&(j, OpKind::Forward, mb)).copied(),
+                    kind => end.get(&(j + 1, kind, mb)).map(|&t| t + hop(j + 1, j)),
                 };
                 let Some(ready) = ready else { break };
-                let dur = if op.kind == OpKind::Forward { f } else { b };
+                let dur = match op.kind {
+                    OpKind::Forward => f,
+                    OpKind::BackwardWeight => w,
+                    _ => b,
+                };
                 let done = clock[s as usize].max(ready) + dur;
-                end.insert((s, op.kind, op.microbatch), done);
+                end.insert((j, op.kind, mb), done);
                 clock[s as usize] = done;
                 pos[s as usize] += 1;
                 progress = true;
             }
         }
     }
+    assert!(
+        pos.iter().zip(&orders).all(|(&i, o)| i == o.len()),
+        "the orders deadlock"
+    );
     clock.into_iter().max().unwrap()
 }
 
@@ -182,21 +200,23 @@ fn pipelines_with_per_hop_latency_follow_the_longest_path() {
     // per-microbatch period grows to about F+B + 2(p−1)c/p. The engine must
     // agree exactly with the longest path through the op orders.
     let (f, b) = (SimTime::from_us(10), SimTime::from_us(20));
-    let c = star(
-        8,
-        100.0,
-        SimTime::from_ns(300),
-        SimTime::from_ns(100),
-        SimTime::from_ns(200),
-    );
-    let hop = SimTime::from_ns(900);
+    let (c, hop) = hop_fabric(8);
     for schedule in [Schedule::Gpipe, Schedule::OneFOneB] {
         for (p, m) in [(2u32, 8u32), (4, 4), (4, 16), (8, 4), (3, 7)] {
             let w = uniform(p as usize, m, f, b, 0, 0);
             let got = makespan(&c, &job(&w, p, 1, m, schedule));
             assert_eq!(
                 got,
-                longest_path(schedule, p, m, f, b, hop),
+                longest_path(
+                    schedule,
+                    Shape {
+                        stages: p,
+                        microbatches: m,
+                        chunks: 1,
+                    },
+                    (f, b, SimTime::ZERO),
+                    hop,
+                ),
                 "{schedule} p={p} m={m}"
             );
         }
