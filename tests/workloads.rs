@@ -3,25 +3,14 @@
 //! bad-input contracts of `fabsim::workload`.
 
 use fabsim::input::Source;
-use fabsim::topology::{GpuSpec, PeakFlops};
-use fabsim::units::{Bandwidth, SimTime};
+use fabsim::topology::GpuSpec;
+use fabsim::units::SimTime;
 use fabsim::workload::{self, Workload, WorkloadOptions};
 use std::path::{Path, PathBuf};
 
-/// NVIDIA A100-SXM4-80GB datasheet numbers (dense).
+/// The shipped A100-SXM4-80GB preset (datasheet numbers, dense).
 fn a100() -> GpuSpec {
-    GpuSpec {
-        name: "A100-SXM4-80GB".into(),
-        peak_flops: PeakFlops {
-            fp32: 19.5e12,
-            tf32: 156e12,
-            bf16: 312e12,
-            fp16: 312e12,
-            fp8: 0.0,
-        },
-        memory_bytes: 80 << 30,
-        hbm_bandwidth: Bandwidth::new(2039e9).unwrap(),
-    }
+    fabsim::topology::gpu::preset("A100-SXM4-80GB").expect("a shipped preset")
 }
 
 fn dir() -> PathBuf {
