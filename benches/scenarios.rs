@@ -18,18 +18,18 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn kccb_lossy_10k(c: &mut Criterion) {
+/// Benches `fabsim run` of a shipped scenario with `trials` trials, no files.
+fn bench_shipped(c: &mut Criterion, file: &str, trials: u64, name: &str, seconds: u64) {
     let overrides = Overrides {
-        trials: Some(10_000),
+        trials: Some(trials),
         ..Default::default()
     };
-    let scenario =
-        Scenario::load(&root().join("scenarios/kccb-mnist-lossy.yaml"), &overrides).unwrap();
+    let scenario = Scenario::load(&root().join(file), &overrides).unwrap();
     let mut group = c.benchmark_group("scenarios");
     group
         .sample_size(10)
-        .measurement_time(Duration::from_secs(10));
-    group.bench_function("kccb_mnist_lossy_10k_trials", |b| {
+        .measurement_time(Duration::from_secs(seconds));
+    group.bench_function(name, |b| {
         b.iter(|| {
             run(&scenario, &RunOptions::default())
                 .unwrap()
@@ -39,6 +39,16 @@ fn kccb_lossy_10k(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+fn kccb_lossy_10k(c: &mut Criterion) {
+    bench_shipped(
+        c,
+        "scenarios/kccb-mnist-lossy.yaml",
+        10_000,
+        "kccb_mnist_lossy_10k_trials",
+        10,
+    );
 }
 
 fn one_f_one_b_64x1024(c: &mut Criterion) {
@@ -103,24 +113,13 @@ fn one_f_one_b_64x1024(c: &mut Criterion) {
 }
 
 fn gpt3_175b_iteration(c: &mut Criterion) {
-    let overrides = Overrides {
-        trials: Some(1),
-        ..Default::default()
-    };
-    let scenario =
-        Scenario::load(&root().join("scenarios/gpt3-175b-1024.yaml"), &overrides).unwrap();
-    let mut group = c.benchmark_group("scenarios");
-    group.sample_size(10);
-    group.bench_function("gpt3_175b_1024_gpus_one_iteration", |b| {
-        b.iter(|| {
-            run(&scenario, &RunOptions::default())
-                .unwrap()
-                .summary
-                .iteration
-                .mean_s
-        })
-    });
-    group.finish();
+    bench_shipped(
+        c,
+        "scenarios/gpt3-175b-1024.yaml",
+        1,
+        "gpt3_175b_1024_gpus_one_iteration",
+        5,
+    );
 }
 
 fn sweep_1000_points(c: &mut Criterion) {
