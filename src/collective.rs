@@ -161,16 +161,9 @@ pub trait Machine: std::marker::Send {
     fn is_done(&self) -> bool;
 }
 
-/// Checks that `spec` can run, without building it.
+/// Checks that `spec` can run, without building it (the engine checks
+/// every collective of a graph before each simulation).
 pub fn validate(spec: &CollectiveSpec, cluster: &Cluster) -> Result<(), CollectiveError> {
-    build(spec, cluster).map(|_| ())
-}
-
-/// Builds the state machine for a collective.
-pub fn build(
-    spec: &CollectiveSpec,
-    cluster: &Cluster,
-) -> Result<Box<dyn Machine>, CollectiveError> {
     use Algorithm::*;
     use CollectiveOp::*;
     let n = spec.ranks.len();
@@ -189,73 +182,70 @@ pub fn build(
             return Err(CollectiveError::DuplicateRank(r));
         }
     }
-    let unsupported = |hint| CollectiveError::Unsupported {
-        op: spec.op,
-        algorithm: spec.algorithm,
-        hint,
+    let unsupported = |hint| {
+        Err(CollectiveError::Unsupported {
+            op: spec.op,
+            algorithm: spec.algorithm,
+            hint,
+        })
     };
+    match (spec.op, spec.algorithm) {
+        (AllReduce | ReduceScatter | AllGather | Broadcast, Ring)
+        | (AllReduce, Tree)
+        | (AllToAll, Direct) => Ok(()),
+        (AllReduce, HalvingDoubling | RecursiveDoubling) if !n.is_power_of_two() => {
+            Err(CollectiveError::NotPowerOfTwo(spec.algorithm, n))
+        }
+        (AllReduce, HalvingDoubling | RecursiveDoubling) => Ok(()),
+        (AllReduce, Hierarchical) => hierarchical::host_groups(&spec.ranks, cluster).map(|_| ()),
+        (AllReduce, _) => {
+            unsupported("ring, tree, halving-doubling, recursive-doubling or hierarchical")
+        }
+        (ReduceScatter | AllGather, _) => unsupported("ring"),
+        (Broadcast, _) => unsupported("ring (a pipelined chain)"),
+        (AllToAll, _) => unsupported("direct"),
+    }
+}
+
+/// Builds the state machine for a collective.
+pub fn build(
+    spec: &CollectiveSpec,
+    cluster: &Cluster,
+) -> Result<Box<dyn Machine>, CollectiveError> {
+    use Algorithm::*;
+    use CollectiveOp::*;
+    validate(spec, cluster)?;
     let ranks = spec.ranks.clone();
+    let ring = |op| Box::new(ring::Ring::new(ranks.clone(), spec.bytes, spec.chunks, op));
     Ok(match (spec.op, spec.algorithm) {
-        (AllReduce, Ring) => Box::new(ring::Ring::new(
-            ranks,
-            spec.bytes,
-            spec.chunks,
-            ring::RingOp::AllReduce,
-        )),
-        (ReduceScatter, Ring) => Box::new(ring::Ring::new(
-            ranks,
-            spec.bytes,
-            spec.chunks,
-            ring::RingOp::ReduceScatter,
-        )),
-        (AllGather, Ring) => Box::new(ring::Ring::new(
-            ranks,
-            spec.bytes,
-            spec.chunks,
-            ring::RingOp::AllGather,
-        )),
+        (AllReduce, Ring) => ring(ring::RingOp::AllReduce),
+        (ReduceScatter, Ring) => ring(ring::RingOp::ReduceScatter),
+        (AllGather, Ring) => ring(ring::RingOp::AllGather),
         (Broadcast, Ring) => Box::new(broadcast::Chain::new(ranks, spec.bytes, spec.chunks)),
         (AllReduce, Tree) => Box::new(tree::DoubleTree::new(ranks, spec.bytes, spec.chunks)),
-        (AllReduce, HalvingDoubling | RecursiveDoubling) => {
-            if !n.is_power_of_two() {
-                return Err(CollectiveError::NotPowerOfTwo(spec.algorithm, n));
-            }
-            let kind = if spec.algorithm == HalvingDoubling {
-                halving_doubling::Kind::Rabenseifner
-            } else {
-                halving_doubling::Kind::RecursiveDoubling
-            };
-            Box::new(halving_doubling::HalvingDoubling::new(
-                ranks, spec.bytes, kind,
-            ))
-        }
-        (AllReduce, Hierarchical) => Box::new(hierarchical::hierarchical(
+        (AllReduce, HalvingDoubling) => Box::new(halving_doubling::HalvingDoubling::new(
             ranks,
+            spec.bytes,
+            halving_doubling::Kind::Rabenseifner,
+        )),
+        (AllReduce, RecursiveDoubling) => Box::new(halving_doubling::HalvingDoubling::new(
+            ranks,
+            spec.bytes,
+            halving_doubling::Kind::RecursiveDoubling,
+        )),
+        (AllReduce, Hierarchical) => Box::new(hierarchical::hierarchical(
+            &ranks,
             spec.bytes,
             spec.chunks,
             cluster,
         )?),
         (AllToAll, Direct) => Box::new(all_to_all::Direct::new(ranks, spec.bytes)),
-        (AllReduce, _) => {
-            return Err(unsupported(
-                "ring, tree, halving-doubling, recursive-doubling or hierarchical",
-            ));
-        }
-        (ReduceScatter | AllGather, _) => return Err(unsupported("ring")),
-        (Broadcast, _) => return Err(unsupported("ring (a pipelined chain)")),
-        (AllToAll, _) => return Err(unsupported("direct")),
+        _ => unreachable!("validate() accepts only the pairs built above"),
     })
 }
 
-/// Splits `total` bytes into `parts` sizes that differ by at most one byte
-/// and add up exactly.
-pub fn split_bytes(total: u64, parts: u64) -> impl Iterator<Item = u64> {
-    let base = total / parts;
-    let extra = total % parts;
-    (0..parts).map(move |i| base + u64::from(i < extra))
-}
-
-/// The size of part `i` of `total` split into `parts` (see [`split_bytes`]).
+/// The size of part `i` of `total` bytes split into `parts` pieces that
+/// differ by at most one byte and add up exactly.
 pub fn part_bytes(total: u64, parts: u64, i: u64) -> u64 {
     total / parts + u64::from(i < total % parts)
 }

@@ -213,19 +213,4 @@ impl TaskGraph {
         }
         (offsets, succ, preds)
     }
-
-    /// The GPUs that compute ops run on, ascending.
-    pub fn gpus_used(&self) -> Vec<GpuId> {
-        let mut v: Vec<GpuId> = self
-            .tasks
-            .iter()
-            .filter_map(|t| match t.kind {
-                TaskKind::Compute { gpu, .. } => Some(gpu),
-                _ => None,
-            })
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    }
 }

@@ -34,9 +34,6 @@ impl SimTime {
     pub const fn from_us(us: u64) -> Self {
         SimTime(us * 1_000_000)
     }
-    pub const fn from_ms(ms: u64) -> Self {
-        SimTime(ms * 1_000_000_000)
-    }
     /// Seconds to picoseconds, rounding up (a duration derived from a rate
     /// never comes out shorter than the rate allows). Negative or NaN is 0.
     pub fn from_secs_ceil(secs: f64) -> Self {

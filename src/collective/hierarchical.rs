@@ -101,17 +101,12 @@ impl Machine for Phased {
     }
 }
 
-/// Builds the three-phase hierarchical all-reduce over `ranks`, grouped by
-/// host in order of first appearance.
-pub fn hierarchical(
-    ranks: Vec<GpuId>,
-    bytes: u64,
-    chunks: u32,
-    cluster: &Cluster,
-) -> Result<Phased, CollectiveError> {
+/// `ranks` grouped by host, in order of first appearance; every host must
+/// hold the same number of them.
+pub fn host_groups(ranks: &[GpuId], cluster: &Cluster) -> Result<Vec<Vec<GpuId>>, CollectiveError> {
     let mut hosts: BTreeMap<u32, usize> = BTreeMap::new();
     let mut groups: Vec<Vec<GpuId>> = Vec::new();
-    for &r in &ranks {
+    for &r in ranks {
         let h = cluster.gpu(r).host;
         let idx = *hosts.entry(h).or_insert_with(|| {
             groups.push(Vec::new());
@@ -119,10 +114,23 @@ pub fn hierarchical(
         });
         groups[idx].push(r);
     }
-    let g = groups[0].len();
+    let g = groups.first().map_or(0, Vec::len);
     if groups.iter().any(|grp| grp.len() != g) {
         return Err(CollectiveError::UnevenHosts);
     }
+    Ok(groups)
+}
+
+/// Builds the three-phase hierarchical all-reduce over `ranks`, grouped by
+/// host in order of first appearance.
+pub fn hierarchical(
+    ranks: &[GpuId],
+    bytes: u64,
+    chunks: u32,
+    cluster: &Cluster,
+) -> Result<Phased, CollectiveError> {
+    let groups = host_groups(ranks, cluster)?;
+    let g = groups[0].len();
     let intra = |op| -> Vec<Box<dyn Machine>> {
         groups
             .iter()
