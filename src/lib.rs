@@ -19,4 +19,5 @@ pub mod timeline;
 pub mod topology;
 pub mod training;
 pub mod units;
+pub mod validation;
 pub mod workload;

@@ -45,6 +45,17 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run a validation suite (a folder with suite.yaml) against its
+    /// published measurements; fails when the mean |error| exceeds its target.
+    ValidateSuite {
+        dir: PathBuf,
+        /// Only these rows (row names or scenario file stems).
+        #[arg(long, value_delimiter = ',')]
+        rows: Vec<String>,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -140,6 +151,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Sweep(args) => sweep(&args),
         Command::Validate { files } => validate(&files),
+        Command::ValidateSuite { dir, rows, json } => validate_suite(&dir, &rows, json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -327,6 +339,31 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
             std::io::stdout().write_all(&bytes)?;
         }
     }
+    Ok(())
+}
+
+fn validate_suite(dir: &Path, rows: &[String], json: bool) -> anyhow::Result<()> {
+    use fabsim::validation as v;
+    let suite = v::Suite::load(dir)?;
+    if !json {
+        println!("{}", v::header());
+    }
+    let report = suite.run(rows, |r| {
+        if !json {
+            println!("{}", v::line(r));
+        }
+    })?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", v::verdict(&report));
+    }
+    anyhow::ensure!(
+        report.passed,
+        "mean |error| {:.1}% exceeds the suite's target {:.1}%",
+        100.0 * report.mean_abs_error,
+        100.0 * report.target_mean_abs_error
+    );
     Ok(())
 }
 

@@ -15,7 +15,11 @@
 //!   activations held for backward (+ a forward's `stash_bytes` ÷ the
 //!   microbatch divisor, − at its backward, or its W for split-backward
 //!   schedules). A GPU runs its ops in order, so this is exactly the peak
-//!   the simulated timeline shows (`pipeline_metrics`).
+//!   the simulated timeline shows (`pipeline_metrics`, which uses the same
+//!   [`virtual_stage_stash`]); plus the largest `backward_working_bytes` of
+//!   the stage's layers ÷ the divisor: what one layer's backward
+//!   rematerialises under recompute (Korthikanti et al. 2022: the stash
+//!   per recompute mode is the workload's `stash_bytes`).
 //!
 //! Not counted: temporary buffers, communication buffers, the CUDA context,
 //! fragmentation. It does not simulate anything.
@@ -51,13 +55,24 @@ pub struct MemoryEstimate {
 const GIB: f64 = (1u64 << 30) as f64;
 
 impl MemoryEstimate {
-    /// "does not fit: needs X GiB per GPU on stage s, the GPU has Y GiB".
+    /// "does not fit: needs X GiB (N bytes) per GPU on stage s, the GPU has
+    /// Y GiB (M bytes)", with that stage's breakdown.
     pub fn does_not_fit_message(&self) -> String {
+        let stage = self.stages.iter().find(|m| m.stage == self.peak_stage);
+        let parts = stage.map_or(String::new(), |m| {
+            format!(
+                " (weights {}, gradients {}, optimizer {}, activations {} bytes)",
+                m.weights, m.gradients, m.optimizer, m.activations
+            )
+        });
         format!(
-            "does not fit: needs {:.1} GiB per GPU on stage {}, the GPU has {:.1} GiB",
+            "does not fit: needs {:.1} GiB ({} bytes) per GPU on stage {}{parts}, the GPU has {:.1} GiB ({} bytes); \
+             try `recompute: selective` or `full`, more pipeline or tensor parallelism, or ZeRO-1",
             self.peak_bytes as f64 / GIB,
+            self.peak_bytes,
             self.peak_stage,
-            self.capacity_bytes as f64 / GIB
+            self.capacity_bytes as f64 / GIB,
+            self.capacity_bytes
         )
     }
 }
@@ -75,7 +90,8 @@ pub fn estimate(job: &TrainingJob, capacity: u64) -> MemoryEstimate {
             let mut m = static_memory(job, s);
             m.activations = orders
                 .get(s as usize)
-                .map_or(0, |ops| peak_stash_in_order(job, s, ops));
+                .map_or(0, |ops| peak_stash_in_order(job, s, ops))
+                .saturating_add(working_bytes(job, s));
             m.total = m.total.saturating_add(m.activations);
             m
         })
@@ -152,28 +168,45 @@ pub fn optimizer_factor(job: &TrainingJob) -> Option<(u64, u64)> {
     Some((model.optimizer.state_bytes_per_param(dtype), dtype.bytes()))
 }
 
+/// Layers of virtual stage `j` (chunk c of stage s is j = c·p + s).
+fn virtual_stage_layers<'a>(job: &'a TrainingJob, j: u32) -> &'a [Layer] {
+    let start: usize = job.partition.iter().take(j as usize).sum();
+    let n = job.partition.get(j as usize).copied().unwrap_or(0);
+    let end = (start + n).min(job.workload.layers.len());
+    &job.workload.layers[start.min(end)..end]
+}
+
+/// Bytes one microbatch stashes in virtual stage `j` between its forward
+/// and its backward: the one stash calculation of the crate.
+pub fn virtual_stage_stash(job: &TrainingJob, j: u32) -> u64 {
+    virtual_stage_layers(job, j)
+        .iter()
+        .map(|l| l.stash_bytes)
+        .sum::<u64>()
+        / u64::from(job.divisor())
+}
+
+/// The largest backward working set (one microbatch) among stage `s`'s
+/// layers.
+pub fn working_bytes(job: &TrainingJob, s: u32) -> u64 {
+    let p = job.parallelism.pipeline;
+    (0..job.chunks.max(1))
+        .flat_map(|c| virtual_stage_layers(job, c * p + s))
+        .map(|l| l.backward_working_bytes)
+        .max()
+        .unwrap_or(0)
+        / u64::from(job.divisor())
+}
+
 /// Peak stashed activation bytes of stage `s` running `ops` in order.
 fn peak_stash_in_order(job: &TrainingJob, s: u32, ops: &[crate::schedule::Op]) -> u64 {
     let p = job.parallelism.pipeline;
-    let divisor = u64::from(job.divisor());
     let release = if job.schedule.splits_backward() {
         OpKind::BackwardWeight
     } else {
         OpKind::Backward
     };
-    let stash = |chunk: u32| -> u64 {
-        let j = (chunk * p + s) as usize;
-        let start: usize = job.partition.iter().take(j).sum();
-        let n = job.partition.get(j).copied().unwrap_or(0);
-        job.workload
-            .layers
-            .iter()
-            .skip(start)
-            .take(n)
-            .map(|l| l.stash_bytes)
-            .sum::<u64>()
-            / divisor
-    };
+    let stash = |chunk: u32| virtual_stage_stash(job, chunk * p + s);
     let (mut live, mut peak) = (0u64, 0u64);
     for op in ops {
         if op.kind == OpKind::Forward {
@@ -204,7 +237,10 @@ mod tests {
             stash_bytes: 400,
             tensor_allreduce_bytes: 0,
             tensor_allreduces: 0,
+            tensor_allreduces_backward: 0,
             flops_forward: 0.0,
+            backward_working_bytes: 0,
+            optimizer_step: crate::units::SimTime::ZERO,
         };
         Workload {
             name: "w".into(),

@@ -15,7 +15,9 @@
 //!   (REFERENCES: stage 0 holds p + (p−1)/v).
 //! - `memory_bytes` = weights × versions + gradients + optimizer state +
 //!   peak stash, where the peak stash is the peak of the stashed bytes (each
-//!   live chunk-microbatch holding its layers' `stash_bytes` / divisor).
+//!   live chunk-microbatch holding its layers' `stash_bytes` / divisor,
+//!   [`crate::memory::virtual_stage_stash`]) + the stage's recompute
+//!   working set ([`crate::memory::working_bytes`]).
 //!   The weights, gradients and optimizer state come from
 //!   [`crate::memory::static_memory`] (16 bytes per parameter for Adam in
 //!   mixed precision, optimizer state ÷ d under ZeRO-1); `crate::memory`
@@ -96,7 +98,10 @@ pub fn pipeline_metrics(job: &TrainingJob, plan: &Plan, outcome: &Outcome) -> Pi
                 utilization: ratio(busy_s, makespan),
                 peak_activations: peak_count as f64 / f64::from(v),
                 weight_versions: versions,
-                memory_bytes: fixed.total.saturating_add(peak_bytes),
+                memory_bytes: fixed
+                    .total
+                    .saturating_add(peak_bytes)
+                    .saturating_add(crate::memory::working_bytes(job, sp.stage)),
             }
         })
         .collect();
@@ -136,19 +141,7 @@ fn peak_stash(job: &TrainingJob, plan: &Plan, outcome: &Outcome, gpu: GpuId) -> 
             e.1 = Some(e.1.map_or(end, |x| x.max(end)));
         }
     }
-    let divisor = u64::from(job.divisor());
-    let stash = |j: u32| -> u64 {
-        let total: usize = job.partition.iter().take(j as usize).sum();
-        let n = job.partition.get(j as usize).copied().unwrap_or(0);
-        job.workload
-            .layers
-            .iter()
-            .skip(total)
-            .take(n)
-            .map(|l| l.stash_bytes)
-            .sum::<u64>()
-            / divisor
-    };
+    let stash = |j: u32| crate::memory::virtual_stage_stash(job, j);
     // Events: (time, 0 = release first at equal times / 1 = acquire, bytes).
     let mut events: Vec<(u64, u8, u64)> = Vec::new();
     for (&(j, _), &(f, r)) in &spans {

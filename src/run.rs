@@ -304,6 +304,7 @@ fn summarize(
         exposed_communication_s: 0.0,
         achieved_tflops_per_gpu: None,
         mfu: None,
+        hfu: None,
         memory: None,
         cost: None,
     }

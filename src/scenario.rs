@@ -16,7 +16,7 @@ use crate::schedule::Schedule;
 use crate::topology::Cluster;
 use crate::training::{DataParallel, Parallelism, Placement, TrainingJob};
 use crate::units::{ByteSize, SimTime};
-use crate::workload::{Workload, WorkloadOptions};
+use crate::workload::Workload;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::path::{Path, PathBuf};
@@ -44,8 +44,13 @@ pub struct ScenarioFile {
     pub seed: u64,
     #[serde(default)]
     pub noise: NoiseSpec,
-    /// Model FLOPs utilisation for analytical workloads (overrides the workload's).
-    pub mfu: Option<Spanned<f64>>,
+    /// One compute efficiency for analytical workloads instead of the
+    /// shape-aware kernel model (overrides the workload's; alias `mfu`).
+    #[serde(alias = "mfu")]
+    pub compute_efficiency: Option<Spanned<f64>>,
+    /// Activation recompute: none (default), selective or full.
+    #[serde(default)]
+    pub recompute: Option<Spanned<crate::workload::Recompute>>,
     /// How to turn the topology's prices into a cost per hour.
     #[serde(default)]
     pub cost: CostSection,
@@ -142,6 +147,10 @@ pub struct CollectiveSection {
     /// Algorithm of tensor-parallel all-reduces.
     #[serde(default = "default_algorithm")]
     pub tensor_algorithm: Algorithm,
+    /// Overlap tensor-parallel communication with the op's compute
+    /// (Megatron-Core's TP comm overlap); default off.
+    #[serde(default)]
+    pub tensor_overlap: bool,
     /// ZeRO stage: 0 (off) or 1 (optimizer state sharded over the
     /// data-parallel replicas; gradients reduce-scattered, parameters
     /// all-gathered).
@@ -167,6 +176,7 @@ impl Default for CollectiveSection {
             overlap: true,
             bucket_bytes: None,
             tensor_algorithm: Algorithm::Ring,
+            tensor_overlap: false,
             zero: spanned(0),
         }
     }
@@ -200,6 +210,7 @@ pub struct Scenario {
     pub partition: Vec<usize>,
     pub data_parallel: DataParallel,
     pub tensor_algorithm: Algorithm,
+    pub tensor_overlap: bool,
     pub trials: u64,
     pub seed: u64,
     pub noise: NoiseModel,
@@ -263,6 +274,7 @@ impl Scenario {
                 data: cluster.num_gpus() as u32,
                 pipeline: 1,
                 tensor: 1,
+                sequence_parallel: false,
             },
         };
         let par_err = |msg: String| match &spec.parallelism {
@@ -285,15 +297,7 @@ impl Scenario {
                 cluster.num_gpus()
             )));
         }
-        if let Some(m) = &spec.mfu
-            && !(m.value > 0.0 && m.value <= 1.0)
-        {
-            return Err(src.error_at(m, format!("mfu must be in (0, 1], not {}", m.value)));
-        }
-        let options = WorkloadOptions {
-            tensor: parallelism.tensor,
-            mfu: spec.mfu.as_ref().map(|m| m.value),
-        };
+        let options = model_options::options(src, &spec, parallelism)?;
         let workload =
             overrides::load_workload(&workload_file, &split.workload, &cluster.gpu, &options)?;
         let pipe = &spec.pipeline;
@@ -374,6 +378,7 @@ impl Scenario {
                 zero: spec.collective.zero.value,
             },
             tensor_algorithm: spec.collective.tensor_algorithm,
+            tensor_overlap: spec.collective.tensor_overlap,
             trials,
             seed: overrides.seed.unwrap_or(spec.seed),
             noise,
@@ -400,6 +405,7 @@ impl Scenario {
             partition: self.partition.clone(),
             data_parallel: self.data_parallel.clone(),
             tensor_algorithm: self.tensor_algorithm,
+            tensor_overlap: self.tensor_overlap,
         }
     }
 
@@ -445,6 +451,7 @@ fn cut_time<'a>(
     }
 }
 
+mod model_options;
 mod overrides;
 pub use overrides::{get_path, set_path};
 

@@ -49,6 +49,11 @@ pub struct Parallelism {
     pub pipeline: u32,
     #[serde(default = "one")]
     pub tensor: u32,
+    /// Megatron sequence parallelism over the tensor ranks: each tensor
+    /// all-reduce becomes a reduce-scatter + all-gather (Korthikanti et al.
+    /// 2022); needs tensor ≥ 2.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sequence_parallel: bool,
 }
 
 fn one() -> u32 {
@@ -107,6 +112,9 @@ pub struct TrainingJob<'a> {
     pub data_parallel: DataParallel,
     /// Algorithm of the tensor-parallel all-reduces.
     pub tensor_algorithm: Algorithm,
+    /// Tensor-parallel communication overlapped with the op's compute
+    /// (Megatron-Core TP comm overlap) rather than after it.
+    pub tensor_overlap: bool,
 }
 
 /// One pipeline stage: its GPUs and the layers of each of its chunks.
@@ -144,6 +152,7 @@ impl TrainingJob<'_> {
             data: d,
             pipeline: p,
             tensor: t,
+            ..
         } = self.parallelism;
         GpuId(match self.placement {
             Placement::TensorPipelineData => (replica * p + stage) * t + tensor,
@@ -192,6 +201,7 @@ impl TrainingJob<'_> {
             data: d,
             pipeline: p,
             tensor: t,
+            ..
         } = self.parallelism;
         (0..p)
             .map(|s| StagePlan {
@@ -268,6 +278,10 @@ struct Builder<'j, 'w> {
     /// Per (replica, stage): the tensor all-reduce the next op must wait for.
     pending_tensor: BTreeMap<(u32, u32), TaskId>,
     grad_collectives: Vec<TaskId>,
+    /// Per (stage, tensor rank): the last gradient collective.
+    synced: BTreeMap<(u32, u32), TaskId>,
+    /// Per (replica, stage, tensor rank): the task that ends its last op.
+    last_op: BTreeMap<(u32, u32, u32), TaskId>,
 }
 
 impl<'j, 'w> Builder<'j, 'w> {
@@ -280,6 +294,8 @@ impl<'j, 'w> Builder<'j, 'w> {
             buckets: BTreeMap::new(),
             pending_tensor: BTreeMap::new(),
             grad_collectives: Vec::new(),
+            synced: BTreeMap::new(),
+            last_op: BTreeMap::new(),
         }
     }
 
@@ -306,6 +322,7 @@ impl<'j, 'w> Builder<'j, 'w> {
         }
         self.add_pipeline_transfers(m);
         self.add_gradient_sync();
+        self.add_optimizer_steps();
         Plan {
             graph: self.graph,
             grad_collectives: self.grad_collectives,
@@ -334,21 +351,34 @@ impl<'j, 'w> Builder<'j, 'w> {
             vec![range.clone().rev().collect()]
         };
         let mut tensor_deps = Vec::new();
+        let mut markers = Vec::new();
         let waits_for: Vec<TaskId> = self.pending_tensor.remove(&(r, s)).into_iter().collect();
+        let overlapped = job.tensor_overlap && job.parallelism.tensor > 1;
         for k in 0..job.parallelism.tensor {
             let gpu = job.gpu(r, s, k);
             let mut prev = None;
+            if overlapped {
+                // A zero-length start marker: overlapped communication may
+                // begin once the op may begin.
+                let m = self.graph.compute(gpu, SimTime::ZERO, tag, &waits_for);
+                self.first.insert((key, k), m);
+                markers.push(m);
+            }
             let mut completion = Vec::new();
             for group in &groups {
                 let dur: SimTime = group
                     .iter()
                     .map(|&i| op_time(op.kind, std::slice::from_ref(&job.workload.layers[i])))
                     .fold(SimTime::ZERO, |a, b| a + b);
-                let deps = if prev.is_none() { &waits_for[..] } else { &[] };
+                let deps = if prev.is_none() && !overlapped {
+                    &waits_for[..]
+                } else {
+                    &[]
+                };
                 let task = self
                     .graph
                     .compute(gpu, scale(dur, job.divisor()), tag, deps);
-                if prev.is_none() {
+                if prev.is_none() && !overlapped {
                     self.first.insert((key, k), task);
                 }
                 prev = Some(task);
@@ -359,33 +389,81 @@ impl<'j, 'w> Builder<'j, 'w> {
             }
             let last = prev.expect("an op has at least one group");
             self.done.insert((key, k), last);
+            self.last_op.insert((r, s, k), last);
             tensor_deps.push(last);
         }
-        if job.parallelism.tensor > 1 {
-            let bytes: u64 = layers
-                .iter()
-                .map(|l| l.tensor_allreduce_bytes * u64::from(l.tensor_allreduces))
-                .sum::<u64>()
-                / u64::from(job.divisor());
-            if bytes > 0 {
-                let spec = CollectiveSpec {
-                    name: format!("tensor {}", phase(op.kind).letter()),
-                    op: CollectiveOp::AllReduce,
-                    algorithm: job.tensor_algorithm,
-                    ranks: (0..job.parallelism.tensor)
-                        .map(|k| job.gpu(r, s, k))
-                        .collect(),
-                    bytes,
-                    chunks: 1,
-                };
-                let ar = self.graph.collective(spec, tag, &tensor_deps);
-                for k in 0..job.parallelism.tensor {
-                    self.done.insert((key, k), ar);
-                }
-                // The next op on these GPUs waits for the all-reduce.
-                self.pending_tensor.insert((r, s), ar);
-            }
+        self.add_tensor_comm(r, s, key, tag, layers, &tensor_deps, &markers);
+    }
+
+    /// The op's tensor-parallel communication among the ranks of (replica
+    /// r, stage s): one all-reduce of the op's bytes, or with sequence
+    /// parallelism a reduce-scatter then an all-gather of them. Without
+    /// overlap it starts when every rank's compute is done; with overlap
+    /// when the op starts (`markers`), and a zero-length join on each rank
+    /// waits for both. The next op on these GPUs waits for it.
+    #[allow(clippy::too_many_arguments)]
+    fn add_tensor_comm(
+        &mut self,
+        r: u32,
+        s: u32,
+        key: OpKey,
+        tag: Tag,
+        layers: &[Layer],
+        computed: &[TaskId],
+        markers: &[TaskId],
+    ) {
+        let job = self.job;
+        let t = job.parallelism.tensor;
+        let count = |l: &Layer| match key.3 {
+            OpKind::Forward => l.tensor_allreduces,
+            OpKind::Backward | OpKind::BackwardInput => l.tensor_allreduces_backward,
+            OpKind::BackwardWeight => 0,
+        };
+        let bytes: u64 = layers
+            .iter()
+            .map(|l| l.tensor_allreduce_bytes * u64::from(count(l)))
+            .sum::<u64>()
+            / u64::from(job.divisor());
+        if t < 2 || bytes == 0 {
+            return;
         }
+        let spec = |op: CollectiveOp, what: &str| CollectiveSpec {
+            name: format!("tensor {}{what}", phase(key.3).letter()),
+            op,
+            algorithm: job.tensor_algorithm,
+            ranks: (0..t).map(|k| job.gpu(r, s, k)).collect(),
+            bytes,
+            chunks: 1,
+        };
+        let start = if job.tensor_overlap {
+            markers
+        } else {
+            computed
+        };
+        let last = if job.parallelism.sequence_parallel {
+            let rs = self.graph.collective(
+                spec(CollectiveOp::ReduceScatter, " reduce-scatter"),
+                tag,
+                start,
+            );
+            self.graph
+                .collective(spec(CollectiveOp::AllGather, " all-gather"), tag, &[rs])
+        } else {
+            self.graph
+                .collective(spec(CollectiveOp::AllReduce, ""), tag, start)
+        };
+        for k in 0..t {
+            let done = if job.tensor_overlap {
+                let gpu = job.gpu(r, s, k);
+                self.graph
+                    .compute(gpu, SimTime::ZERO, tag, &[computed[k as usize], last])
+            } else {
+                last
+            };
+            self.done.insert((key, k), done);
+            self.last_op.insert((r, s, k), done);
+        }
+        self.pending_tensor.insert((r, s), last);
     }
 
     /// Activations forward and their gradients backward between
@@ -396,6 +474,7 @@ impl<'j, 'w> Builder<'j, 'w> {
             data: d,
             pipeline: p,
             tensor: t,
+            ..
         } = job.parallelism;
         let v = job.virtual_stages();
         for r in 0..d {

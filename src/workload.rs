@@ -20,6 +20,7 @@
 //! This module knows nothing of schedules, stages or the fabric.
 
 pub mod csv_trace;
+pub mod kernels;
 pub mod trace;
 pub mod transformer;
 
@@ -30,7 +31,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::path::Path;
 
-pub use transformer::{Dtype, Optimizer};
+pub use transformer::{Dtype, Optimizer, Recompute};
 
 /// A loaded, validated workload.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,11 +71,20 @@ pub struct Layer {
     /// Tensor parallel: bytes of EACH per-layer activation all-reduce for the
     /// whole minibatch (0 when t = 1).
     pub tensor_allreduce_bytes: u64,
-    /// How many such all-reduces in forward (the same number again in
-    /// backward); Megatron: 2 per transformer block.
+    /// How many such all-reduces in forward; Megatron: 2 per transformer
+    /// block.
     pub tensor_allreduces: u32,
+    /// How many in backward: as many as in forward, + the forward's again
+    /// when the backward first recomputes the forward (full recompute).
+    pub tensor_allreduces_backward: u32,
     /// FLOPs of the forward for the whole minibatch on one GPU (0 if unknown).
     pub flops_forward: f64,
+    /// Extra activation bytes per minibatch live while this layer's backward
+    /// runs (what recompute rematerialises); 0 for traces.
+    pub backward_working_bytes: u64,
+    /// The optimizer step of this layer's parameters on one GPU, once per
+    /// iteration (before ZeRO sharding); 0 for traces.
+    pub optimizer_step: SimTime,
 }
 
 /// Whole-model totals of an analytical model, for reports.
@@ -85,9 +95,14 @@ pub struct ModelStats {
     /// Training FLOPs per minibatch including backward, whole model (not
     /// divided by the tensor degree).
     pub flops_per_step: f64,
+    /// Hardware FLOPs per minibatch: model FLOPs + what recompute re-runs.
+    pub hardware_flops_per_step: f64,
     pub tokens_per_sample: u64,
     /// The optimizer named in the file, for memory estimates.
     pub optimizer: Optimizer,
+    /// Per GPU: the tied word-embedding gradient all-reduced between the
+    /// first and last pipeline stage (0 when untied or without a pipeline).
+    pub tied_embedding_bytes: u64,
 }
 
 /// What the caller (the scenario) imposes on a workload.
@@ -96,15 +111,26 @@ pub struct WorkloadOptions {
     /// Tensor-parallel degree; analytical models only (a trace is measured at
     /// a fixed degree, so t > 1 with a trace is an error).
     pub tensor: u32,
-    /// Overrides the model file's `mfu` (analytical models only).
-    pub mfu: Option<f64>,
+    /// Overrides the model file's `compute_efficiency` (alias `mfu`):
+    /// one efficiency instead of the shape-aware kernel model.
+    pub compute_efficiency: Option<f64>,
+    /// Microbatches per minibatch: kernels are shaped for one microbatch.
+    pub microbatches: u32,
+    /// Pipeline stages (tied embeddings get a copy on the last stage).
+    pub pipeline: u32,
+    pub recompute: Recompute,
+    pub sequence_parallel: bool,
 }
 
 impl Default for WorkloadOptions {
     fn default() -> Self {
         WorkloadOptions {
             tensor: 1,
-            mfu: None,
+            compute_efficiency: None,
+            microbatches: 1,
+            pipeline: 1,
+            recompute: Recompute::None,
+            sequence_parallel: false,
         }
     }
 }
@@ -349,7 +375,7 @@ pub(crate) mod tests {
     fn traces_refuse_tensor_parallelism() {
         let opts = WorkloadOptions {
             tensor: 2,
-            mfu: None,
+            ..Default::default()
         };
         let e = from_source(&Source::from_text("w.yaml", MNIST), &a100(), &opts).unwrap_err();
         assert!(e.message.contains("tensor parallelism"), "{e}");

@@ -19,7 +19,10 @@ fn layers(times: &[(u64, u64)]) -> Vec<Layer> {
             stash_bytes: 0,
             tensor_allreduce_bytes: 0,
             tensor_allreduces: 0,
+            tensor_allreduces_backward: 0,
             flops_forward: 0.0,
+            backward_working_bytes: 0,
+            optimizer_step: crate::units::SimTime::ZERO,
         })
         .collect()
 }

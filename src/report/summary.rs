@@ -89,6 +89,10 @@ pub struct Summary {
     /// achieved / the GPU's dense peak for the model's dtype.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mfu: Option<f64>,
+    /// Hardware FLOPs utilisation: as MFU, counting what activation
+    /// recompute re-runs (= MFU without recompute).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hfu: Option<f64>,
     /// The memory estimate per GPU (`crate::memory`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory: Option<crate::memory::MemoryEstimate>,
@@ -145,7 +149,11 @@ impl fmt::Display for Summary {
         if let Some(t) = self.achieved_tflops_per_gpu {
             write!(f, "achieved: {t:.1} TFLOP/s per GPU")?;
             if let Some(m) = self.mfu {
-                write!(f, " (MFU {:.1} %)", 100.0 * m)?;
+                write!(f, " (MFU {:.1} %", 100.0 * m)?;
+                if let Some(h) = self.hfu {
+                    write!(f, ", HFU {:.1} %", 100.0 * h)?;
+                }
+                write!(f, ")")?;
             }
             writeln!(f)?;
         }

@@ -5,7 +5,9 @@
 //! - achieved TFLOP/s per GPU = `ModelStats.flops_per_step` × data / mean
 //!   iteration time / GPUs (model FLOPs: 6·N·tokens plus attention, no
 //!   recomputation counted, as in the PaLM paper's MFU definition);
-//!   MFU = achieved / the GPU's dense peak for the model's dtype.
+//!   MFU = achieved / the GPU's dense peak for the model's dtype; HFU the
+//!   same with `hardware_flops_per_step` (recompute's re-run forward
+//!   counted, as Megatron-LM's "achieved TFLOP/s" does).
 //! - cost per hour = capex / (`cost.amortization_years` × 8766 h) +
 //!   `power_per_gpu_hour` × GPUs; per step = per hour × mean iteration time
 //!   / 3600; per million tokens = per step / (tokens per step / 1e6).
@@ -30,10 +32,12 @@ pub fn fill(scenario: &Scenario, job: &TrainingJob, summary: &mut Summary) {
         let flops = model.flops_per_step * f64::from(scenario.parallelism.data);
         let per_gpu = flops / mean / gpus;
         summary.achieved_tflops_per_gpu = Some(per_gpu / 1e12);
-        summary.mfu = crate::memory::model_dtype(job)
+        let peak = crate::memory::model_dtype(job)
             .map(|d| d.peak(&scenario.cluster.gpu))
-            .filter(|&p| p > 0.0)
-            .map(|p| per_gpu / p);
+            .filter(|&p| p > 0.0);
+        summary.mfu = peak.map(|p| per_gpu / p);
+        let hardware = model.hardware_flops_per_step * f64::from(scenario.parallelism.data);
+        summary.hfu = peak.map(|p| hardware / mean / gpus / p);
     }
     summary.memory = Some(crate::memory::estimate(
         job,

@@ -9,7 +9,7 @@
 //! |---|---|
 //! | `iteration_mean_s`, `iteration_p50_s`, `iteration_p99_s` | iteration time over the point's trials |
 //! | `samples_per_s`, `tokens_per_s` | throughput of all replicas at the mean |
-//! | `tflops_per_gpu`, `mfu` | achieved model TFLOP/s per GPU and its share of peak |
+//! | `tflops_per_gpu`, `mfu`, `hfu` | achieved model TFLOP/s per GPU and its share of peak; HFU counts recompute |
 //! | `bubble_fraction` | 1 − Σ busy / (GPUs × makespan), trial 0 |
 //! | `exposed_comm_s` | trial 0: the most exposed GPU's idle time while its communication is in flight |
 //! | `peak_memory_gib`, `peak_memory_stage`, `gpu_memory_gib`, `fits` | the memory estimate (GiB = 2^30 bytes) |
@@ -33,6 +33,7 @@ const METRICS: &[&str] = &[
     "tokens_per_s",
     "tflops_per_gpu",
     "mfu",
+    "hfu",
     "bubble_fraction",
     "exposed_comm_s",
     "peak_memory_gib",
@@ -90,6 +91,7 @@ pub fn cells(row: &Row) -> Vec<String> {
         num(s.and_then(|s| s.tokens_per_s)),
         num(s.and_then(|s| s.achieved_tflops_per_gpu)),
         num(s.and_then(|s| s.mfu)),
+        num(s.and_then(|s| s.hfu)),
         num(s.and_then(|s| s.bubble_fraction)),
         num(s.map(|s| s.exposed_communication_s)),
         num(m.map(|m| m.peak_bytes as f64 / GIB)),

@@ -29,7 +29,40 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 use std::fmt;
 
-/// One row of the preset table: TFLOP/s (dense), GB, TB/s.
+/// Constants of the shape-aware compute model for one GPU (see the module
+/// docs for their sources).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ComputeProfile {
+    pub sms: u32,
+    pub tile_m: u64,
+    pub tile_n: u64,
+    pub gemm_fraction: f64,
+    pub hbm_fraction: f64,
+}
+
+impl ComputeProfile {
+    const fn with_sms(sms: u32) -> Self {
+        ComputeProfile {
+            sms,
+            tile_m: 256,
+            tile_n: 128,
+            gemm_fraction: 0.80,
+            hbm_fraction: 0.80,
+        }
+    }
+}
+
+/// The compute profile of `gpu`: its preset's, or the A100 profile for an
+/// inline spec.
+pub fn compute_profile(gpu: &GpuSpec) -> ComputeProfile {
+    let sms = PRESETS
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(gpu.name.trim()))
+        .map_or(108, |p| p.sms);
+    ComputeProfile::with_sms(sms)
+}
+
+/// One row of the preset table: TFLOP/s (dense), GB, TB/s, SMs.
 struct Preset {
     name: &'static str,
     fp32: f64,
@@ -39,6 +72,7 @@ struct Preset {
     fp8: f64,
     memory_gb: u64,
     hbm_tb_per_s: f64,
+    sms: u32,
 }
 
 const PRESETS: &[Preset] = &[
@@ -52,6 +86,7 @@ const PRESETS: &[Preset] = &[
         fp8: 312.0,
         memory_gb: 40,
         hbm_tb_per_s: 1.555,
+        sms: 108,
     },
     Preset {
         name: "A100-SXM4-80GB",
@@ -62,6 +97,7 @@ const PRESETS: &[Preset] = &[
         fp8: 312.0,
         memory_gb: 80,
         hbm_tb_per_s: 2.039,
+        sms: 108,
     },
     Preset {
         name: "H100-SXM",
@@ -72,6 +108,7 @@ const PRESETS: &[Preset] = &[
         fp8: 1978.9,
         memory_gb: 80,
         hbm_tb_per_s: 3.35,
+        sms: 132,
     },
     Preset {
         name: "H100-PCIe",
@@ -82,6 +119,7 @@ const PRESETS: &[Preset] = &[
         fp8: 1513.0,
         memory_gb: 80,
         hbm_tb_per_s: 2.0,
+        sms: 114,
     },
     // Same compute as H100-SXM; more and faster HBM3e.
     Preset {
@@ -93,6 +131,7 @@ const PRESETS: &[Preset] = &[
         fp8: 1978.9,
         memory_gb: 141,
         hbm_tb_per_s: 4.8,
+        sms: 132,
     },
     // HGX B200 per-GPU figures (dense = half the sparse datasheet numbers).
     Preset {
@@ -104,6 +143,7 @@ const PRESETS: &[Preset] = &[
         fp8: 4500.0,
         memory_gb: 192,
         hbm_tb_per_s: 8.0,
+        sms: 148,
     },
 ];
 
@@ -263,6 +303,15 @@ mod tests {
             assert!(preset(n).is_some(), "{n}");
         }
         assert!(preset("V100").is_none());
+    }
+
+    #[test]
+    fn compute_profiles_follow_the_preset() {
+        let a = compute_profile(&preset("A100-SXM4-80GB").unwrap());
+        assert_eq!((a.sms, a.tile_m, a.tile_n), (108, 256, 128));
+        assert_eq!(compute_profile(&preset("H100-SXM").unwrap()).sms, 132);
+        let inline = load("gpu: { name: x, memory: 80GB, hbm_bandwidth: 3TB/s, peak_tflops: { fp32: 60, bf16: 900 } }\n").unwrap();
+        assert_eq!(compute_profile(&inline), a);
     }
 
     #[test]

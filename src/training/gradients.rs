@@ -1,6 +1,12 @@
 //! Data-parallel gradient synchronisation: which ops complete a chunk's
 //! gradients, how layers group into buckets, and the all-reduces (or ZeRO-1
-//! reduce-scatter + all-gather) across replicas that follow.
+//! reduce-scatter + all-gather) across replicas that follow; then, as in
+//! Megatron-LM's `train_step`, the all-reduce of the tied word-embedding
+//! gradient between the first and last stage, and each GPU's optimizer
+//! step (Σ its layers' `optimizer_step`, ÷ d under ZeRO-1, where each
+//! replica updates its shard; the step is placed after the stage's last
+//! gradient collective — under ZeRO-1 the parameter all-gather really
+//! follows the step, a reordering of a term that is small next to both).
 
 use super::*;
 
@@ -12,6 +18,7 @@ impl Builder<'_, '_> {
             data: d,
             pipeline: p,
             tensor: t,
+            ..
         } = job.parallelism;
         if d < 2 {
             return;
@@ -75,6 +82,70 @@ impl Builder<'_, '_> {
                         self.grad_collectives.push(task);
                         previous = Some(task);
                     }
+                }
+                if let Some(last) = previous {
+                    self.synced.insert((s, k), last);
+                }
+            }
+        }
+    }
+
+    /// The tied-embedding all-reduce and the optimizer step of every GPU.
+    pub(super) fn add_optimizer_steps(&mut self) {
+        let job = self.job;
+        let Parallelism {
+            data: d,
+            pipeline: p,
+            tensor: t,
+            ..
+        } = job.parallelism;
+        let tied = job
+            .workload
+            .model
+            .as_ref()
+            .map_or(0, |m| m.tied_embedding_bytes);
+        let ready = |b: &Self, r: u32, s: u32, k: u32| -> Vec<TaskId> {
+            let mut deps: Vec<TaskId> = b.synced.get(&(s, k)).copied().into_iter().collect();
+            deps.extend(b.last_op.get(&(r, s, k)).copied());
+            deps
+        };
+        let mut embedding = BTreeMap::new();
+        if p > 1 && tied > 0 {
+            for r in 0..d {
+                for k in 0..t {
+                    let mut deps = ready(self, r, 0, k);
+                    deps.extend(ready(self, r, p - 1, k));
+                    let spec = CollectiveSpec {
+                        name: "embedding all-reduce".into(),
+                        op: CollectiveOp::AllReduce,
+                        algorithm: job.data_parallel.algorithm,
+                        ranks: vec![job.gpu(r, 0, k), job.gpu(r, p - 1, k)],
+                        bytes: tied,
+                        chunks: 1,
+                    };
+                    let tag = Tag::new(Phase::Collective).stage(0);
+                    let task = self.graph.collective(spec, tag, &deps);
+                    embedding.insert((r, 0, k), task);
+                    embedding.insert((r, p - 1, k), task);
+                }
+            }
+        }
+        let shards = if job.data_parallel.zero >= 1 { d } else { 1 };
+        for s in 0..p {
+            let step: SimTime = (0..job.chunks.max(1))
+                .flat_map(|c| job.layers(c * p + s))
+                .map(|i| job.workload.layers[i].optimizer_step)
+                .fold(SimTime::ZERO, |a, b| a + b);
+            let step = SimTime(step.ps().div_ceil(u64::from(shards.max(1))));
+            if step == SimTime::ZERO {
+                continue;
+            }
+            for r in 0..d {
+                for k in 0..t {
+                    let mut deps = ready(self, r, s, k);
+                    deps.extend(embedding.get(&(r, s, k)).copied());
+                    let tag = Tag::new(Phase::Optimizer).stage(s);
+                    self.graph.compute(job.gpu(r, s, k), step, tag, &deps);
                 }
             }
         }

@@ -28,7 +28,10 @@ pub(crate) fn uniform(n: usize, m: u32, f: SimTime, b: SimTime, act: u64, grad: 
                 stash_bytes: act,
                 tensor_allreduce_bytes: 0,
                 tensor_allreduces: 0,
+                tensor_allreduces_backward: 0,
                 flops_forward: 0.0,
+                backward_working_bytes: 0,
+                optimizer_step: crate::units::SimTime::ZERO,
             })
             .collect(),
         model: None,
@@ -62,6 +65,7 @@ pub(crate) fn job_with_chunks<'a>(
             data: d,
             pipeline: p,
             tensor: 1,
+            sequence_parallel: false,
         },
         placement: Placement::default(),
         schedule,
@@ -76,6 +80,7 @@ pub(crate) fn job_with_chunks<'a>(
             zero: 0,
         },
         tensor_algorithm: Algorithm::Ring,
+        tensor_overlap: false,
     }
 }
 

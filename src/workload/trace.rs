@@ -62,7 +62,10 @@ pub fn trace_layer(
         stash_bytes: stash_bytes.unwrap_or(activation_bytes),
         tensor_allreduce_bytes: 0,
         tensor_allreduces: 0,
+        tensor_allreduces_backward: 0,
         flops_forward: 0.0,
+        backward_working_bytes: 0,
+        optimizer_step: crate::units::SimTime::ZERO,
     }
 }
 

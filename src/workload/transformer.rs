@@ -1,50 +1,54 @@
 //! The analytical transformer: `model: { kind: transformer, ... }` expanded
 //! into layers `embedding`, `block0..block{L-1}`, `head`, with times from
-//! FLOPs and bytes on the cluster's GPU. No measurement is involved.
+//! their kernels' shapes on the cluster's GPU. No measurement is involved.
 //!
 //! Notation: b sequences per minibatch (`batch_size`), s `seq`, h `hidden`,
 //! a `heads`, k `kv_heads` (default a), L `layers`, V `vocab`, f
 //! `ffn_multiplier` (FFN width F = f·h, default f = 4), n = 2 matrices in the
 //! MLP for `mlp: gelu`, 3 for `mlp: swiglu`, d bytes per element of `dtype`,
-//! t the tensor-parallel degree.
+//! t the tensor-parallel degree, m the microbatches a minibatch is cut into.
 //!
-//! Formulas (Narayanan et al., SC'21, "Efficient Large-Scale Language Model
-//! Training on GPU Clusters Using Megatron-LM", §5.1 / appendix; Korthikanti
-//! et al. 2022, "Reducing Activation Recomputation in Large Transformer
-//! Models", §4), generalised to grouped-query attention and gated MLPs:
-//! - block weight matrices `M = 2h² + 2h·(k·h/a) + n·h·F` (Q, O; K, V; MLP);
-//!   block parameters = M + biases (`2h + 2k·h/a + (n−1)F + h`, if `bias`)
-//!   + 4h (two norms). Default GPT: **12h² + 13h**.
-//! - block forward FLOPs per sequence `2·s·M + 4·s²·h` (2 FLOPs per MAC; the
-//!   s² term is QKᵀ and attention×V). Default GPT: **24·s·h² + 4·s²·h**.
-//!   Backward = 2 × forward; its weight-gradient part W = 2·s·M per sequence.
-//! - embedding parameters V·h (+ s·h learned positions); head: LM head
-//!   2·s·h·V forward FLOPs per sequence, its V·h weights shared with the
-//!   embedding when `tied_embeddings` (default), + 2h final norm.
-//! - `ModelStats.flops_per_step` = 3 × Σ forward FLOPs ≈ 6·N·b·s (the 4s²h
-//!   attention term adds 2·s·h·L/N ≈ 3 % for GPT-3 175B).
-//! - activation at a block boundary b·s·h·d; stashed for backward per block
-//!   `s·b·h·(14 + 4k/a + 2·f·n + 5·a·s/h) / t` bytes, Korthikanti's
-//!   `s·b·h·(34 + 5·a·s/h)` for GPT (16-bit; scaled by d/2 for 32-bit
-//!   dtypes), divided by t as with sequence parallelism.
-//! - time = max(FLOPs / t / (peak[dtype] × mfu), bytes_moved / HBM bandwidth),
-//!   a roofline, rounded up to whole picoseconds. bytes_moved, roughly: a
-//!   forward reads its weights and input and writes its stash; a backward
-//!   reads weights and stash, writes weight gradients and reads/writes an
-//!   activation gradient each. The embedding has no FLOPs: its forward moves
-//!   2·b·s·h·d (gather), its backward 2·b·s·h·d + its weight gradient.
-//! - tensor parallelism (t > 1; a divisible by t): weights, gradients and
-//!   FLOPs split t ways; 2 activation all-reduces of b·s·h·d per block in
-//!   forward (and 2 in backward); the vocab-parallel embedding and head one
-//!   each (really the embedding's is in forward, the head's in backward).
+//! Formulas (Narayanan et al., SC'21, §5.1 / appendix; Korthikanti et al.
+//! 2022, "Reducing Activation Recomputation in Large Transformer Models"),
+//! generalised to grouped-query attention and gated MLPs:
+//! - block weight matrices `M = 2h² + 2h·(k·h/a) + n·h·F`; block parameters
+//!   = M + biases (`2h + 2k·h/a + (n−1)F + h`, if `bias`) + 4h (two norms).
+//!   Default GPT: **12h² + 13h**.
+//! - block forward FLOPs per sequence `2·s·M + 4·s²·h`; backward = 2 ×
+//!   forward. `ModelStats.flops_per_step` = 3 × Σ forward (model FLOPs, for
+//!   MFU); `hardware_flops_per_step` adds what recompute re-runs (for HFU).
+//! - times: by default the shape-aware model ([`block`], [`super::kernels`]):
+//!   each kernel of one microbatch (b/m sequences) timed from its GEMM shapes
+//!   or its bytes on the GPU preset's [`crate::topology::gpu::ComputeProfile`], × m. With
+//!   `compute_efficiency` (alias `mfu`, in the model or the scenario) the
+//!   older single-knob roofline instead: max(FLOPs / t / (peak ×
+//!   efficiency), bytes moved / HBM bandwidth) per layer.
+//! - recompute (scenario `recompute:`): `full` re-runs each block's forward,
+//!   with its two tensor-parallel all-reduces, before its backward;
+//!   `selective` re-runs the attention core. Stash per [`block::stash`].
+//! - sequence parallelism divides LayerNorm/dropout work and activations by
+//!   t (the all-reduces become reduce-scatter + all-gather in `training`).
+//! - the embedding is a memory-bound gather (2·b·s·h·d each way); the head is
+//!   the logits GEMM + fp32 cross-entropy. With tied embeddings and a
+//!   pipeline (p > 1) the last stage holds its own copy of the V·h word
+//!   embeddings, whose gradient is all-reduced with the first stage's
+//!   (`ModelStats.tied_embedding_bytes`); with p = 1 they are one matrix.
+//! - each layer's `optimizer_step`: mixed-precision Adam is memory-bound,
+//!   per parameter 2 × the optimizer state (read + write) + the gradient
+//!   cast to fp32 and back to the 16-bit weight (2·(d + 4)) + a norm pass
+//!   (4): 40 bytes for 16-bit Adam, over HBM at `hbm_fraction`.
 //!
-//! Gradients are counted in `dtype` (no fp32 gradient all-reduce). With tied
-//! embeddings the head's weight gradient is summed into the embedding's; the
-//! extra embedding all-reduce between the first and last stage is not modelled.
+//! Gradients are counted in `dtype` (no fp32 gradient all-reduce).
 
+mod block;
+
+pub use block::Recompute;
+
+use super::kernels::{Cost, Gpu};
 use super::{Layer, ModelStats, WorkloadOptions};
 use crate::input::{InputError, Source};
 use crate::topology::GpuSpec;
+use crate::topology::gpu::compute_profile;
 use crate::units::SimTime;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -120,6 +124,17 @@ enum Mlp {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
+enum Attention {
+    /// Megatron-LM's attention: QKᵀ and ·V GEMMs, a fused softmax and a
+    /// dropout over the s × s scores in memory.
+    #[default]
+    Standard,
+    /// FlashAttention: one fused kernel, no s × s tensor in memory.
+    Flash,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
 enum Position {
     #[default]
     Learned,
@@ -148,8 +163,11 @@ pub struct ModelSpec {
     ffn_multiplier: Option<Spanned<f64>>,
     #[serde(default)]
     mlp: Mlp,
+    /// A single compute efficiency instead of the shape-aware model.
+    #[serde(default, alias = "mfu")]
+    compute_efficiency: Option<Spanned<f64>>,
     #[serde(default)]
-    mfu: Option<Spanned<f64>>,
+    attention: Attention,
     #[serde(default)]
     optimizer: Optimizer,
     #[serde(default = "yes")]
@@ -175,19 +193,9 @@ fn check<T>(
     }
 }
 
-/// Expands the model into layers for `batch` sequences per minibatch.
-pub fn expand(
-    src: &Source,
-    spec: &Spanned<ModelSpec>,
-    batch: u32,
-    gpu: &GpuSpec,
-    opts: &WorkloadOptions,
-) -> Result<(Vec<Layer>, ModelStats), InputError> {
-    let m = &spec.value;
-    let t = opts.tensor;
-    if t == 0 {
-        return Err(src.error("the tensor-parallel degree must be at least 1"));
-    }
+/// Checks the model's sizes; returns (hidden, heads, kv_heads, ffn
+/// multiplier).
+fn shape_checks(src: &Source, m: &ModelSpec, t: u32) -> Result<(u64, u64, u64, f64), InputError> {
     check(
         src,
         &m.layers,
@@ -254,22 +262,41 @@ pub fn expand(
         }
         None => 4.0,
     };
-    let mfu = match (opts.mfu, &m.mfu) {
+    Ok((h, a, k, f))
+}
+
+/// Expands the model into layers for `batch` sequences per minibatch.
+pub fn expand(
+    src: &Source,
+    spec: &Spanned<ModelSpec>,
+    batch: u32,
+    gpu: &GpuSpec,
+    opts: &WorkloadOptions,
+) -> Result<(Vec<Layer>, ModelStats), InputError> {
+    let m = &spec.value;
+    let t = opts.tensor;
+    if t == 0 {
+        return Err(src.error("the tensor-parallel degree must be at least 1"));
+    }
+    let (h, a, k, f) = shape_checks(src, m, t)?;
+    let efficiency = match (opts.compute_efficiency, &m.compute_efficiency) {
         (Some(x), _) if !(x > 0.0 && x <= 1.0) => {
-            return Err(src.error(format!("the mfu override ({x}) must be in (0, 1]")));
+            return Err(src.error(format!(
+                "the compute_efficiency override ({x}) must be in (0, 1]"
+            )));
         }
-        (Some(x), _) => x,
+        (Some(x), _) => Some(x),
         (None, Some(x)) => {
             check(
                 src,
                 x,
                 x.value > 0.0 && x.value <= 1.0,
-                "mfu",
-                format!("mfu ({}) must be in (0, 1]", x.value),
+                "compute_efficiency",
+                format!("compute_efficiency (mfu) ({}) must be in (0, 1]", x.value),
             )?;
-            x.value
+            Some(x.value)
         }
-        (None, None) => 0.5,
+        (None, None) => None,
     };
     let dtype = m.dtype.value;
     let peak = dtype.peak(gpu);
@@ -283,139 +310,210 @@ pub fn expand(
             gpu.name
         ),
     )?;
-    let flops_rate = peak * mfu;
-    let hbm = gpu.hbm_bandwidth.bytes_per_sec();
-
-    // All sizes in f64: no overflow, converted (saturating) at the end.
-    let (hf, af, kf) = (h as f64, a as f64, k as f64);
-    let (s, v, b, tf) = (
-        m.seq.value as f64,
-        m.vocab.value as f64,
-        f64::from(batch),
-        f64::from(t),
-    );
-    let n_layers = m.layers.value;
-    let d = dtype.bytes() as f64;
-    let ffn = (f * hf).round();
+    let ffn = (f * h as f64).round();
     let n_mat = if m.mlp == Mlp::Swiglu { 3.0 } else { 2.0 };
-    let h_kv = kf * hf / af;
-    let matrices = 2.0 * hf * hf + 2.0 * hf * h_kv + n_mat * hf * ffn;
+    let dims = block::Dims {
+        b: f64::from(batch) / f64::from(opts.microbatches.max(1)),
+        s: m.seq.value as f64,
+        h: h as f64,
+        heads: a as f64,
+        h_kv: (k as f64) * (h as f64) / (a as f64),
+        ffn,
+        n_mat,
+        t: f64::from(t),
+        vocab: m.vocab.value as f64,
+        sequence_parallel: opts.sequence_parallel,
+        flash: m.attention == Attention::Flash,
+    };
+    let g = Gpu {
+        peak,
+        hbm: gpu.hbm_bandwidth.bytes_per_sec(),
+        profile: compute_profile(gpu),
+        elem: dtype.bytes() as f64,
+    };
+    Ok(build(m, &dims, &g, efficiency, f64::from(batch), opts))
+}
+
+/// Per-layer parameter counts and the layers.
+fn build(
+    m: &ModelSpec,
+    x: &block::Dims,
+    g: &Gpu,
+    efficiency: Option<f64>,
+    batch: f64,
+    opts: &WorkloadOptions,
+) -> (Vec<Layer>, ModelStats) {
+    let (hf, s, v, tf, d) = (x.h, x.s, x.vocab, x.t, g.elem);
+    let n_layers = m.layers.value;
+    let matrices = 2.0 * hf * hf + 2.0 * hf * x.h_kv + x.n_mat * hf * x.ffn;
     let biases = if m.bias {
-        2.0 * hf + 2.0 * h_kv + (n_mat - 1.0) * ffn + hf
+        2.0 * hf + 2.0 * x.h_kv + (x.n_mat - 1.0) * x.ffn + hf
     } else {
         0.0
     };
     let block_params = matrices + biases + 4.0 * hf;
-    let emb_params = v * hf
-        + if m.position == Position::Learned {
-            s * hf
-        } else {
-            0.0
-        };
+    let position = if m.position == Position::Learned {
+        s * hf
+    } else {
+        0.0
+    };
+    let emb_params = v * hf + position;
     let head_params = 2.0 * hf + if m.tied_embeddings { 0.0 } else { v * hf };
-
-    let boundary = b * s * hf * d;
-    let tensor_ar = |count: u32| {
-        if t > 1 {
-            (count, bytes(boundary))
-        } else {
-            (0, 0)
+    // With tied embeddings split over a pipeline, the last stage holds its
+    // own copy of the word embeddings (Megatron-LM), kept equal by an
+    // all-reduce of their gradients between the first and last stage.
+    let copy = m.tied_embeddings && opts.pipeline > 1;
+    let tied_bytes = if copy { v * hf * d / tf } else { 0.0 };
+    let mb = batch / x.b.max(f64::MIN_POSITIVE); // microbatches per minibatch
+    let boundary = batch * s * hf * d;
+    let model = |c: block::Costs| -> block::Costs {
+        block::Costs {
+            forward: scaled(c.forward, mb),
+            backward: scaled(c.backward, mb),
+            backward_weight: scaled(c.backward_weight, mb),
+            attention_core: scaled(c.attention_core, mb),
         }
     };
-    let time = |flops: f64, moved: f64| {
-        SimTime::from_secs_ceil((flops / tf / flops_rate).max(moved / hbm))
+    let mut blk = model(block::block(g, x));
+    let mut hd = model(block::head(g, x));
+    if let Some(e) = efficiency {
+        // The single-knob roofline of a layer: FLOPs at peak × e, or its
+        // bytes over the whole HBM bandwidth, whichever is slower.
+        let stash_all = batch / x.b * block::stash(x, Recompute::None, d).0;
+        let weights = block_params * d / tf;
+        let hbm = g.hbm;
+        let roof = |c: Cost, moved: f64| Cost {
+            secs: (c.flops / (g.peak * e)).max(moved / hbm),
+            flops: c.flops,
+        };
+        let logits = 4.0 * batch * s * v / tf;
+        let head_read = v * hf * d / tf;
+        blk = block::Costs {
+            forward: roof(blk.forward, weights + boundary + stash_all),
+            backward: roof(blk.backward, 2.0 * weights + stash_all + 2.0 * boundary),
+            backward_weight: roof(blk.backward_weight, 0.0),
+            attention_core: roof(blk.attention_core, 0.0),
+        };
+        let head_weights = head_params * d / tf;
+        hd = block::Costs {
+            forward: roof(hd.forward, head_read + boundary + logits),
+            backward: roof(
+                hd.backward,
+                head_read + head_weights + logits + 2.0 * boundary,
+            ),
+            backward_weight: roof(hd.backward_weight, 0.0),
+            attention_core: Cost::default(),
+        };
+    }
+    let recompute = match opts.recompute {
+        Recompute::None => Cost::default(),
+        Recompute::Selective => blk.attention_core,
+        Recompute::Full => blk.forward,
     };
-
-    // Transformer block.
-    let block_fwd = b * (2.0 * s * matrices + 4.0 * s * s * hf);
-    let block_w = b * 2.0 * s * matrices;
+    let (stash, working) = block::stash(x, opts.recompute, d);
+    let per_mb = mb; // stash figures are per microbatch
+    let t = opts.tensor;
+    let ar_bytes = if t > 1 { bytes(boundary) } else { 0 };
+    let ars = |n: u32| if t > 1 { n } else { 0 };
+    let optimizer = |params: f64| {
+        let state = m.optimizer.state_bytes_per_param(m.dtype.value) as f64;
+        let per_param = 2.0 * state + 2.0 * (d + 4.0) + 4.0;
+        SimTime::from_secs_ceil(params * per_param / (g.hbm * g.profile.hbm_fraction))
+    };
     let block_weights = block_params * d / tf;
-    let stash_per_elem = 14.0 + 4.0 * kf / af + 2.0 * (ffn / hf) * n_mat + 5.0 * af * s / hf;
-    let block_stash = s * b * hf * stash_per_elem * (d.max(2.0) / 2.0) / tf;
-    let fwd = time(block_fwd, block_weights + boundary + block_stash);
-    let bwd = time(
-        2.0 * block_fwd,
-        2.0 * block_weights + block_stash + 2.0 * boundary,
-    );
-    let (n_ar, ar_bytes) = tensor_ar(2);
-    let block = |i: u32| Layer {
+    let block_layer = |i: u32| Layer {
         name: format!("block{i}"),
-        forward: fwd,
-        backward: bwd,
-        backward_weight: part(bwd, block_w / (2.0 * block_fwd)),
+        forward: secs(blk.forward),
+        backward: secs(blk.backward + recompute),
+        backward_weight: secs(blk.backward_weight).min(secs(blk.backward + recompute)),
         activation_bytes: bytes(boundary),
         grad_bytes: bytes(block_weights),
         param_bytes: bytes(block_weights),
-        stash_bytes: bytes(block_stash),
+        stash_bytes: bytes(stash * per_mb),
+        backward_working_bytes: bytes(working * per_mb),
         tensor_allreduce_bytes: ar_bytes,
-        tensor_allreduces: n_ar,
-        flops_forward: block_fwd / tf,
+        tensor_allreduces: ars(2),
+        tensor_allreduces_backward: ars(if opts.recompute == Recompute::Full {
+            4
+        } else {
+            2
+        }),
+        flops_forward: blk.forward.flops,
+        optimizer_step: optimizer(block_params / tf),
     };
 
     // Embedding: a gather (read rows, write the activation), memory-bound.
     // Its backward is all weight gradient: read the activation gradient,
     // scatter-add it into rows (read + write), and touch the dense gradient.
     let emb_weights = emb_params * d / tf;
-    let emb_bwd = time(0.0, 2.0 * boundary + emb_weights);
-    let (n_ar, ar_bytes) = tensor_ar(1);
+    let hbm = g.hbm * efficiency.map_or(g.profile.hbm_fraction, |_| 1.0);
+    let mem = |moved: f64| SimTime::from_secs_ceil(moved / hbm);
+    let emb_bwd = mem(2.0 * boundary + emb_weights);
     let embedding = Layer {
         name: "embedding".into(),
-        forward: time(0.0, 2.0 * boundary),
+        forward: mem(2.0 * boundary),
         backward: emb_bwd,
         backward_weight: emb_bwd,
         activation_bytes: bytes(boundary),
         grad_bytes: bytes(emb_weights),
         param_bytes: bytes(emb_weights),
-        stash_bytes: bytes(4.0 * b * s), // int32 token ids
+        stash_bytes: bytes(4.0 * batch * s), // int32 token ids
+        backward_working_bytes: 0,
         tensor_allreduce_bytes: ar_bytes,
-        tensor_allreduces: n_ar,
+        tensor_allreduces: ars(1),
+        tensor_allreduces_backward: ars(1),
         flops_forward: 0.0,
+        optimizer_step: optimizer(emb_params / tf),
     };
-
-    // LM head + softmax cross-entropy (fp32 logits, vocab-parallel).
-    let head_fwd = b * 2.0 * s * hf * v;
-    let head_weights = head_params * d / tf;
-    let head_read = v * hf * d / tf; // the (possibly shared) output matrix
-    let logits = 4.0 * b * s * v / tf;
-    let head_bwd = time(
-        2.0 * head_fwd,
-        head_read + head_weights + logits + 2.0 * boundary,
-    );
+    let head_weights = (head_params + if copy { v * hf } else { 0.0 }) * d / tf;
     let head = Layer {
         name: "head".into(),
-        forward: time(head_fwd, head_read + boundary + logits),
-        backward: head_bwd,
-        backward_weight: part(head_bwd, 0.5),
-        activation_bytes: bytes(4.0 * b), // one fp32 loss per sequence
+        forward: secs(hd.forward),
+        backward: secs(hd.backward),
+        backward_weight: secs(hd.backward_weight).min(secs(hd.backward)),
+        activation_bytes: bytes(4.0 * batch), // one fp32 loss per sequence
         grad_bytes: bytes(head_weights),
         param_bytes: bytes(head_weights),
-        stash_bytes: bytes(boundary + logits),
+        stash_bytes: bytes(boundary + 4.0 * batch * s * v / tf),
+        backward_working_bytes: 0,
         tensor_allreduce_bytes: ar_bytes,
-        tensor_allreduces: n_ar,
-        flops_forward: head_fwd / tf,
+        tensor_allreduces: ars(1),
+        tensor_allreduces_backward: ars(1),
+        flops_forward: hd.forward.flops,
+        optimizer_step: optimizer(head_weights / d),
     };
-
     let mut layers = Vec::with_capacity(n_layers as usize + 2);
     layers.push(embedding);
-    layers.extend((0..n_layers).map(block));
+    layers.extend((0..n_layers).map(block_layer));
     layers.push(head);
+    // Model FLOPs on the whole model (× t: the layers hold one shard).
+    let per_step = 3.0 * tf * (f64::from(n_layers) * blk.forward.flops + hd.forward.flops);
     let stats = ModelStats {
         parameters: f64::from(n_layers) * block_params + emb_params + head_params,
-        flops_per_step: 3.0 * (f64::from(n_layers) * block_fwd + head_fwd),
+        flops_per_step: per_step,
+        hardware_flops_per_step: per_step + tf * f64::from(n_layers) * recompute.flops,
         tokens_per_sample: m.seq.value,
         optimizer: m.optimizer,
+        tied_embedding_bytes: bytes(tied_bytes),
     };
-    Ok((layers, stats))
+    (layers, stats)
+}
+
+fn scaled(c: Cost, k: f64) -> Cost {
+    Cost {
+        secs: c.secs * k,
+        flops: c.flops * k,
+    }
+}
+
+/// A cost's time, rounded up to whole picoseconds.
+fn secs(c: Cost) -> SimTime {
+    SimTime::from_secs_ceil(c.secs)
 }
 
 /// A non-negative f64 byte count to u64 (rounding up, saturating).
 fn bytes(x: f64) -> u64 {
     x.ceil() as u64
-}
-
-/// `fraction` of `whole`, never more than `whole`.
-fn part(whole: SimTime, fraction: f64) -> SimTime {
-    SimTime::from_secs_ceil(whole.as_secs_f64() * fraction).min(whole)
 }
 
 #[cfg(test)]

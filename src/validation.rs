@@ -1,0 +1,243 @@
+//! Validation suites: a folder of scenarios, each a published measurement
+//! of a real cluster, with the measured figures in `suite.yaml` next to
+//! them. `fabsim validate-suite DIR` runs every row and prints row,
+//! t·p·d, published s/iteration, fabsim s/iteration and the error; it fails
+//! when the mean absolute error exceeds the suite's target.
+//!
+//! `suite.yaml`:
+//! ```yaml
+//! name: megatron-sc21
+//! description: ...
+//! target_mean_abs_error: 0.05     # fraction
+//! target_max_abs_error: 0.10      # reported; the gate is the mean
+//! rows:
+//!   - { row: 1.7B, scenario: 1.7b.yaml, gpus: 32, tensor: 1, pipeline: 1, data: 32,
+//!       published_tflops_per_gpu: 137, published_percent_of_peak: 44, published_s: 3.528 }
+//! ```
+//! A row's parallelism must match its scenario's (checked on load). Each
+//! row is refused, like `fabsim run`, when its memory estimate does not fit.
+//! It runs scenarios; it does not fit anything to the published figures.
+
+use crate::input::{InputError, Source};
+use crate::scenario::{Overrides, Scenario};
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// `suite.yaml`, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteFile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub target_mean_abs_error: f64,
+    pub target_max_abs_error: f64,
+    pub rows: Vec<Spanned<Row>>,
+}
+
+/// One published measurement.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Row {
+    pub row: String,
+    pub scenario: PathBuf,
+    pub gpus: u64,
+    pub tensor: u32,
+    pub pipeline: u32,
+    pub data: u32,
+    pub published_tflops_per_gpu: f64,
+    pub published_percent_of_peak: f64,
+    /// Published seconds per iteration.
+    pub published_s: f64,
+}
+
+/// A loaded suite: rows with their scenario paths resolved.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    pub dir: PathBuf,
+    pub file: SuiteFile,
+}
+
+/// What one row gave.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowResult {
+    #[serde(flatten)]
+    pub row: Row,
+    pub fabsim_s: f64,
+    /// fabsim / published − 1.
+    pub error: f64,
+    pub mfu: Option<f64>,
+    pub hfu: Option<f64>,
+    pub peak_memory_bytes: u64,
+}
+
+/// The whole table and its verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub name: String,
+    pub rows: Vec<RowResult>,
+    pub mean_abs_error: f64,
+    pub max_abs_error: f64,
+    pub target_mean_abs_error: f64,
+    pub target_max_abs_error: f64,
+    /// Whether the mean absolute error is within its target.
+    pub passed: bool,
+}
+
+impl Suite {
+    /// Reads `DIR/suite.yaml` and checks each row against its scenario
+    /// file's parallelism (loading, not running, the scenarios).
+    pub fn load(dir: &Path) -> Result<Suite, anyhow::Error> {
+        let src = Source::read(&dir.join("suite.yaml"))?;
+        let file: SuiteFile = src.parse()?;
+        for (what, v) in [
+            ("target_mean_abs_error", file.target_mean_abs_error),
+            ("target_max_abs_error", file.target_max_abs_error),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(src
+                    .error(format!("{what} must be a positive fraction, not {v}"))
+                    .with_path(what)
+                    .into());
+            }
+        }
+        if file.rows.is_empty() {
+            return Err(src.error("the suite has no rows").with_path("rows").into());
+        }
+        for (i, r) in file.rows.iter().enumerate() {
+            check_row(&src, dir, i, r)?;
+        }
+        Ok(Suite {
+            dir: dir.to_path_buf(),
+            file,
+        })
+    }
+
+    /// Runs the rows whose `row` or scenario stem is in `only` (all when
+    /// empty), calling `each` after every row.
+    pub fn run(
+        &self,
+        only: &[String],
+        mut each: impl FnMut(&RowResult),
+    ) -> Result<Report, anyhow::Error> {
+        let mut rows = Vec::new();
+        for r in &self.file.rows {
+            let r = &r.value;
+            let stem = r.scenario.file_stem().map(|s| s.to_string_lossy());
+            let picked = only.is_empty()
+                || only
+                    .iter()
+                    .any(|o| *o == r.row || stem.as_deref() == Some(o.as_str()));
+            if !picked {
+                continue;
+            }
+            let result = run_row(&self.dir, r)?;
+            each(&result);
+            rows.push(result);
+        }
+        let n = rows.len().max(1) as f64;
+        let mean = rows.iter().map(|r| r.error.abs()).sum::<f64>() / n;
+        let max = rows.iter().map(|r| r.error.abs()).fold(0.0, f64::max);
+        Ok(Report {
+            name: self.file.name.clone(),
+            rows,
+            mean_abs_error: mean,
+            max_abs_error: max,
+            target_mean_abs_error: self.file.target_mean_abs_error,
+            target_max_abs_error: self.file.target_max_abs_error,
+            passed: mean <= self.file.target_mean_abs_error,
+        })
+    }
+}
+
+fn check_row(src: &Source, dir: &Path, i: usize, r: &Spanned<Row>) -> Result<(), anyhow::Error> {
+    let row = &r.value;
+    let path = dir.join(&row.scenario);
+    let at = |msg: String| src.error_at(r, msg).with_path(format!("rows[{i}]"));
+    if !path.is_file() {
+        return Err(at(format!("the scenario {} does not exist", path.display())).into());
+    }
+    if !(row.published_s.is_finite() && row.published_s > 0.0) {
+        return Err(at("published_s must be a positive number of seconds".into()).into());
+    }
+    let scenario = Scenario::load(&path, &Overrides::default())?;
+    let p = scenario.parallelism;
+    if (p.tensor, p.pipeline, p.data) != (row.tensor, row.pipeline, row.data)
+        || p.gpus() != row.gpus
+    {
+        return Err(at(format!(
+            "row {} says t·p·d = {}·{}·{} on {} GPUs, but {} runs {}·{}·{}",
+            row.row,
+            row.tensor,
+            row.pipeline,
+            row.data,
+            row.gpus,
+            path.display(),
+            p.tensor,
+            p.pipeline,
+            p.data
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+fn run_row(dir: &Path, row: &Row) -> Result<RowResult, anyhow::Error> {
+    let path = dir.join(&row.scenario);
+    let scenario = Scenario::load(&path, &Overrides::default())?;
+    let memory = crate::memory::estimate(&scenario.job(), scenario.cluster.gpu.memory_bytes);
+    if !memory.fits {
+        return Err(InputError::file(&path, memory.does_not_fit_message()).into());
+    }
+    let result = crate::run::run(&scenario, &crate::run::RunOptions::default())?;
+    let s = &result.summary;
+    let fabsim_s = s.iteration.mean_s;
+    Ok(RowResult {
+        row: row.clone(),
+        fabsim_s,
+        error: fabsim_s / row.published_s - 1.0,
+        mfu: s.mfu,
+        hfu: s.hfu,
+        peak_memory_bytes: memory.peak_bytes,
+    })
+}
+
+/// The table header.
+pub fn header() -> String {
+    format!(
+        "{:<14} {:>12} {:>10} {:>10} {:>8} {:>6} {:>6}",
+        "row", "t·p·d", "published", "fabsim", "error", "MFU", "HFU"
+    )
+}
+
+/// One table line.
+pub fn line(r: &RowResult) -> String {
+    let pct = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.1}%", 100.0 * v));
+    format!(
+        "{:<14} {:>12} {:>9.2}s {:>9.2}s {:>+7.1}% {:>6} {:>6}",
+        r.row.row,
+        format!("{}·{}·{}", r.row.tensor, r.row.pipeline, r.row.data),
+        r.row.published_s,
+        r.fabsim_s,
+        100.0 * r.error,
+        pct(r.mfu),
+        pct(r.hfu)
+    )
+}
+
+/// The closing lines: mean and worst absolute error against the targets.
+pub fn verdict(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "mean |error| {:.1}% (target ≤ {:.1}%), worst {:.1}% (target ≤ {:.1}%): {}",
+        100.0 * report.mean_abs_error,
+        100.0 * report.target_mean_abs_error,
+        100.0 * report.max_abs_error,
+        100.0 * report.target_max_abs_error,
+        if report.passed { "pass" } else { "FAIL" }
+    );
+    out
+}

@@ -1,0 +1,204 @@
+//! Kernel-by-kernel costs of one transformer block and of the LM head on one
+//! GPU (its tensor shard), for one microbatch, with the shape-aware model of
+//! [`crate::workload::kernels`]; and Korthikanti's activation memory per
+//! recompute mode.
+//!
+//! Kernels of a block (Megatron-LM GPT, fused bias-GeLU, bias-dropout-add
+//! and scale-mask-softmax), T = b·s tokens of the microbatch, t tensor
+//! ranks, d bytes per element:
+//! LayerNorm → QKV GEMM (T × (h + 2·h_kv)/t × h) → QKᵀ (batched b·a/t,
+//! s × s × h/a) → softmax → dropout → ·V (s × h/a × s) → projection (T × h ×
+//! h/t) → bias-dropout-add → LayerNorm → FC1 (T × (n−1)F/t × h) → bias-GeLU
+//! → FC2 (T × h × F/t) → bias-dropout-add. Backward: every GEMM's input
+//! gradient and weight gradient; element-wise kernels read the incoming
+//! gradient and their saved input and write a gradient (≈ 1.5× forward
+//! bytes). Without sequence parallelism LayerNorm and the dropout-adds run
+//! on the full T × h on every tensor rank; with it on T/t × h.
+//!
+//! It does not place communication: that is the caller's.
+
+use crate::workload::kernels::{Cost, Gpu};
+
+/// The block's dimensions as seen by one GPU (floats: sizes can be large).
+#[derive(Debug, Clone, Copy)]
+pub struct Dims {
+    /// Sequences per microbatch.
+    pub b: f64,
+    pub s: f64,
+    pub h: f64,
+    pub heads: f64,
+    /// Width of K (and of V): kv_heads × head dim.
+    pub h_kv: f64,
+    pub ffn: f64,
+    /// Matrices in the MLP: 2 (GeLU) or 3 (SwiGLU).
+    pub n_mat: f64,
+    pub t: f64,
+    pub vocab: f64,
+    pub sequence_parallel: bool,
+    pub flash: bool,
+}
+
+/// One microbatch of a block or head on one GPU.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Costs {
+    pub forward: Cost,
+    /// Input + weight gradients (no recompute).
+    pub backward: Cost,
+    /// The weight-gradient GEMMs alone.
+    pub backward_weight: Cost,
+    /// What selective recompute re-runs: the attention core's forward.
+    pub attention_core: Cost,
+}
+
+impl Dims {
+    fn tokens(&self) -> f64 {
+        self.b * self.s
+    }
+    /// Rows of the replicated element-wise kernels on each rank.
+    fn norm_rows(&self) -> f64 {
+        if self.sequence_parallel {
+            self.tokens() / self.t
+        } else {
+            self.tokens()
+        }
+    }
+}
+
+/// Attention core (QKᵀ, softmax, dropout, ·V): (forward, backward).
+fn attention(g: &Gpu, x: &Dims) -> (Cost, Cost) {
+    let hd = x.h / x.heads;
+    let batch = x.b * x.heads / x.t;
+    let s = x.s;
+    let (d, probs) = (g.elem, batch * s * s);
+    if x.flash {
+        // One fused kernel (FlashAttention): the two GEMMs' math at the GEMM
+        // rate, no s × s tensor in memory; its backward recomputes QKᵀ and
+        // runs dQ, dK, dV, dP: 2.5 × the forward math.
+        let flops = 4.0 * s * s * hd * batch;
+        let rate = g.peak * g.profile.gemm_fraction * g.quantization(s, hd, batch);
+        let fwd = Cost {
+            secs: flops / rate,
+            flops,
+        };
+        let bwd = Cost {
+            secs: 2.5 * fwd.secs,
+            flops: 2.5 * flops,
+        };
+        return (fwd, bwd);
+    }
+    let fwd = g.gemm(s, s, hd, batch)
+        + g.memory(2.0 * probs * d) // scale-mask-softmax: read + write
+        + g.memory(probs * (2.0 * d + 1.0)) // dropout: read, write, mask
+        + g.gemm(s, hd, s, batch);
+    let bwd = g.gemm(s, s, hd, batch) // dP = dO·Vᵀ
+        + g.gemm(hd, s, s, batch) // dV = Pᵀ·dO
+        + g.memory(probs * (2.0 * d + 1.0)) // dropout backward
+        + g.memory(3.0 * probs * d) // softmax backward
+        + g.gemm(s, hd, s, batch) // dQ = dS·K
+        + g.gemm(s, hd, s, batch); // dK = dSᵀ·Q
+    (fwd, bwd)
+}
+
+/// One transformer block, one microbatch, one GPU.
+pub fn block(g: &Gpu, x: &Dims) -> Costs {
+    let d = g.elem;
+    let tok = x.tokens();
+    let rows = x.norm_rows();
+    let norm_f = g.memory(2.0 * rows * x.h * d);
+    let norm_b = g.memory(3.0 * rows * x.h * d);
+    let bda_f = g.memory(rows * x.h * (3.0 * d + 1.0));
+    let bda_b = g.memory(rows * x.h * (2.0 * d + 1.0));
+    let qkv = g.linear(tok, (x.h + 2.0 * x.h_kv) / x.t, x.h);
+    let proj = g.linear(tok, x.h, x.h / x.t);
+    let up = (x.n_mat - 1.0) * x.ffn / x.t;
+    let fc1 = g.linear(tok, up, x.h);
+    let fc2 = g.linear(tok, x.h, x.ffn / x.t);
+    let act_f = g.memory((up + x.ffn / x.t) * tok * d);
+    let act_b = g.memory((2.0 * up + x.ffn / x.t) * tok * d);
+    let (attn_f, attn_b) = attention(g, x);
+    let gemms = [qkv, proj, fc1, fc2];
+    let forward =
+        gemms.iter().map(|l| l.0).sum::<Cost>() + attn_f + norm_f + norm_f + bda_f + bda_f + act_f;
+    let backward_weight: Cost = gemms.iter().map(|l| l.2).sum();
+    let backward = gemms.iter().map(|l| l.1).sum::<Cost>()
+        + backward_weight
+        + attn_b
+        + norm_b
+        + norm_b
+        + bda_b
+        + bda_b
+        + act_b;
+    Costs {
+        forward,
+        backward,
+        backward_weight,
+        attention_core: attn_f,
+    }
+}
+
+/// The LM head (final LayerNorm, logits GEMM, vocab-parallel cross-entropy
+/// in fp32), one microbatch, one GPU.
+pub fn head(g: &Gpu, x: &Dims) -> Costs {
+    let tok = x.tokens();
+    let (f, dg, wg) = g.linear(tok, x.vocab / x.t, x.h);
+    let logits = tok * x.vocab / x.t;
+    // Forward: 16-bit logits to fp32, max, exp-sum, loss (≈ four fp32
+    // passes); backward: softmax − one-hot in fp32, back to 16 bits.
+    let ce_f = g.memory(logits * (g.elem + 4.0 * 4.0));
+    let ce_b = g.memory(logits * (2.0 * 4.0 + g.elem));
+    let norm_f = g.memory(2.0 * x.norm_rows() * x.h * g.elem);
+    let norm_b = g.memory(3.0 * x.norm_rows() * x.h * g.elem);
+    Costs {
+        forward: f + ce_f + norm_f,
+        backward: dg + wg + ce_b + norm_b,
+        backward_weight: wg,
+        attention_core: Cost::default(),
+    }
+}
+
+/// Activation recompute (Korthikanti et al. 2022).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Recompute {
+    /// Stash every activation the backward needs.
+    #[default]
+    None,
+    /// Recompute the attention core (QKᵀ, softmax, dropout, ·V) only.
+    Selective,
+    /// Stash each block's input; re-run its forward before its backward.
+    Full,
+}
+
+/// Bytes per microbatch a block keeps for its backward, and the extra bytes
+/// live while one block's backward runs (its recomputed activations):
+/// Korthikanti et al. 2022, §4 and Table 2, for 16-bit activations:
+/// per block s·b·h·(10 + 24/t + 5·a·s/(h·t)) with tensor parallelism,
+/// s·b·h·(34 + 5·a·s/h)/t with sequence parallelism; selective recompute
+/// drops the 5·a·s/h attention-core term; full recompute keeps the block
+/// input, 2·s·b·h (÷ t with sequence parallelism). The "24" generalises to
+/// 4 + 4·h_kv/h + 2·n·F/h (Q and projection input, K and V, MLP
+/// intermediates) for grouped-query attention and gated MLPs.
+pub fn stash(x: &Dims, recompute: Recompute, elem: f64) -> (f64, f64) {
+    let sbh = x.s * x.b * x.h * elem.max(2.0) / 2.0;
+    let shared = 10.0; // LayerNorm inputs, QKV and FC1 inputs, dropout masks
+    let split = 4.0 + 4.0 * x.h_kv / x.h + 2.0 * x.n_mat * x.ffn / x.h;
+    let core = if x.flash {
+        0.0
+    } else {
+        5.0 * x.heads * x.s / x.h
+    };
+    let (shared, split, core) = if x.sequence_parallel {
+        (shared / x.t, split / x.t, core / x.t)
+    } else {
+        (shared, split / x.t, core / x.t)
+    };
+    let all = sbh * (shared + split + core);
+    match recompute {
+        Recompute::None => (all, 0.0),
+        Recompute::Selective => (sbh * (shared + split), sbh * core),
+        Recompute::Full => {
+            let input = if x.sequence_parallel { 2.0 / x.t } else { 2.0 };
+            (sbh * input, all)
+        }
+    }
+}
