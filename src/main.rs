@@ -46,7 +46,7 @@ enum Command {
         files: Vec<PathBuf>,
     },
     /// Run a validation suite (a folder with suite.yaml) against its
-    /// published measurements; fails when the mean |error| exceeds its target.
+    /// published measurements; fails when the mean |error| exceeds its gate.
     ValidateSuite {
         dir: PathBuf,
         /// Only these rows (row names or scenario file stems).
@@ -360,9 +360,9 @@ fn validate_suite(dir: &Path, rows: &[String], json: bool) -> anyhow::Result<()>
     }
     anyhow::ensure!(
         report.passed,
-        "mean |error| {:.1}% exceeds the suite's target {:.1}%",
+        "mean |error| {:.1}% exceeds the suite's gate {:.1}%",
         100.0 * report.mean_abs_error,
-        100.0 * report.target_mean_abs_error
+        100.0 * report.gate_mean_abs_error
     );
     Ok(())
 }

@@ -562,6 +562,8 @@ mod gradients;
 use gradients::{buckets, gradient_completing};
 
 #[cfg(test)]
+mod comm_tests;
+#[cfg(test)]
 mod schedule_tests;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -141,7 +141,7 @@ fn tensor_parallel_divides_flops_and_params() {
     let one = workload::load(&path, &a100(), &WorkloadOptions::default()).unwrap();
     let opts = WorkloadOptions {
         tensor: 8,
-        mfu: None,
+        ..Default::default()
     };
     let eight = workload::load(&path, &a100(), &opts).unwrap();
     let (a, b) = (&one.layers[1], &eight.layers[1]);
@@ -150,7 +150,7 @@ fn tensor_parallel_divides_flops_and_params() {
     assert_eq!((b.tensor_allreduces, a.tensor_allreduces), (2, 0));
     let opts = WorkloadOptions {
         tensor: 5,
-        mfu: None,
+        ..Default::default()
     };
     let e = workload::load(&path, &a100(), &opts).unwrap_err();
     assert_eq!(e.file, path);
