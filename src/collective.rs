@@ -15,9 +15,7 @@ mod all_to_all;
 mod broadcast;
 mod halving_doubling;
 mod hierarchical;
-pub mod measure;
 mod ring;
-pub mod table;
 mod tree;
 
 use crate::ids::GpuId;

@@ -1,5 +1,6 @@
 //! fabsim: a discrete-event simulator of GPU training clusters and their fabrics.
 
+pub mod bench;
 pub mod collective;
 pub mod engine;
 pub mod fabric;
