@@ -41,9 +41,9 @@ fn crate_references(text: &str) -> BTreeSet<String> {
         let mut rest = code;
         while let Some(i) = rest.find("crate::") {
             rest = &rest[i + "crate::".len()..];
-            if rest.starts_with('{') {
+            if let Some(group) = rest.strip_prefix('{') {
                 // `use crate::{a::X, b};`: each item's first segment.
-                let group = rest[1..].split('}').next().unwrap_or("");
+                let group = group.split('}').next().unwrap_or("");
                 for item in group.split(',') {
                     let seg = item.trim().split("::").next().unwrap_or("").trim();
                     if !seg.is_empty() {
