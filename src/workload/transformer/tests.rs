@@ -2,8 +2,8 @@
 //! published 175e9 parameters and 6·N·tokens FLOPs, tensor splitting, errors.
 
 use super::*;
-use crate::workload::tests::{a100, yaml};
 use crate::units::SimTime;
+use crate::workload::tests::{a100, yaml};
 use crate::workload::{Workload, from_source};
 
 const GPT3: &str = "name: gpt3\nbatch_size: 8\nsamples_per_epoch: 1000\nmodel:\n  kind: transformer\n  layers: 96\n  hidden: 12288\n  heads: 96\n  seq: 2048\n  vocab: 50257\n  dtype: bf16\n";
