@@ -55,23 +55,24 @@ pub struct MemoryEstimate {
 const GIB: f64 = (1u64 << 30) as f64;
 
 impl MemoryEstimate {
-    /// "does not fit: needs X GiB (N bytes) per GPU on stage s, the GPU has
-    /// Y GiB (M bytes)", with that stage's breakdown.
+    /// "does not fit: needs X GiB per GPU on stage s, the GPU has Y GiB",
+    /// then the bytes, that stage's breakdown and what to try.
     pub fn does_not_fit_message(&self) -> String {
         let stage = self.stages.iter().find(|m| m.stage == self.peak_stage);
         let parts = stage.map_or(String::new(), |m| {
             format!(
-                " (weights {}, gradients {}, optimizer {}, activations {} bytes)",
+                ": weights {}, gradients {}, optimizer {}, activations {} bytes",
                 m.weights, m.gradients, m.optimizer, m.activations
             )
         });
         format!(
-            "does not fit: needs {:.1} GiB ({} bytes) per GPU on stage {}{parts}, the GPU has {:.1} GiB ({} bytes); \
-             try `recompute: selective` or `full`, more pipeline or tensor parallelism, or ZeRO-1",
+            "does not fit: needs {:.1} GiB per GPU on stage {}, the GPU has {:.1} GiB \
+             ({} bytes against {}{parts}); try `recompute: selective` or `full`, more \
+             pipeline or tensor parallelism, or ZeRO-1",
             self.peak_bytes as f64 / GIB,
-            self.peak_bytes,
             self.peak_stage,
             self.capacity_bytes as f64 / GIB,
+            self.peak_bytes,
             self.capacity_bytes
         )
     }
