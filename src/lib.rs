@@ -7,6 +7,7 @@ pub mod ids;
 pub mod input;
 pub mod memory;
 pub mod noise;
+pub mod output;
 pub mod partition;
 pub mod pipeline_metrics;
 pub mod plan;
