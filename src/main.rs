@@ -6,7 +6,8 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use fabsim::collective::{Algorithm, CollectiveOp, CollectiveSpec, measure, table};
+use fabsim::bench::{measure, table};
+use fabsim::collective::{Algorithm, CollectiveOp, CollectiveSpec};
 use fabsim::ids::GpuId;
 use fabsim::input::ArgError;
 use fabsim::output::print as out;
