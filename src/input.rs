@@ -129,27 +129,12 @@ impl ArgError {
     }
 }
 
-/// True if `e` is the user's to fix: bad input files or arguments, an
-/// output path that cannot be written, or input values past what the
-/// model can represent.
+/// True if `e` is the user's to fix: bad input files or arguments. (The
+/// binary's exit code also counts output and model-range errors, see
+/// [`crate::exit`].)
 pub fn is_user_error(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<InputError>().is_some()
-            || c.downcast_ref::<ArgError>().is_some()
-            || crate::output::OutputError::find(c).is_some()
-            || c.downcast_ref::<crate::engine::EngineError>()
-                .is_some_and(|e| e.is_input_error())
-    })
-}
-
-/// True if `e` is a write to a closed pipe (`fabsim … | head`): the
-/// command ends quietly, as ripgrep and cargo do.
-pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        crate::output::OutputError::find(c).is_some_and(|o| o.is_broken_pipe())
-            || c.downcast_ref::<std::io::Error>()
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    e.chain()
+        .any(|c| c.downcast_ref::<InputError>().is_some() || c.downcast_ref::<ArgError>().is_some())
 }
 
 /// A parsed YAML document with its text and file name kept, so later

@@ -61,6 +61,7 @@
 pub mod bench;
 pub mod collective;
 pub mod engine;
+pub mod exit;
 pub mod fabric;
 pub mod ids;
 pub mod input;
