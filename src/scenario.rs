@@ -336,6 +336,7 @@ impl Scenario {
                 _ => src.error(msg),
             });
         }
+        bounds::check(src, &spec, &workload, trials)?;
         let noise = spec.noise.check(src)?;
         let zero = &spec.collective.zero;
         if zero.value > 1 {
@@ -452,6 +453,7 @@ fn cut_time<'a>(
     }
 }
 
+pub mod bounds;
 mod model_options;
 mod overrides;
 pub use overrides::{get_path, set_path};
