@@ -335,6 +335,7 @@ impl Scenario {
                 _ => src.error(msg),
             });
         }
+        bounds::check(src, &spec, &workload, trials)?;
         let noise = spec.noise.check(src)?;
         let zero = &spec.collective.zero;
         if zero.value > 1 {
@@ -455,6 +456,7 @@ fn cut_time<'a>(
     }
 }
 
+pub mod bounds;
 mod overrides;
 pub use overrides::{get_path, set_path};
 
