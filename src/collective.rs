@@ -15,10 +15,8 @@ mod all_to_all;
 mod broadcast;
 mod halving_doubling;
 mod hierarchical;
-pub mod measure;
 pub mod nccl;
 mod ring;
-pub mod table;
 mod tree;
 pub mod tuner;
 
@@ -271,3 +269,5 @@ pub fn part_bytes(total: u64, parts: u64, i: u64) -> u64 {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tree_tests;

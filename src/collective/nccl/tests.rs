@@ -2,9 +2,9 @@
 //! one GPU, one host), against the NIC bandwidth bound where rings mix
 //! NVLink and NIC hops, and the layout's rail alignment.
 
-use super::super::measure::measure;
 use super::super::{Algorithm, CollectiveOp, CollectiveSpec};
 use super::*;
+use crate::bench::measure::measure;
 use crate::topology::test_support::{star, test_gpu};
 use crate::topology::{ClusterBuilder, LinkKind};
 use crate::units::{Bandwidth, SimTime};
