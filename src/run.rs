@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 /// small enough to bound memory.
 const BLOCK: u64 = 1024;
 
-mod derived;
+pub mod derived;
 
 /// Timelines are drawn only for plans up to this many tasks.
 const MAX_TIMELINE_TASKS: usize = 200_000;
