@@ -13,8 +13,9 @@
 //! 5. `dominated-bound` — a simulated point is at least as fast as this
 //!    candidate's lower bound and at least as cheap (capex and $/M tokens);
 //! 6. `does-not-fit` — the full memory estimate (with activations) exceeds
-//!    the GPU's;
-//! and the survivors are simulated exactly as `fabsim run` does
+//!    the GPU's.
+//!
+//! The survivors are simulated exactly as `fabsim run` does
 //! ([`crate::run::run`] on the scenario the candidate describes).
 //!
 //! Survivors go in order of their lowest possible $/M tokens, in rounds of

@@ -67,7 +67,7 @@ pub fn topology_tree(
     nic: &(String, f64),
     f: &FabricChoice,
 ) -> Result<serde_json::Value, String> {
-    if gpus % gpus_per_host != 0 {
+    if !gpus.is_multiple_of(gpus_per_host) {
         return Err(format!(
             "{gpus} GPUs is not a whole number of {server} servers ({gpus_per_host} GPUs each)"
         ));
@@ -75,7 +75,7 @@ pub fn topology_tree(
     let hosts = gpus / gpus_per_host;
     let uplink = |down: u32| -> Result<(u32, String), String> {
         let full = down.min(32);
-        if full % f.oversubscription != 0 {
+        if !full.is_multiple_of(f.oversubscription) {
             return Err(format!(
                 "{}:1 oversubscription needs more than {down} leaf ports",
                 f.oversubscription
@@ -92,7 +92,10 @@ pub fn topology_tree(
                     "uplink": { "bandwidth": bw, "latency": "500ns" } })
         }
         _ => {
-            let hpl = [4, 2, 1].into_iter().find(|h| hosts % h == 0).unwrap_or(1);
+            let hpl = [4, 2, 1]
+                .into_iter()
+                .find(|h| hosts.is_multiple_of(*h))
+                .unwrap_or(1);
             let (spines, bw) = uplink(hpl * gpus_per_host)?;
             json!({ "kind": "fat-tree", "hosts_per_leaf": hpl, "spines": spines, "latency": "500ns",
                     "uplink": { "bandwidth": bw, "latency": "500ns" } })
@@ -191,7 +194,7 @@ pub fn candidates(hws: &[Hardware], c: &Choices, global_batch: u32) -> Vec<Candi
                     0
                 };
                 for &mbs in &c.microbatch_size {
-                    let per_replica = if data > 0 { global_batch / data } else { 0 };
+                    let per_replica = global_batch.checked_div(data).unwrap_or(0);
                     for s in &c.schedule {
                         for &zero in &c.zero {
                             out.push(Candidate {
@@ -232,7 +235,7 @@ pub fn workloads(
     let mut out = Workloads::new();
     for c in cands {
         let h = &hws[c.hw];
-        if c.data == 0 || global_batch % c.data != 0 {
+        if c.data == 0 || !global_batch.is_multiple_of(c.data) {
             continue;
         }
         let per_replica = global_batch / c.data;
@@ -287,14 +290,14 @@ pub fn cheap(c: &Candidate, h: &Hardware, w: &Workloads, global_batch: u32) -> C
             h.gpus
         ));
     }
-    if global_batch % c.data != 0 {
+    if !global_batch.is_multiple_of(c.data) {
         return Cheap::Invalid(format!(
             "global batch {global_batch} is not a multiple of data {}",
             c.data
         ));
     }
     let per_replica = global_batch / c.data;
-    if per_replica % c.microbatch_size != 0 {
+    if !per_replica.is_multiple_of(c.microbatch_size) {
         return Cheap::Invalid(format!(
             "a replica's batch {per_replica} is not a multiple of microbatch size {}",
             c.microbatch_size
@@ -366,5 +369,38 @@ fn time_bound(wl: &Workload, c: &Candidate) -> f64 {
         "zb-h1" => whole / p,
         // Whole minibatches or chunked stages: no bound claimed.
         _ => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fabric(kind: &str, o: u32) -> FabricChoice {
+        FabricChoice {
+            kind: kind.into(),
+            oversubscription: o,
+        }
+    }
+
+    #[test]
+    fn generated_fabrics_have_the_asked_oversubscription() {
+        let nic = ("400Gbps".to_string(), 400.0);
+        // 128 hosts: each rail leaf has 128 × 400G down = 32 × 1.6T up at 1:1.
+        let t = topology_tree("dgx-h100", 8, 1024, &nic, &fabric("rail", 1)).unwrap();
+        assert_eq!(t["fabric"]["spines"], 32);
+        assert_eq!(t["fabric"]["uplink"]["bandwidth"], "1600Gbps");
+        // 4 hosts per leaf: 32 × 400G down; 2:1 keeps 16 of 32 spines.
+        let t = topology_tree("dgx-h100", 8, 1024, &nic, &fabric("fat-tree", 2)).unwrap();
+        assert_eq!(t["fabric"]["hosts_per_leaf"], 4);
+        assert_eq!(t["fabric"]["spines"], 16);
+        assert_eq!(t["fabric"]["uplink"]["bandwidth"], "400Gbps");
+        let c = crate::topology::from_source(&crate::input::Source::from_text(
+            "t.yaml",
+            serde_json::to_string(&t).unwrap(),
+        ))
+        .unwrap();
+        assert_eq!(crate::topology::summary::oversubscription(&c), 2.0);
+        assert!(topology_tree("dgx-h100", 8, 1020, &nic, &fabric("rail", 1)).is_err());
     }
 }
