@@ -5,7 +5,8 @@
 //! Run: `cargo bench --bench engine`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use fabsim::collective::{Algorithm, CollectiveOp, CollectiveSpec, measure::measure};
+use fabsim::bench::measure::measure;
+use fabsim::collective::{Algorithm, CollectiveOp, CollectiveSpec};
 use fabsim::engine::{Quiet, SimOptions, simulate};
 use fabsim::fabric::Fabric;
 use fabsim::ids::{GpuId, LinkId};

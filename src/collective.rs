@@ -15,9 +15,7 @@ mod all_to_all;
 mod broadcast;
 mod halving_doubling;
 mod hierarchical;
-pub mod measure;
 mod ring;
-pub mod table;
 mod tree;
 
 use crate::ids::GpuId;
@@ -252,3 +250,5 @@ pub fn part_bytes(total: u64, parts: u64, i: u64) -> u64 {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tree_tests;

@@ -4,7 +4,8 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use fabsim::collective::{Algorithm, CollectiveOp, CollectiveSpec, measure, table};
+use fabsim::bench::{measure, table};
+use fabsim::collective::{Algorithm, CollectiveOp, CollectiveSpec};
 use fabsim::ids::GpuId;
 use fabsim::input::ArgError;
 use fabsim::units::parse_bytes;

@@ -8,7 +8,6 @@
 //! Running trials is `run.rs`'s job, not this module's.
 
 use crate::collective::Algorithm;
-use crate::ids::GpuId;
 use crate::input::{InputError, Source};
 use crate::noise::{NoiseModel, NoiseSpec};
 use crate::partition::{self, PartitionSpec};
@@ -311,7 +310,7 @@ impl Scenario {
         let parts = (parallelism.pipeline * v) as usize;
         let m = pipe.microbatches.value;
         let partition = {
-            let cut = cut_time(&cluster, &workload, parallelism, m);
+            let cut = cut_time(&cluster, &workload, parallelism, spec.placement, m);
             partition::partition(&pipe.partition.value, &workload.layers, parts, &cut).map_err(
                 |e| {
                     src.error_at(&pipe.partition, e.to_string())
@@ -418,16 +417,18 @@ impl Scenario {
 }
 
 /// The time to send layer i's activation (one microbatch's share) between
-/// the first two pipeline stages: what the balanced partitioner charges a
-/// cut after layer i. Zero without a pipeline.
+/// the first two pipeline stages, on the GPUs `placement` puts them: what
+/// the balanced partitioner charges a cut after layer i. Zero without a
+/// pipeline.
 fn cut_time<'a>(
     cluster: &'a Cluster,
     workload: &'a Workload,
     par: Parallelism,
+    placement: Placement,
     m: u32,
 ) -> impl Fn(usize) -> SimTime + 'a {
     let route = (par.pipeline > 1).then(|| {
-        let (a, b) = (GpuId(0), GpuId(par.tensor));
+        let (a, b) = (placement.gpu(par, 0, 0, 0), placement.gpu(par, 0, 1, 0));
         cluster.route(a, b, 0)
     });
     let divisor = u64::from(m.max(1)) * u64::from(par.tensor.max(1));

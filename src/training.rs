@@ -77,6 +77,22 @@ pub enum Placement {
     TensorDataPipeline,
 }
 
+impl Placement {
+    /// The GPU of tensor rank `tensor` of `stage` in `replica`: the one
+    /// place the mapping is written down.
+    pub fn gpu(self, par: Parallelism, replica: u32, stage: u32, tensor: u32) -> GpuId {
+        let Parallelism {
+            data: d,
+            pipeline: p,
+            tensor: t,
+        } = par;
+        GpuId(match self {
+            Placement::TensorPipelineData => (replica * p + stage) * t + tensor,
+            Placement::TensorDataPipeline => (stage * d + replica) * t + tensor,
+        })
+    }
+}
+
 /// Gradient synchronisation across data-parallel replicas.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataParallel {
@@ -140,15 +156,7 @@ impl TrainingJob<'_> {
     }
 
     pub fn gpu(&self, replica: u32, stage: u32, tensor: u32) -> GpuId {
-        let Parallelism {
-            data: d,
-            pipeline: p,
-            tensor: t,
-        } = self.parallelism;
-        GpuId(match self.placement {
-            Placement::TensorPipelineData => (replica * p + stage) * t + tensor,
-            Placement::TensorDataPipeline => (stage * d + replica) * t + tensor,
-        })
+        self.placement.gpu(self.parallelism, replica, stage, tensor)
     }
 
     /// Microbatches actually run (1 for the naive schedule).

@@ -5,8 +5,8 @@
 //! Each step's bandwidth term is rounded up to whole picoseconds, exactly as
 //! the engine does, so the expected times are exact integers.
 
-use super::measure::measure;
 use super::*;
+use crate::bench::measure::measure;
 use crate::topology::test_support::{star, test_gpu};
 use crate::topology::{ClusterBuilder, LinkKind};
 use crate::units::{Bandwidth, SimTime};

@@ -167,3 +167,93 @@ fn bad_noise_is_reported_with_its_line() {
     let e = model("jitter: 1us\n").unwrap_err();
     assert!(e.message.contains("unknown field"), "{e}");
 }
+
+/// Kolmogorov–Smirnov distance between sorted samples and a CDF.
+fn ks_distance(sorted: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
+    let n = sorted.len() as f64;
+    sorted
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let f = cdf(x);
+            (f - i as f64 / n).abs().max((f - (i + 1) as f64 / n).abs())
+        })
+        .fold(0.0, f64::max)
+}
+
+/// The KS critical value at the 0.1 % level: 1.95/√n. A correct sampler
+/// fails it once in a thousand seeds; ours is fixed, so the test is stable.
+fn ks_bound(n: usize) -> f64 {
+    1.95 / (n as f64).sqrt()
+}
+
+/// Φ, the standard normal CDF, by the Abramowitz–Stegun 7.1.26 erf (|error|
+/// < 1.5e-7, far below the KS bound).
+fn std_normal_cdf(z: f64) -> f64 {
+    let x = z.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.3275911 * x);
+    let poly = t
+        * (0.254829592
+            + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    let erf = 1.0 - poly * (-x * x).exp();
+    if z >= 0.0 {
+        0.5 * (1.0 + erf)
+    } else {
+        0.5 * (1.0 - erf)
+    }
+}
+
+#[test]
+fn normal_latency_follows_the_normal_law() {
+    // Mean 1 ms, std 0.1 ms: negative draws (10 σ away) never happen, so the
+    // clamp at zero does not bend the law.
+    let m = model("latency: { dist: normal, mean: 1ms, std: 100us }\n").unwrap();
+    let v = delays(&m, 20_000);
+    let d = ks_distance(&v, |x| std_normal_cdf((x - 1e-3) / 1e-4));
+    assert!(d < ks_bound(v.len()), "KS distance {d}");
+    // And it is not some other law with the same mean: a uniform over
+    // [0.9, 1.1] ms is far off.
+    assert!(ks_distance(&v, |x| ((x - 0.9e-3) / 0.2e-3).clamp(0.0, 1.0)) > 5.0 * ks_bound(v.len()));
+}
+
+#[test]
+fn uniform_overhead_follows_the_uniform_law() {
+    let m = model("overhead: { dist: uniform, min: 1us, max: 3us }\n").unwrap();
+    let v = delays(&m, 20_000);
+    let d = ks_distance(&v, |x| ((x - 1e-6) / 2e-6).clamp(0.0, 1.0));
+    assert!(d < ks_bound(v.len()), "KS distance {d}");
+}
+
+#[test]
+fn pareto_latency_follows_the_pareto_law() {
+    // F(x) = 1 − (x_m / x)^α for x ≥ x_m.
+    let m = model("latency: { dist: pareto, scale: 10us, shape: 1.5 }\n").unwrap();
+    let v = delays(&m, 20_000);
+    let d = ks_distance(&v, |x| {
+        if x < 1e-5 {
+            0.0
+        } else {
+            1.0 - (1e-5 / x).powf(1.5)
+        }
+    });
+    // Delays are rounded up to whole picoseconds: 1e-12 s against a 10 us
+    // scale moves F by under 1e-7.
+    assert!(d < ks_bound(v.len()), "KS distance {d}");
+}
+
+#[test]
+fn compute_noise_scales_op_times_by_its_law() {
+    // A normal factor (mean 1, std 0.05) on a 10 us op: times follow
+    // N(10 us, 0.5 us), to the picosecond rounding.
+    let m = model("compute: { dist: normal, mean: 1.0, std: 0.05 }\n").unwrap();
+    let mut v: Vec<f64> = (0..20_000)
+        .map(|t| {
+            m.trial(3, t, 1)
+                .compute_time(GpuId(0), SimTime::from_us(10))
+                .as_secs_f64()
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    let d = ks_distance(&v, |x| std_normal_cdf((x - 1e-5) / 5e-7));
+    assert!(d < ks_bound(v.len()), "KS distance {d}");
+}

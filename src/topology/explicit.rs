@@ -74,27 +74,7 @@ pub(super) fn build(
     doc: &TopologyYaml,
     prices: Option<Prices>,
 ) -> Result<Cluster, InputError> {
-    let generator_fields = [
-        ("host", doc.host.as_ref().map(|s| src.error_at(s, ""))),
-        ("hosts", doc.hosts.as_ref().map(|s| src.error_at(s, ""))),
-        (
-            "gpus_per_host",
-            doc.gpus_per_host.as_ref().map(|s| src.error_at(s, "")),
-        ),
-        (
-            "intra_host",
-            doc.intra_host.as_ref().map(|s| src.error_at(s, "")),
-        ),
-        ("nic", doc.nic.as_ref().map(|s| src.error_at(s, ""))),
-        ("fabric", doc.fabric.as_ref().map(|s| src.error_at(s, ""))),
-    ];
-    if let Some((key, Some(at))) = generator_fields.into_iter().find(|(_, e)| e.is_some()) {
-        return Err(InputError {
-            message: format!("`{key}` cannot be combined with `nodes:`/`links:`: describe the graph either with a generator (hosts, nic, fabric) or explicitly, not both"),
-            ..at
-        }
-        .with_path(key));
-    }
+    reject_generator_fields(src, doc)?;
     let (Some(nodes), Some(links)) = (&doc.nodes, &doc.links) else {
         return Err(src
             .error("the explicit form needs both `nodes:` and `links:`")
@@ -109,42 +89,93 @@ pub(super) fn build(
         .description(doc.description.clone().unwrap_or_default())
         .fabric("explicit")
         .cost(prices);
-
-    // Validate nodes, then add GPUs host-major, then switches.
-    let mut gpus: Vec<(u32, usize)> = Vec::new();
     for (i, n) in nodes.value.iter().enumerate() {
-        let path = |k: &str| format!("nodes[{i}].{k}");
-        let misplaced = match n.kind {
-            NodeKindYaml::Gpu => n
-                .latency
-                .is_some()
-                .then_some(("latency", "only switches have a traversal latency")),
-            NodeKindYaml::Switch => n
-                .host
-                .map(|_| ("host", "only GPUs belong to a host"))
-                .or(n
-                    .overhead
-                    .map(|_| ("overhead", "only GPUs have endpoint overheads")))
-                .or(n
-                    .intra_overhead
-                    .map(|_| ("intra_overhead", "only GPUs have endpoint overheads"))),
-        };
-        if let Some((key, why)) = misplaced {
-            let kind = if n.kind == NodeKindYaml::Gpu {
-                "gpu"
-            } else {
-                "switch"
-            };
-            return Err(src
-                .error_at(
-                    &n.name,
-                    format!(
-                        "node '{}' is a {kind}: remove `{key}` ({why})",
-                        n.name.value
-                    ),
-                )
-                .with_path(path(key)));
+        check_node_fields(src, i, n)?;
+    }
+    let ids = add_nodes(src, &mut b, &nodes.value)?;
+    add_links(src, &mut b, &ids, &links.value)?;
+    b.build().map_err(|e| {
+        let at = src.error_at(links, "");
+        InputError {
+            message: format!("{e}"),
+            ..at
         }
+        .with_path("links")
+    })
+}
+
+/// The generator keys (`host`, `hosts`, `nic`, `fabric`, ...) describe a
+/// cluster another way: they cannot sit beside `nodes:`/`links:`.
+fn reject_generator_fields(src: &Source, doc: &TopologyYaml) -> Result<(), InputError> {
+    let generator_fields = [
+        ("host", doc.host.as_ref().map(|s| src.error_at(s, ""))),
+        ("hosts", doc.hosts.as_ref().map(|s| src.error_at(s, ""))),
+        (
+            "gpus_per_host",
+            doc.gpus_per_host.as_ref().map(|s| src.error_at(s, "")),
+        ),
+        (
+            "intra_host",
+            doc.intra_host.as_ref().map(|s| src.error_at(s, "")),
+        ),
+        ("nic", doc.nic.as_ref().map(|s| src.error_at(s, ""))),
+        ("fabric", doc.fabric.as_ref().map(|s| src.error_at(s, ""))),
+    ];
+    match generator_fields.into_iter().find(|(_, e)| e.is_some()) {
+        Some((key, Some(at))) => Err(InputError {
+            message: format!("`{key}` cannot be combined with `nodes:`/`links:`: describe the graph either with a generator (hosts, nic, fabric) or explicitly, not both"),
+            ..at
+        }
+        .with_path(key)),
+        _ => Ok(()),
+    }
+}
+
+/// A GPU has no traversal latency; a switch has no host or overheads.
+fn check_node_fields(src: &Source, i: usize, n: &NodeYaml) -> Result<(), InputError> {
+    let misplaced = match n.kind {
+        NodeKindYaml::Gpu => n
+            .latency
+            .is_some()
+            .then_some(("latency", "only switches have a traversal latency")),
+        NodeKindYaml::Switch => n
+            .host
+            .map(|_| ("host", "only GPUs belong to a host"))
+            .or(n
+                .overhead
+                .map(|_| ("overhead", "only GPUs have endpoint overheads")))
+            .or(n
+                .intra_overhead
+                .map(|_| ("intra_overhead", "only GPUs have endpoint overheads"))),
+    };
+    let Some((key, why)) = misplaced else {
+        return Ok(());
+    };
+    let kind = if n.kind == NodeKindYaml::Gpu {
+        "gpu"
+    } else {
+        "switch"
+    };
+    Err(src
+        .error_at(
+            &n.name,
+            format!(
+                "node '{}' is a {kind}: remove `{key}` ({why})",
+                n.name.value
+            ),
+        )
+        .with_path(format!("nodes[{i}].{key}")))
+}
+
+/// Adds GPUs host-major (a GPU without `host` gets a host of its own), then
+/// switches; returns node ids by name, refusing a repeated name.
+fn add_nodes(
+    src: &Source,
+    b: &mut ClusterBuilder,
+    nodes: &[NodeYaml],
+) -> Result<BTreeMap<String, NodeId>, InputError> {
+    let mut gpus: Vec<(u32, usize)> = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
         if n.kind == NodeKindYaml::Gpu {
             let host = n.host.unwrap_or(gpus.len() as u32);
             gpus.push((host, i));
@@ -168,7 +199,7 @@ pub(super) fn build(
         Ok(())
     };
     for &(host, i) in &gpus {
-        let n = &nodes.value[i];
+        let n = &nodes[i];
         let l = local.entry(host).or_insert(0);
         let id = b.add_gpu(
             n.name.value.clone(),
@@ -180,13 +211,23 @@ pub(super) fn build(
         *l += 1;
         add(&n.name, i, id)?;
     }
-    for (i, n) in nodes.value.iter().enumerate() {
+    for (i, n) in nodes.iter().enumerate() {
         if n.kind == NodeKindYaml::Switch {
             let id = b.add_switch(n.name.value.clone(), n.latency.unwrap_or_default());
             add(&n.name, i, id)?;
         }
     }
-    for (i, l) in links.value.iter().enumerate() {
+    Ok(ids)
+}
+
+/// Adds each link between two different, named nodes.
+fn add_links(
+    src: &Source,
+    b: &mut ClusterBuilder,
+    ids: &BTreeMap<String, NodeId>,
+    links: &[LinkYaml],
+) -> Result<(), InputError> {
+    for (i, l) in links.iter().enumerate() {
         let find = |end: &Spanned<String>, key: &str| {
             ids.get(end.value.as_str()).copied().ok_or_else(|| {
                 src.error_at(
@@ -218,14 +259,7 @@ pub(super) fn build(
         };
         b.add_link(a, bb, l.bandwidth, l.latency, kind);
     }
-    b.build().map_err(|e| {
-        let at = src.error_at(links, "");
-        InputError {
-            message: format!("{e}"),
-            ..at
-        }
-        .with_path("links")
-    })
+    Ok(())
 }
 
 #[cfg(test)]

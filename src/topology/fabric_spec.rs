@@ -115,6 +115,23 @@ pub fn fabric_from_yaml(
     nic: Nic,
 ) -> Result<Fabric, InputError> {
     let kind = f.kind.value.trim();
+    check_keys(src, f, kind)?;
+    let latency = f.latency.unwrap_or(SimTime::ZERO);
+    Ok(match kind {
+        "switch" => Fabric::Switch { latency },
+        "fat-tree" => fat_tree(src, f, latency)?,
+        "rail" => Fabric::Rail {
+            spines: fabric_count(src, f, &f.spines, "spines")?,
+            uplink: fabric_uplink(src, f, f.uplink, "uplink")?,
+            latency,
+        },
+        "ring" | "torus" => ring_or_torus(src, f, kind, hosts, nic, latency)?,
+        _ => unreachable_kind(src, f)?,
+    })
+}
+
+/// The kind must be known, and only its own keys may be given.
+fn check_keys(src: &Source, f: &FabricYaml, kind: &str) -> Result<(), InputError> {
     let allowed: &[&str] = match kind {
         "switch" => &["latency"],
         "fat-tree" => &[
@@ -158,93 +175,95 @@ pub fn fabric_from_yaml(
             .error_at(&f.kind, format!("`{key}` does not apply to a `{kind}` fabric: remove it (a `{kind}` fabric takes {})", allowed.join(", ")))
             .with_path(format!("fabric.{key}")));
     }
-    let latency = f.latency.unwrap_or(SimTime::ZERO);
-    Ok(match kind {
-        "switch" => Fabric::Switch { latency },
-        "fat-tree" => {
-            let hosts_per_leaf = fabric_count(src, f, &f.hosts_per_leaf, "hosts_per_leaf")?;
-            let spines = fabric_count(src, f, &f.spines, "spines")?;
-            let uplink = fabric_uplink(src, f, f.uplink, "uplink")?;
-            let levels = f.levels.as_ref().map_or(2, |l| l.value);
-            let three_level = match (levels, &f.levels) {
-                (2, _) => {
-                    if let Some(key) = [
-                        ("leaves_per_pod", f.leaves_per_pod.is_some()),
-                        ("cores", f.cores.is_some()),
-                        ("core_uplink", f.core_uplink.is_some()),
-                    ]
-                    .iter()
-                    .find_map(|(k, p)| p.then_some(*k))
-                    {
-                        return Err(src
-                            .error_at(&f.kind, format!("`{key}` needs `levels: 3`"))
-                            .with_path(format!("fabric.{key}")));
-                    }
-                    None
-                }
-                (3, _) => Some(ThreeLevel {
-                    leaves_per_pod: fabric_count(src, f, &f.leaves_per_pod, "leaves_per_pod")?,
-                    cores: fabric_count(src, f, &f.cores, "cores")?,
-                    core_uplink: f.core_uplink.map_or(uplink, Uplink::from),
-                }),
-                (n, Some(l)) => {
-                    return Err(src
-                        .error_at(l, format!("`levels` is {n}: a fat-tree has 2 or 3 levels"))
-                        .with_path("fabric.levels"));
-                }
-                (_, None) => None,
-            };
-            Fabric::FatTree {
-                hosts_per_leaf,
-                spines,
-                uplink,
-                latency,
-                three_level,
+    Ok(())
+}
+
+/// A 2- or 3-level fat-tree; the 3-level keys need `levels: 3`.
+fn fat_tree(src: &Source, f: &FabricYaml, latency: SimTime) -> Result<Fabric, InputError> {
+    let hosts_per_leaf = fabric_count(src, f, &f.hosts_per_leaf, "hosts_per_leaf")?;
+    let spines = fabric_count(src, f, &f.spines, "spines")?;
+    let uplink = fabric_uplink(src, f, f.uplink, "uplink")?;
+    let levels = f.levels.as_ref().map_or(2, |l| l.value);
+    let three_level = match (levels, &f.levels) {
+        (2, _) => {
+            if let Some(key) = [
+                ("leaves_per_pod", f.leaves_per_pod.is_some()),
+                ("cores", f.cores.is_some()),
+                ("core_uplink", f.core_uplink.is_some()),
+            ]
+            .iter()
+            .find_map(|(k, p)| p.then_some(*k))
+            {
+                return Err(src
+                    .error_at(&f.kind, format!("`{key}` needs `levels: 3`"))
+                    .with_path(format!("fabric.{key}")));
             }
+            None
         }
-        "rail" => Fabric::Rail {
-            spines: fabric_count(src, f, &f.spines, "spines")?,
-            uplink: fabric_uplink(src, f, f.uplink, "uplink")?,
-            latency,
+        (3, _) => Some(ThreeLevel {
+            leaves_per_pod: fabric_count(src, f, &f.leaves_per_pod, "leaves_per_pod")?,
+            cores: fabric_count(src, f, &f.cores, "cores")?,
+            core_uplink: f.core_uplink.map_or(uplink, Uplink::from),
+        }),
+        (n, Some(l)) => {
+            return Err(src
+                .error_at(l, format!("`levels` is {n}: a fat-tree has 2 or 3 levels"))
+                .with_path("fabric.levels"));
+        }
+        (_, None) => None,
+    };
+    Ok(Fabric::FatTree {
+        hosts_per_leaf,
+        spines,
+        uplink,
+        latency,
+        three_level,
+    })
+}
+
+/// A ring, or a torus whose `dims` hold every host.
+fn ring_or_torus(
+    src: &Source,
+    f: &FabricYaml,
+    kind: &str,
+    hosts: u32,
+    nic: Nic,
+    latency: SimTime,
+) -> Result<Fabric, InputError> {
+    // Ring/torus hops default to the NIC's bandwidth and latency.
+    let link = f.link.map_or(
+        Uplink {
+            bandwidth: nic.bandwidth,
+            latency: nic.latency,
         },
-        "ring" | "torus" => {
-            // Ring/torus hops default to the NIC's bandwidth and latency.
-            let link = f.link.map_or(
-                Uplink {
-                    bandwidth: nic.bandwidth,
-                    latency: nic.latency,
-                },
-                Uplink::from,
-            );
-            let dims = if kind == "torus" {
-                let Some(d) = &f.dims else {
-                    return Err(src
-                        .error_at(
-                            &f.kind,
-                            "a `torus` fabric needs `dims`, like `dims: [4, 4]`",
-                        )
-                        .with_path("fabric.dims"));
-                };
-                let product = d.value.iter().try_fold(1u32, |acc, &x| acc.checked_mul(x));
-                if d.value.is_empty() || d.value.contains(&0) || product != Some(hosts) {
-                    return Err(src
-                        .error_at(d, format!("dims {:?} do not hold {hosts} hosts: give 1 to 3 sizes ≥ 1 whose product is `hosts`", d.value))
-                        .with_path("fabric.dims"));
-                }
-                Some(d.value.clone())
-            } else {
-                None
-            };
-            match dims {
-                Some(dims) => Fabric::Torus {
-                    dims,
-                    latency,
-                    link,
-                },
-                None => Fabric::Ring { latency, link },
-            }
+        Uplink::from,
+    );
+    let dims = if kind == "torus" {
+        let Some(d) = &f.dims else {
+            return Err(src
+                .error_at(
+                    &f.kind,
+                    "a `torus` fabric needs `dims`, like `dims: [4, 4]`",
+                )
+                .with_path("fabric.dims"));
+        };
+        let product = d.value.iter().try_fold(1u32, |acc, &x| acc.checked_mul(x));
+        if d.value.is_empty() || d.value.contains(&0) || product != Some(hosts) {
+            return Err(src
+                .error_at(d, format!("dims {:?} do not hold {hosts} hosts: give 1 to 3 sizes ≥ 1 whose product is `hosts`", d.value))
+                .with_path("fabric.dims"));
         }
-        _ => unreachable_kind(src, f)?,
+        Some(d.value.clone())
+    } else {
+        None
+    };
+    Ok(match dims {
+        Some(dims) => Fabric::Torus {
+            dims,
+            latency,
+            link,
+        },
+        None => Fabric::Ring { latency, link },
     })
 }
 

@@ -163,37 +163,7 @@ pub fn build(mut b: ClusterBuilder, h: &Hosts, fabric: &Fabric) -> Result<Cluste
                         }
                     }
                 }
-                Some(t) => {
-                    let per_pod = t.leaves_per_pod.max(1);
-                    let pods = n_leaves.div_ceil(per_pod);
-                    let cores: Vec<NodeId> = (0..t.cores)
-                        .map(|k| b.add_switch(format!("core{k}"), *latency))
-                        .collect();
-                    for p in 0..pods {
-                        let aggs: Vec<NodeId> = (0..*spines)
-                            .map(|j| b.add_switch(format!("pod{p}.agg{j}"), *latency))
-                            .collect();
-                        let first = (p * per_pod) as usize;
-                        let last = ((p + 1) * per_pod).min(n_leaves) as usize;
-                        for &l in &leaves[first..last] {
-                            for &a in &aggs {
-                                b.add_link(
-                                    l,
-                                    a,
-                                    uplink.bandwidth,
-                                    uplink.latency,
-                                    LinkKind::Fabric,
-                                );
-                            }
-                        }
-                        for &a in &aggs {
-                            for &c in &cores {
-                                let u = t.core_uplink;
-                                b.add_link(a, c, u.bandwidth, u.latency, LinkKind::Fabric);
-                            }
-                        }
-                    }
-                }
+                Some(t) => pods_and_cores(&mut b, &leaves, *spines, *uplink, *latency, t),
             }
         }
         Fabric::Rail {
@@ -234,6 +204,39 @@ pub fn build(mut b: ClusterBuilder, h: &Hosts, fabric: &Fabric) -> Result<Cluste
         }
     }
     b.build()
+}
+
+/// The upper two levels of a 3-level fat-tree: leaves grouped into pods of
+/// `leaves_per_pod`, each pod with `spines` aggregation switches joined to
+/// every leaf of the pod, and every aggregation switch joined to every core.
+fn pods_and_cores(
+    b: &mut ClusterBuilder,
+    leaves: &[NodeId],
+    spines: u32,
+    uplink: Uplink,
+    latency: SimTime,
+    t: &ThreeLevel,
+) {
+    let per_pod = t.leaves_per_pod.max(1) as usize;
+    let cores: Vec<NodeId> = (0..t.cores)
+        .map(|k| b.add_switch(format!("core{k}"), latency))
+        .collect();
+    for (p, pod) in leaves.chunks(per_pod).enumerate() {
+        let aggs: Vec<NodeId> = (0..spines)
+            .map(|j| b.add_switch(format!("pod{p}.agg{j}"), latency))
+            .collect();
+        for &l in pod {
+            for &a in &aggs {
+                b.add_link(l, a, uplink.bandwidth, uplink.latency, LinkKind::Fabric);
+            }
+        }
+        for &a in &aggs {
+            for &c in &cores {
+                let u = t.core_uplink;
+                b.add_link(a, c, u.bandwidth, u.latency, LinkKind::Fabric);
+            }
+        }
+    }
 }
 
 /// Adds every host's GPUs (host-major) and, for multi-GPU hosts, its

@@ -302,3 +302,31 @@ fn buckets_group_layers_in_backprop_order() {
         vec![vec![14, 13, 12, 11, 10]]
     );
 }
+
+#[test]
+fn placements_map_every_rank_to_a_distinct_gpu_in_their_documented_order() {
+    let par = Parallelism {
+        data: 3,
+        pipeline: 2,
+        tensor: 4,
+    };
+    for placement in [Placement::TensorPipelineData, Placement::TensorDataPipeline] {
+        let mut seen = std::collections::BTreeSet::new();
+        for r in 0..3 {
+            for s in 0..2 {
+                for k in 0..4 {
+                    assert!(
+                        seen.insert(placement.gpu(par, r, s, k)),
+                        "{placement:?} repeats a GPU"
+                    );
+                }
+            }
+        }
+        assert_eq!(seen.len(), 24);
+    }
+    // Stage 1 of replica 0: right after stage 0's tensor ranks when stages
+    // are inner, after all replicas of stage 0 when replicas are.
+    assert_eq!(Placement::TensorPipelineData.gpu(par, 0, 1, 0), GpuId(4));
+    assert_eq!(Placement::TensorDataPipeline.gpu(par, 0, 1, 0), GpuId(12));
+    assert_eq!(Placement::TensorDataPipeline.gpu(par, 2, 0, 3), GpuId(11));
+}

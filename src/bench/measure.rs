@@ -2,7 +2,7 @@
 //! cluster and report time, algorithm bandwidth S/t and bus bandwidth
 //! algbw × factor (GB = 1e9 bytes).
 
-use super::{Algorithm, CollectiveOp, CollectiveSpec};
+use crate::collective::{Algorithm, CollectiveOp, CollectiveSpec};
 use crate::engine::{self, EngineError, Quiet, SimOptions};
 use crate::fabric::LinkStats;
 use crate::plan::{Phase, Tag, TaskGraph};
