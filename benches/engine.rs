@@ -1,6 +1,8 @@
 //! Speed of the core: the engine's raw event rate, the max-min solver on
-//! contended components, and a 100 MiB ring all-reduce over one switch at
-//! 1024 and 4096 GPUs (targets: < 0.15 s and < 2 s).
+//! contended components, a 100 MiB ring all-reduce over one switch at
+//! 1024 and 4096 GPUs (targets: < 0.15 s and < 2 s), and a contended one: a
+//! 64 MiB ring all-reduce with ranks in random order on a 4:1 fat-tree
+//! (16 hosts per leaf, 4 spines), where most flows share the spine.
 //!
 //! Run: `cargo bench --bench engine`.
 
@@ -109,5 +111,48 @@ fn ring_allreduce(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, event_rate, solver, ring_allreduce);
+fn fat_tree_cluster(n: usize) -> Cluster {
+    let yaml = format!(
+        "name: fat-tree-{n}\ngpu: H100-SXM\nhosts: {n}\ngpus_per_host: 1\n\
+         nic: {{ bandwidth: 100Gbps, latency: 1us, overhead: 2us }}\n\
+         fabric: {{ kind: fat-tree, hosts_per_leaf: 16, spines: 4, latency: 500ns,\n\
+         uplink: {{ bandwidth: 100Gbps, latency: 500ns }} }}\n"
+    );
+    fabsim::topology::from_source(&Source::from_text("bench.yaml", yaml)).unwrap()
+}
+
+/// A ring over all `n` GPUs in a fixed pseudo-random order (Fisher–Yates
+/// with a seeded LCG), so most ring edges cross the spine.
+fn shuffled_ring(n: usize, bytes: u64) -> CollectiveSpec {
+    let mut spec = ring(n, bytes);
+    let mut state = 1u64;
+    for i in (1..n).rev() {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        spec.ranks.swap(i, (state >> 33) as usize % (i + 1));
+    }
+    spec
+}
+
+fn contended_ring_allreduce(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ring_allreduce_64MiB_random_order_fat_tree_4to1");
+    group.sample_size(10);
+    for n in [128usize, 256] {
+        let cluster = fat_tree_cluster(n);
+        let spec = shuffled_ring(n, 64 << 20);
+        group.bench_function(format!("{n}_gpus"), |b| {
+            b.iter(|| measure(&cluster, black_box(&spec)).unwrap().time)
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    event_rate,
+    solver,
+    ring_allreduce,
+    contended_ring_allreduce
+);
 criterion_main!(benches);

@@ -4,9 +4,10 @@
 //! overhead and latency before adding it). At every instant the rates of the
 //! active flows are the max-min fair allocation over every directed link
 //! they cross (DESIGN §3). Rates are re-solved once per timestamp, and only
-//! over the connected components (links ↔ flows) that a change touched:
-//! SimGrid's lazy, component-wise update. A flow alone on idle links takes a
-//! fast path with no solve at all: its rate is known when it is added. `maxmin::solve_full` is the slow oracle.
+//! over the flows a change can affect, not whole components
+//! ([`incremental`]: on a shared spine the component is every flow). A flow
+//! alone on idle links takes a fast path with no solve at all: its rate is
+//! known when it is added. `maxmin::solve_full` is the slow oracle.
 //!
 //! Completion: a flow's finish time is `now + ceil(remaining / rate)` in
 //! picoseconds, recomputed whenever its rate changes; the engine learns new
@@ -16,6 +17,7 @@
 //!
 //! It knows nothing of tasks, GPUs or routes' meaning: just links and flows.
 
+mod incremental;
 pub mod maxmin;
 
 use crate::ids::LinkId;
@@ -91,7 +93,16 @@ struct Flow {
     /// Bumped whenever the finish time changes; stale events carry old ones.
     generation: u32,
     active: bool,
+    /// Index of a saturated link of this flow on which no flow is faster
+    /// (`NO_LINK` until first rated); what [`incremental`] keys on.
+    bottleneck: u32,
+    /// The rate and bottleneck of the re-solve under way.
+    next_rate: f64,
+    next_bottleneck: u32,
 }
+
+/// "No bottleneck yet" (a flow added but not yet rated).
+const NO_LINK: u32 = u32::MAX;
 
 /// Everything about one directed link, kept together for locality: the
 /// hot path touches all of it for every flow.
@@ -102,8 +113,13 @@ struct LinkState {
     /// (flow, hop index within that flow).
     flows: Vec<(FlowId, u32)>,
     stats: LinkStats,
-    /// Epoch stamp of the last component walk that visited it.
+    /// Epoch stamps of the last re-solve that listed it in its system, and
+    /// that re-solved every flow whose bottleneck it is.
     mark: u32,
+    in_affected: u32,
+    /// What the flows being re-solved may use of it (capacity minus the
+    /// rates of the flows that keep theirs).
+    residual: f64,
 }
 
 /// Flows on links, their fair rates, and link counters.
@@ -117,6 +133,7 @@ pub struct Fabric {
     flow_mark: Vec<u32>,
     epoch: u32,
     solver: maxmin::Scratch,
+    scratch: incremental::Scratch,
     active: usize,
 }
 
@@ -137,6 +154,7 @@ impl Fabric {
             flow_mark: Vec::new(),
             epoch: 0,
             solver: maxmin::Scratch::default(),
+            scratch: incremental::Scratch::default(),
             active: 0,
         }
     }
@@ -177,6 +195,7 @@ impl Fabric {
         });
         let mut alone = true;
         let mut bottleneck = f64::INFINITY;
+        let mut bottleneck_link = NO_LINK;
         let hops = &mut self.flows[id.0 as usize].hops;
         hops.clear();
         for (h, &l) in links.iter().enumerate() {
@@ -187,7 +206,10 @@ impl Fabric {
             } else {
                 alone = false;
             }
-            bottleneck = bottleneck.min(link.capacity);
+            if link.capacity < bottleneck {
+                bottleneck = link.capacity;
+                bottleneck_link = l.0;
+            }
             link.stats.bytes += bytes;
             link.stats.peak_flows = link.stats.peak_flows.max(n + 1);
             hops.push((l, n));
@@ -198,11 +220,13 @@ impl Fabric {
         f.rate = 0.0;
         f.last_update = now;
         f.active = true;
+        f.bottleneck = NO_LINK;
         self.active += 1;
         if alone {
             // A fresh flow has moved nothing yet: bytes / rate is all it needs.
             let f = &mut self.flows[id.0 as usize];
             f.rate = bottleneck;
+            f.bottleneck = bottleneck_link;
             f.generation = f.generation.wrapping_add(1);
             on_finish(
                 id,
@@ -240,89 +264,6 @@ impl Fabric {
         f.generation = f.generation.wrapping_add(1);
         self.active -= 1;
         self.free.push(id);
-    }
-
-    /// Re-solves the rates of every component touched since the last call
-    /// and reports `(flow, generation, finish time)` for each flow whose
-    /// rate changed.
-    pub fn resolve(&mut self, now: SimTime, mut on_finish: impl FnMut(FlowId, u32, SimTime)) {
-        if self.dirty.is_empty() {
-            return;
-        }
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
-            self.links.iter_mut().for_each(|l| l.mark = 0);
-            self.flow_mark.fill(0);
-            self.epoch = 1;
-        }
-        let dirty = std::mem::take(&mut self.dirty);
-        let mut comp_links = Vec::new();
-        let mut comp_flows = Vec::new();
-        for &start in &dirty {
-            let link = &self.links[start.index()];
-            if link.mark == self.epoch || link.flows.is_empty() {
-                continue;
-            }
-            comp_links.clear();
-            comp_flows.clear();
-            self.collect_component(start, &mut comp_links, &mut comp_flows);
-            self.solve_component(now, &comp_links, &comp_flows, &mut on_finish);
-        }
-        self.dirty = dirty;
-        self.dirty.clear();
-    }
-
-    /// Breadth-first over links and the flows on them, from `start`.
-    fn collect_component(
-        &mut self,
-        start: LinkId,
-        links: &mut Vec<LinkId>,
-        flows: &mut Vec<FlowId>,
-    ) {
-        let epoch = self.epoch;
-        self.links[start.index()].mark = epoch;
-        links.push(start);
-        let mut i = 0;
-        while i < links.len() {
-            let l = links[i];
-            i += 1;
-            for k in 0..self.links[l.index()].flows.len() {
-                let f = self.links[l.index()].flows[k].0;
-                if self.flow_mark[f.0 as usize] == epoch {
-                    continue;
-                }
-                self.flow_mark[f.0 as usize] = epoch;
-                flows.push(f);
-                for &(l2, _) in self.flows[f.0 as usize].hops.as_slice() {
-                    let link = &mut self.links[l2.index()];
-                    if link.mark != epoch {
-                        link.mark = epoch;
-                        links.push(l2);
-                    }
-                }
-            }
-        }
-    }
-
-    fn solve_component(
-        &mut self,
-        now: SimTime,
-        links: &[LinkId],
-        flows: &[FlowId],
-        on_finish: &mut impl FnMut(FlowId, u32, SimTime),
-    ) {
-        self.solver.solve(
-            links,
-            flows,
-            |l| self.links[l.index()].capacity,
-            |l| self.links[l.index()].flows.iter().map(|e| e.0),
-            |f| self.flows[f.0 as usize].hops.as_slice().iter().map(|h| h.0),
-        );
-        let rates = std::mem::take(&mut self.solver.rates);
-        for (&f, &rate) in flows.iter().zip(&rates) {
-            self.set_rate(f, now, rate, on_finish);
-        }
-        self.solver.rates = rates;
     }
 
     /// Advances a flow's progress to `now` at its old rate, then applies the

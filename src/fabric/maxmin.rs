@@ -27,6 +27,9 @@ pub struct Scratch {
     heap: BinaryHeap<Share>,
     /// Output: the rate of each flow of the last solve, in input order.
     pub rates: Vec<f64>,
+    /// Output: the link (an index into the solve's `links`) at which each
+    /// flow was fixed: a saturated link on which no listed flow is faster.
+    pub bottleneck: Vec<u32>,
 }
 
 /// A link's fair share, ordered so the smallest share (then lowest local
@@ -49,8 +52,9 @@ impl PartialOrd for Share {
 }
 
 impl Scratch {
-    /// Max-min rates of `flows` over `links`, a closed component: every flow
-    /// on a listed link is listed, and every link of a listed flow is too.
+    /// Max-min rates of `flows` over `links`, a closed system: every flow
+    /// `flows_on` a listed link is listed, and every link of a listed flow
+    /// is too. `capacity` is what the listed flows may use of each link.
     pub fn solve<'a, FL, LF>(
         &mut self,
         links: &[LinkId],
@@ -90,6 +94,8 @@ impl Scratch {
         self.fixed.resize(flows.len(), false);
         self.rates.clear();
         self.rates.resize(flows.len(), 0.0);
+        self.bottleneck.clear();
+        self.bottleneck.resize(flows.len(), 0);
         while let Some(Share(share, i)) = self.heap.pop() {
             let i = i as usize;
             let n = self.unfixed[i];
@@ -109,6 +115,7 @@ impl Scratch {
                 }
                 self.fixed[j] = true;
                 self.rates[j] = current;
+                self.bottleneck[j] = i as u32;
                 for l2 in links_of(f) {
                     let k = self.link_local[l2.index()] as usize;
                     self.cap_left[k] -= current;

@@ -137,69 +137,131 @@ proptest! {
         }
     }
 
-    /// Incremental, component-wise updates through a run of arrivals and
-    /// completions always match a full re-solve, and every byte sent is
-    /// delivered.
+    /// Incremental updates through a run of arrivals and completions always
+    /// match a full re-solve, and every byte sent is delivered.
     #[test]
     fn incremental_matches_oracle_and_conserves_bytes(
         (caps, paths) in system(),
         sizes in proptest::collection::vec(1.0f64..1000.0, 12),
         starts in proptest::collection::vec(0u64..5_000_000_000_000, 12),
     ) {
-        let mut fab = Fabric::new(caps.iter().copied());
-        // Event list: arrivals at their start times; finishes as reported.
-        let mut pending: Vec<(SimTime, usize)> = paths.iter().enumerate()
-            .map(|(i, _)| (SimTime(starts[i]), i)).collect();
-        pending.sort();
-        let mut finish: BTreeMap<FlowId, (u32, SimTime)> = BTreeMap::new();
-        let mut delivered = 0.0;
-        let sent: f64 = (0..paths.len()).map(|i| sizes[i]).sum();
-        let mut bytes_of: BTreeMap<FlowId, f64> = BTreeMap::new();
-        // Bytes each flow has pushed, integrating its rate over time.
-        let mut pushed: BTreeMap<FlowId, f64> = BTreeMap::new();
-        let mut prev = SimTime::ZERO;
-        loop {
-            let next_arrival = pending.first().map(|e| e.0);
-            let next_finish = finish.iter().map(|(&f, &(_, t))| (t, f)).min();
-            let now = match (next_arrival, next_finish) {
-                (None, None) => break,
-                (Some(a), Some((t, _))) => a.min(t),
-                (Some(a), None) => a,
-                (None, Some((t, _))) => t,
-            };
-            for (f, rate) in fab.active_rates() {
-                *pushed.entry(f).or_default() += rate * (now - prev).ps() as f64 / crate::units::PS_PER_SEC;
-            }
-            prev = now;
-            // Finish every flow due now: it has pushed exactly its bytes.
-            let due: Vec<FlowId> = finish.iter().filter(|e| e.1.1 == now).map(|e| *e.0).collect();
-            for f in due {
-                finish.remove(&f);
-                let size = bytes_of.remove(&f).unwrap();
-                let got = pushed.remove(&f).unwrap_or(0.0);
-                prop_assert!((got - size).abs() <= 1e-9 * size + 1e-6, "flow pushed {got} of {size} bytes");
-                delivered += size;
-                fab.remove(now, f);
-            }
-            while pending.first().is_some_and(|e| e.0 == now) {
-                let (_, i) = pending.remove(0);
-                let links: Vec<LinkId> = paths[i].iter().map(|&x| l(x)).collect();
-                let mut lone = None;
-                let f = fab.add(now, &links, sizes[i], |f, g, t| lone = Some((f, g, t)));
-                if let Some((f, g, t)) = lone {
-                    finish.insert(f, (g, t));
-                }
-                bytes_of.insert(f, sizes[i]);
-            }
-            fab.resolve(now, |f, g, t| { finish.insert(f, (g, t)); });
-            for (f, r) in fab.active_rates().into_iter().zip(fab.oracle_rates()) {
-                prop_assert_eq!(f.0, r.0);
-                prop_assert!((f.1 - r.1).abs() <= 1e-9 * r.1.max(1.0), "{} vs oracle {}", f.1, r.1);
-            }
-        }
-        prop_assert!((delivered - sent).abs() < 1e-9 * sent);
-        prop_assert_eq!(fab.active_flows(), 0);
+        run_against_oracle(&caps, &paths, &sizes, &starts)?;
     }
+
+    /// The same on a leaf/spine shape where one component holds every flow
+    /// and a change cascades through uplinks and downlinks: the case the
+    /// bottleneck certificate exists for.
+    #[test]
+    fn incremental_matches_oracle_on_a_shared_spine(
+        (caps, paths) in spine_system(),
+        sizes in proptest::collection::vec(1.0f64..1000.0, 40),
+        starts in proptest::collection::vec(0u64..5_000_000_000_000, 40),
+    ) {
+        run_against_oracle(&caps, &paths, &sizes, &starts)?;
+    }
+}
+
+/// Leaves with `up` and `down` links to a spine (capacities drawn from a
+/// few values so that ties happen) and flows from one leaf to another,
+/// each also crossing its own access link.
+fn spine_system() -> impl Strategy<Value = (Vec<f64>, Vec<Vec<u32>>)> {
+    (2u32..6).prop_flat_map(|leaves| {
+        let caps = proptest::collection::vec(
+            prop_oneof![Just(4.0), Just(10.0), 1.0f64..20.0],
+            2 * leaves as usize + 40,
+        );
+        let paths =
+            proptest::collection::vec((0..leaves, 0..leaves), 1..40).prop_map(move |pairs| {
+                pairs
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (a, b))| vec![a, leaves + b, 2 * leaves + i as u32])
+                    .collect::<Vec<_>>()
+            });
+        (caps, paths)
+    })
+}
+
+/// Replays arrivals at `starts` and the finishes the fabric reports,
+/// checking every allocation against the oracle and every flow's bytes.
+fn run_against_oracle(
+    caps: &[f64],
+    paths: &[Vec<u32>],
+    sizes: &[f64],
+    starts: &[u64],
+) -> Result<(), TestCaseError> {
+    let mut fab = Fabric::new(caps.iter().copied());
+    // Event list: arrivals at their start times; finishes as reported.
+    let mut pending: Vec<(SimTime, usize)> = paths
+        .iter()
+        .enumerate()
+        .map(|(i, _)| (SimTime(starts[i]), i))
+        .collect();
+    pending.sort();
+    let mut finish: BTreeMap<FlowId, (u32, SimTime)> = BTreeMap::new();
+    let mut delivered = 0.0;
+    let sent: f64 = (0..paths.len()).map(|i| sizes[i]).sum();
+    let mut bytes_of: BTreeMap<FlowId, f64> = BTreeMap::new();
+    // Bytes each flow has pushed, integrating its rate over time.
+    let mut pushed: BTreeMap<FlowId, f64> = BTreeMap::new();
+    let mut prev = SimTime::ZERO;
+    loop {
+        let next_arrival = pending.first().map(|e| e.0);
+        let next_finish = finish.iter().map(|(&f, &(_, t))| (t, f)).min();
+        let now = match (next_arrival, next_finish) {
+            (None, None) => break,
+            (Some(a), Some((t, _))) => a.min(t),
+            (Some(a), None) => a,
+            (None, Some((t, _))) => t,
+        };
+        for (f, rate) in fab.active_rates() {
+            *pushed.entry(f).or_default() +=
+                rate * (now - prev).ps() as f64 / crate::units::PS_PER_SEC;
+        }
+        prev = now;
+        // Finish every flow due now: it has pushed exactly its bytes.
+        let due: Vec<FlowId> = finish
+            .iter()
+            .filter(|e| e.1.1 == now)
+            .map(|e| *e.0)
+            .collect();
+        for f in due {
+            finish.remove(&f);
+            let size = bytes_of.remove(&f).unwrap();
+            let got = pushed.remove(&f).unwrap_or(0.0);
+            prop_assert!(
+                (got - size).abs() <= 1e-9 * size + 1e-6,
+                "flow pushed {got} of {size} bytes"
+            );
+            delivered += size;
+            fab.remove(now, f);
+        }
+        while pending.first().is_some_and(|e| e.0 == now) {
+            let (_, i) = pending.remove(0);
+            let links: Vec<LinkId> = paths[i].iter().map(|&x| l(x)).collect();
+            let mut lone = None;
+            let f = fab.add(now, &links, sizes[i], |f, g, t| lone = Some((f, g, t)));
+            if let Some((f, g, t)) = lone {
+                finish.insert(f, (g, t));
+            }
+            bytes_of.insert(f, sizes[i]);
+        }
+        fab.resolve(now, |f, g, t| {
+            finish.insert(f, (g, t));
+        });
+        for (f, r) in fab.active_rates().into_iter().zip(fab.oracle_rates()) {
+            prop_assert_eq!(f.0, r.0);
+            prop_assert!(
+                (f.1 - r.1).abs() <= 1e-9 * r.1.max(1.0),
+                "{} vs oracle {}",
+                f.1,
+                r.1
+            );
+        }
+    }
+    prop_assert!((delivered - sent).abs() < 1e-9 * sent);
+    prop_assert_eq!(fab.active_flows(), 0);
+    Ok(())
 }
 
 #[test]

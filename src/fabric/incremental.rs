@@ -1,0 +1,210 @@
+//! Exact incremental max-min: re-solve only the flows a change can affect.
+//!
+//! Component-wise re-solving (SimGrid's lazy update) is not enough on a
+//! shared spine: there the component is every active flow, so each flow
+//! completion re-solved all of them and a ring all-reduce cost O(n³).
+//! Instead we keep, per flow, its *bottleneck*: a saturated link of its path
+//! on which no flow is faster. A flow with a valid bottleneck is max-min
+//! fair, and an allocation in which every flow has one is *the* max-min
+//! allocation (Bertsekas & Gallager, Data Networks §6.5.2). So after a change:
+//!
+//! 1. The *affected* links start as the links whose flow set changed. Every
+//!    flow whose bottleneck is an affected link (and every new flow) is
+//!    re-solved; every other flow keeps its rate.
+//! 2. The re-solved flows are water-filled (`maxmin::Scratch`) over their
+//!    links, each link offering its capacity minus the kept flows' rates.
+//! 3. Check the certificate where the solve could have broken it: on each
+//!    link of a re-solved flow, a kept flow bottlenecked there needs the
+//!    link still saturated and no faster flow on it; a re-solved flow's new
+//!    bottleneck needs no faster kept flow on it. Each failure marks the
+//!    offending bottleneck link affected, and we repeat from 1.
+//!
+//! It ends with every flow certified, so the result is the max-min
+//! allocation; at worst the affected set grows to the whole component and
+//! this is the component-wise solve. "Saturated" and "no faster" allow a
+//! relative [`EPS`] of float rounding, far below a picosecond of any
+//! transfer; the oracle proptests compare against `maxmin::solve_full`.
+//!
+//! It does not approximate: no flow is left at a rate the certificate
+//! rejects.
+
+use super::{Fabric, FlowId, NO_LINK};
+use crate::ids::LinkId;
+use crate::units::SimTime;
+
+/// Relative slack for "saturated" and "no faster": summing k rates rounds
+/// by about k·2⁻⁵³, so 1e-12 is rounding for any link with < 10⁴ flows.
+const EPS: f64 = 1e-12;
+
+/// Reusable buffers of one re-solve.
+#[derive(Default)]
+pub(super) struct Scratch {
+    /// Links listed in the system being solved (every link of a re-solved flow).
+    links: Vec<LinkId>,
+    /// Flows being re-solved.
+    flows: Vec<FlowId>,
+    /// Links to mark affected in the next round.
+    grow: Vec<LinkId>,
+}
+
+impl Fabric {
+    /// Re-solves the rates of the flows that the changes since the last call
+    /// can affect, and reports `(flow, generation, finish time)` for each
+    /// flow whose rate changed.
+    pub fn resolve(&mut self, now: SimTime, mut on_finish: impl FnMut(FlowId, u32, SimTime)) {
+        if self.dirty.is_empty() {
+            return;
+        }
+        self.next_epoch();
+        let mut s = std::mem::take(&mut self.scratch);
+        s.links.clear();
+        s.flows.clear();
+        std::mem::swap(&mut s.grow, &mut self.dirty);
+        loop {
+            let listed = s.flows.len();
+            for k in 0..s.grow.len() {
+                self.mark_affected(s.grow[k], &mut s);
+            }
+            s.grow.clear();
+            // A failed check always lists new flows (a kept flow's
+            // bottleneck is never affected); the guard only stops a loop.
+            if s.flows.len() == listed {
+                debug_assert!(listed == 0, "a failed check listed no new flow");
+                break;
+            }
+            self.solve_listed(&s);
+            self.check(&mut s);
+            if s.grow.is_empty() {
+                break;
+            }
+        }
+        for k in 0..s.flows.len() {
+            let id = s.flows[k];
+            let f = &mut self.flows[id.0 as usize];
+            f.bottleneck = f.next_bottleneck;
+            let rate = f.next_rate;
+            self.set_rate(id, now, rate, &mut on_finish);
+        }
+        self.scratch = s;
+    }
+
+    fn next_epoch(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            for l in &mut self.links {
+                l.mark = 0;
+                l.in_affected = 0;
+            }
+            self.flow_mark.fill(0);
+            self.epoch = 1;
+        }
+    }
+
+    /// Marks `l` affected: lists every flow bottlenecked on it (or not yet
+    /// rated) for re-solving, and their links.
+    fn mark_affected(&mut self, l: LinkId, s: &mut Scratch) {
+        let epoch = self.epoch;
+        let link = &mut self.links[l.index()];
+        if link.in_affected == epoch {
+            return;
+        }
+        link.in_affected = epoch;
+        for k in 0..self.links[l.index()].flows.len() {
+            let id = self.links[l.index()].flows[k].0;
+            let b = self.flows[id.0 as usize].bottleneck;
+            if (b == l.0 || b == NO_LINK) && self.flow_mark[id.0 as usize] != epoch {
+                self.flow_mark[id.0 as usize] = epoch;
+                s.flows.push(id);
+                for &(l2, _) in self.flows[id.0 as usize].hops.as_slice() {
+                    let link = &mut self.links[l2.index()];
+                    if link.mark != epoch {
+                        link.mark = epoch;
+                        s.links.push(l2);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Water-fills the listed flows over what the kept flows leave.
+    fn solve_listed(&mut self, s: &Scratch) {
+        let epoch = self.epoch;
+        for &l in &s.links {
+            let kept: f64 = self.links[l.index()]
+                .flows
+                .iter()
+                .filter(|e| self.flow_mark[e.0.0 as usize] != epoch)
+                .map(|e| self.flows[e.0.0 as usize].rate)
+                .sum();
+            let link = &mut self.links[l.index()];
+            link.residual = (link.capacity - kept).max(0.0);
+        }
+        let (links, flows, marks) = (&self.links, &self.flows, &self.flow_mark);
+        self.solver.solve(
+            &s.links,
+            &s.flows,
+            |l| links[l.index()].residual,
+            |l| {
+                links[l.index()]
+                    .flows
+                    .iter()
+                    .map(|e| e.0)
+                    .filter(move |f| marks[f.0 as usize] == epoch)
+            },
+            |f| flows[f.0 as usize].hops.as_slice().iter().map(|h| h.0),
+        );
+        for (j, &id) in s.flows.iter().enumerate() {
+            let f = &mut self.flows[id.0 as usize];
+            f.next_rate = self.solver.rates[j];
+            f.next_bottleneck = s.links[self.solver.bottleneck[j] as usize].0;
+        }
+    }
+
+    /// The rate a flow has under the re-solve under way.
+    fn current_rate(&self, id: FlowId) -> f64 {
+        let f = &self.flows[id.0 as usize];
+        if self.flow_mark[id.0 as usize] == self.epoch {
+            f.next_rate
+        } else {
+            f.rate
+        }
+    }
+
+    /// Checks every bottleneck the re-solve could have invalidated; queues
+    /// the links whose flows must be re-solved too into `s.grow`.
+    fn check(&self, s: &mut Scratch) {
+        let epoch = self.epoch;
+        for &l in &s.links {
+            let link = &self.links[l.index()];
+            let (mut load, mut fastest, mut fastest_kept) = (0.0f64, 0.0f64, 0.0f64);
+            for &(id, _) in &link.flows {
+                let r = self.current_rate(id);
+                load += r;
+                fastest = fastest.max(r);
+                if self.flow_mark[id.0 as usize] != epoch {
+                    fastest_kept = fastest_kept.max(r);
+                }
+            }
+            let saturated = load >= link.capacity * (1.0 - EPS);
+            for &(id, _) in &link.flows {
+                let f = &self.flows[id.0 as usize];
+                if self.flow_mark[id.0 as usize] == epoch {
+                    // A re-solved flow bottlenecked here: kept flows faster
+                    // than it must come down, so their bottlenecks are affected.
+                    if f.next_bottleneck == l.0 && fastest_kept > f.next_rate * (1.0 + EPS) {
+                        for &(kept, _) in &link.flows {
+                            let k = &self.flows[kept.0 as usize];
+                            if self.flow_mark[kept.0 as usize] != epoch
+                                && k.rate > f.next_rate * (1.0 + EPS)
+                            {
+                                s.grow.push(LinkId(k.bottleneck));
+                            }
+                        }
+                    }
+                } else if f.bottleneck == l.0 && (!saturated || fastest > f.rate * (1.0 + EPS)) {
+                    s.grow.push(l);
+                }
+            }
+        }
+    }
+}
