@@ -147,7 +147,7 @@ axes:
     )
     .unwrap();
     let sweep = Sweep::load(&file).unwrap();
-    assert_eq!(sweep.points.len(), 1000);
+    assert_eq!(sweep.kept, 1000);
     let mut group = c.benchmark_group("sweep_1000_points_64_gpus");
     group
         .sample_size(10)
@@ -158,7 +158,7 @@ axes:
             ..Default::default()
         };
         group.bench_function(format!("jobs_{jobs}"), |b| {
-            b.iter(|| sweep.run(&options).unwrap().len())
+            b.iter(|| sweep.run_all(&options).unwrap().len())
         });
     }
     group.finish();

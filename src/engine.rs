@@ -12,14 +12,16 @@
 //!
 //! It knows nothing of pipelines, rings or trials.
 
+mod error;
 mod event;
 mod perturb;
 pub mod queue;
 
+pub use error::{EngineError, MAX_BACKGROUND_FLOWS};
 use event::{Event, GENERATION_MASK, Packed};
 pub use perturb::{BackgroundFlow, Perturb, Quiet};
 
-use crate::collective::{self, CollectiveError, Machine, Send};
+use crate::collective::{self, Machine, Send};
 use crate::fabric::{Fabric, FlowId, LinkStats};
 use crate::ids::{GpuId, TaskId};
 use crate::plan::{TaskGraph, TaskKind};
@@ -59,19 +61,6 @@ pub struct Outcome {
     pub links: Vec<LinkStats>,
     /// Events processed (for speed reports).
     pub events: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum EngineError {
-    #[error("collective '{name}': {source}")]
-    Collective {
-        name: String,
-        source: CollectiveError,
-    },
-    #[error("the task graph has a cycle or an unmet dependency: {0} task(s) never became ready")]
-    Stuck(usize),
-    #[error("task {0} names GPU {1}, but the cluster has {2} GPUs")]
-    NoSuchGpu(TaskId, GpuId, usize),
 }
 
 /// Runs `graph` on `cluster` to completion.
@@ -142,6 +131,11 @@ struct Engine<'a> {
     sends: Vec<Send>,
     transfers: Vec<TransferRecord>,
     pending_background: Option<BackgroundFlow>,
+    background_flows: u64,
+    /// Foreground work in flight (compute ops and task transfers): when it
+    /// is zero and nothing is ready, only background traffic is left and
+    /// the remaining tasks can never run.
+    in_flight: u64,
     events: u64,
     quiet_transfers: bool,
 }
@@ -200,6 +194,8 @@ impl<'a> Engine<'a> {
             sends: Vec::new(),
             transfers: Vec::new(),
             pending_background: None,
+            background_flows: 0,
+            in_flight: 0,
             events: 0,
             quiet_transfers,
         })
@@ -222,11 +218,14 @@ impl<'a> Engine<'a> {
             let Some((t, first)) = self.queue.pop() else {
                 break;
             };
+            if t == u64::MAX {
+                return Err(EngineError::TimeOverflow(Event::from(first).doing()));
+            }
             self.now = SimTime(t);
             let mut next = Some(first);
             while let Some(ev) = next {
                 self.events += 1;
-                self.handle(ev.into());
+                self.handle(ev.into())?;
                 if !self.ready.is_empty() {
                     self.start_ready();
                 }
@@ -236,6 +235,9 @@ impl<'a> Engine<'a> {
             self.fabric.resolve(self.now, |f, generation, finish| {
                 push_finish(queue, f, generation, finish)
             });
+            if self.in_flight == 0 && self.ready.is_empty() {
+                break; // stuck: only background traffic could still happen
+            }
         }
         if self.remaining > 0 {
             return Err(EngineError::Stuck(self.remaining));
@@ -251,9 +253,12 @@ impl<'a> Engine<'a> {
         })
     }
 
-    fn handle(&mut self, ev: Event) {
+    fn handle(&mut self, ev: Event) -> Result<(), EngineError> {
         match ev {
-            Event::TaskDone(task) => self.finish_task(task),
+            Event::TaskDone(task) => {
+                self.in_flight -= 1;
+                self.finish_task(task);
+            }
             Event::Activate(x) => {
                 let xf = self.xfers[x as usize];
                 let r = &self.routes[xf.route as usize];
@@ -276,7 +281,7 @@ impl<'a> Engine<'a> {
             }
             Event::FlowDone(f, generation) => {
                 if self.fabric.generation(f) & GENERATION_MASK != generation {
-                    return; // superseded by a later rate change
+                    return Ok(()); // superseded by a later rate change
                 }
                 let x = self.flow_xfer[f.0 as usize];
                 self.fabric.remove(self.now, f);
@@ -284,6 +289,10 @@ impl<'a> Engine<'a> {
             }
             Event::Background => {
                 if let Some(b) = self.pending_background.take() {
+                    self.background_flows += 1;
+                    if self.background_flows > MAX_BACKGROUND_FLOWS {
+                        return Err(EngineError::BackgroundBudget(MAX_BACKGROUND_FLOWS));
+                    }
                     let route = self.route(b.src, b.dst, u32::MAX);
                     self.post(Owner::Background, route, b.bytes);
                     self.pending_background = self.perturb.next_background(self.now);
@@ -294,6 +303,7 @@ impl<'a> Engine<'a> {
                 }
             }
         }
+        Ok(())
     }
 
     fn start_ready(&mut self) {
@@ -307,6 +317,7 @@ impl<'a> Engine<'a> {
         match self.graph.task(task).kind {
             TaskKind::Compute { gpu, duration } => {
                 let d = self.perturb.compute_time(gpu, duration);
+                self.in_flight += 1;
                 self.queue
                     .push((self.now + d).ps(), Event::TaskDone(task).into());
             }
@@ -380,6 +391,9 @@ impl<'a> Engine<'a> {
         } else {
             r.delay + self.perturb.transfer_delay(r.src, r.dst, bytes)
         };
+        if !matches!(owner, Owner::Background) {
+            self.in_flight += 1;
+        }
         let xfer = Xfer {
             owner,
             route,
@@ -425,6 +439,9 @@ impl<'a> Engine<'a> {
     fn complete_xfer(&mut self, x: u32) {
         let xf = self.xfers[x as usize];
         self.free_xfers.push(x);
+        if !matches!(xf.owner, Owner::Background) {
+            self.in_flight -= 1;
+        }
         if self.options.record_transfers {
             let r = &self.routes[xf.route as usize];
             self.transfers.push(TransferRecord {
@@ -457,11 +474,11 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// Schedules a flow's finish (a flow with no rate never finishes on its own).
+/// Schedules a flow's finish. A finish past the end of time (an overflow,
+/// or a flow with no rate) is queued at `SimTime::MAX`, where popping it
+/// reports the overflow instead of a silent stall.
 fn push_finish(queue: &mut EventQueue<Packed>, f: FlowId, generation: u32, finish: SimTime) {
-    if finish != SimTime::MAX {
-        queue.push(finish.ps(), Event::FlowDone(f, generation).into());
-    }
+    queue.push(finish.ps(), Event::FlowDone(f, generation).into());
 }
 
 #[cfg(test)]

@@ -98,6 +98,12 @@ impl InputError {
         )
     }
 
+    /// Sets the line (for errors found outside the YAML parser).
+    pub fn with_line(mut self, line: usize) -> Self {
+        self.line = Some(line as u32);
+        self
+    }
+
     /// Replaces the recovered YAML path with a known one.
     pub fn with_path(mut self, path: impl Into<String>) -> Self {
         self.yaml_path = Some(path.into());
@@ -123,7 +129,9 @@ impl ArgError {
     }
 }
 
-/// True if `e` is the user's to fix: bad input files or arguments.
+/// True if `e` is the user's to fix: bad input files or arguments. (The
+/// binary's exit code also counts output and model-range errors, see
+/// [`crate::exit`].)
 pub fn is_user_error(e: &anyhow::Error) -> bool {
     e.chain()
         .any(|c| c.downcast_ref::<InputError>().is_some() || c.downcast_ref::<ArgError>().is_some())
@@ -140,18 +148,50 @@ pub struct Source {
 impl Source {
     /// Reads `file`; a missing or unreadable file is an [`InputError`].
     pub fn read(file: &Path) -> Result<Source, InputError> {
-        let text = std::fs::read_to_string(file)
+        let bytes = std::fs::read(file)
             .map_err(|e| InputError::file(file, format!("cannot read the file: {e}")))?;
-        Ok(Source {
-            file: file.to_path_buf(),
-            text,
-        })
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            InputError::file(file, "the file is not UTF-8 text").with_line(line)
+        })?;
+        Ok(Source::from_text(file, text))
     }
 
+    /// A document from text. Line endings are normalised (CRLF and a lone
+    /// CR become LF), so every loader and `validate` count lines alike.
     pub fn from_text(file: impl Into<PathBuf>, text: impl Into<String>) -> Source {
+        let mut text = text.into();
+        if text.contains('\r') {
+            text = text.replace("\r\n", "\n").replace('\r', "\n");
+        }
         Source {
             file: file.into(),
-            text: text.into(),
+            text,
+        }
+    }
+
+    /// An error at the line of dotted key `path` (e.g. `collective.chunks`),
+    /// for values that carry no position; the whole file if not found.
+    pub fn error_at_key(&self, path: &str, message: impl Into<String>) -> InputError {
+        let key = path.rsplit('.').next().unwrap_or(path);
+        let found = self.text.lines().enumerate().find_map(|(i, l)| {
+            let at = l.find(&format!("{key}:"))?;
+            let before = l[..at].chars().last();
+            before
+                .is_none_or(|c| c == ' ' || c == '{' || c == ',')
+                .then_some((i, at))
+        });
+        match found {
+            Some((i, at)) => InputError::at(
+                &self.file,
+                &self.text,
+                i as u32 + 1,
+                (at + key.len() + 3) as u32,
+                message,
+            )
+            .with_path(path),
+            None => InputError::file(&self.file, message).with_path(path),
         }
     }
 
@@ -172,18 +212,69 @@ impl Source {
     }
 
     fn saphyr_error(&self, e: &serde_saphyr::Error) -> InputError {
-        let plain = e.without_snippet().to_string();
-        let message = strip_position_prefix(&plain);
-        match e.location() {
-            Some(loc) if loc.line() > 0 => InputError::at(
-                &self.file,
-                &self.text,
-                loc.line() as u32,
-                loc.column() as u32,
-                message,
-            ),
-            _ => InputError::file(&self.file, message),
+        let raw = e.without_snippet().to_string();
+        let message = strip_position_prefix(&raw);
+        let mut err = match e.location() {
+            Some(loc) if loc.line() > 0 => {
+                let (line, column) =
+                    self.fix_position(&message, loc.line() as u32, loc.column() as u32);
+                InputError::at(&self.file, &self.text, line, column, message.clone())
+            }
+            _ => InputError::file(&self.file, message.clone()),
+        };
+        err.message = match (words::duplicate_key(&message), err.line) {
+            (Some(key), Some(line)) => match self.first_key_line(key, line) {
+                Some(first) if first == line => {
+                    format!("the key `{key}` appears twice on line {line}")
+                }
+                Some(first) => format!("the key `{key}` appears twice (lines {first} and {line})"),
+                None => format!("the key `{key}` appears twice"),
+            },
+            _ => words::plain(&message, err.yaml_path.as_deref()),
+        };
+        err
+    }
+
+    /// A tab in indentation is reported by the parser at the end of the
+    /// line before: point at the tab itself.
+    fn fix_position(&self, message: &str, line: u32, column: u32) -> (u32, u32) {
+        if message.to_ascii_lowercase().contains("tab") {
+            let lines: Vec<&str> = self.text.lines().collect();
+            let from = (line as usize).saturating_sub(1);
+            if let Some(i) =
+                (from..lines.len()).find(|&i| lines[i].trim_start_matches(' ').starts_with('\t'))
+            {
+                let col = lines[i].find('\t').unwrap_or(0) + 1;
+                return (i as u32 + 1, col as u32);
+            }
         }
+        (line, column)
+    }
+
+    /// The line of the first `key:` at the same indentation as line
+    /// `dup`'s, above it.
+    fn first_key_line(&self, key: &str, dup: u32) -> Option<u32> {
+        let lines: Vec<&str> = self.text.lines().collect();
+        let here = lines.get(dup as usize - 1)?;
+        let indent = here.len() - here.trim_start().len();
+        let bare = |l: &str| l.trim_start().trim_start_matches("- ").to_string();
+        (0..dup as usize - 1)
+            .rev()
+            .filter(|&i| {
+                let l = lines[i];
+                l.len() - l.trim_start().len() == indent
+            })
+            .find(|&i| {
+                let b = bare(lines[i]);
+                b.starts_with(&format!("{key}:"))
+                    || b.starts_with(&format!("\"{key}\":"))
+                    || b.starts_with(&format!("'{key}':"))
+            })
+            .map(|i| i as u32 + 1)
+            .or_else(|| {
+                // A flow mapping on one line: the duplicate is on the same line.
+                here.matches(&format!("{key}:")).nth(1).map(|_| dup)
+            })
     }
 }
 
@@ -222,157 +313,10 @@ fn strip_position_prefix(s: &str) -> String {
     rest.trim().to_string()
 }
 
-/// Recovers the dotted YAML path of the value at (line, column) from block
-/// indentation and flow mappings: `fabric.uplink.bandwidth`, `layers[2].forward`.
-/// Best effort: it reads keys and `- ` items, not full YAML.
-pub fn yaml_path_at(text: &str, line: u32, column: u32) -> Option<String> {
-    let lines: Vec<&str> = text.lines().collect();
-    let idx = (line as usize).checked_sub(1)?;
-    let here = *lines.get(idx)?;
-    // Segments within the error line, up to the column.
-    let col = (column.max(1) as usize - 1).min(here.len());
-    let mut segments = flow_segments(&here[..col]);
-    // Errors about a key (unknown field) point at the key itself.
-    if let Some(k) = key_of(&here[col..]).filter(|_| !here[col..].starts_with(' ')) {
-        segments.push(k);
-    }
-    let mut indent = indentation(here);
-    let mut line_items: Vec<String> = Vec::new();
-    if here.trim_start().starts_with("- ") {
-        line_items.push(item_index(&lines, idx, indent));
-    }
-    // Walk upward collecting the enclosing keys.
-    let mut prefix: Vec<String> = Vec::new();
-    let mut i = idx;
-    while i > 0 && indent > 0 {
-        i -= 1;
-        let l = lines[i];
-        if l.trim().is_empty() || l.trim_start().starts_with('#') {
-            continue;
-        }
-        let ind = indentation(l);
-        let body = l.trim_start();
-        if ind < indent {
-            if let Some(rest) = body.strip_prefix("- ") {
-                // A list item; its key is a parent only if it opens a block.
-                if rest.trim_end().ends_with(':')
-                    && let Some(k) = key_of(rest)
-                {
-                    prefix.push(k);
-                }
-                prefix.push(item_index(&lines, i, ind));
-            } else if let Some(k) = key_of(body) {
-                prefix.push(k);
-            }
-            indent = ind;
-        }
-    }
-    prefix.reverse();
-    let mut parts = prefix;
-    parts.append(&mut line_items);
-    parts.append(&mut segments);
-    let mut out = String::new();
-    for p in parts {
-        if p.starts_with('[') || out.is_empty() {
-            out.push_str(&p);
-        } else {
-            out.push('.');
-            out.push_str(&p);
-        }
-    }
-    (!out.is_empty()).then_some(out)
-}
-
-fn indentation(l: &str) -> usize {
-    l.len() - l.trim_start_matches(' ').len()
-}
-
-fn key_of(body: &str) -> Option<String> {
-    let body = body.trim_start_matches("- ");
-    let colon = body.find(':')?;
-    let key = body[..colon].trim().trim_matches(['"', '\'']);
-    (!key.is_empty() && !key.contains(['{', '[', ' '])).then(|| key.to_string())
-}
-
-/// `[k]` where k counts the `- ` items at this indentation above line `idx`
-/// in the same list.
-fn item_index(lines: &[&str], idx: usize, indent: usize) -> String {
-    let mut k = 0;
-    for l in lines[..idx].iter().rev() {
-        if l.trim().is_empty() || l.trim_start().starts_with('#') {
-            continue;
-        }
-        let ind = indentation(l);
-        if ind < indent || (ind == indent && !l.trim_start().starts_with("- ")) {
-            break;
-        }
-        if ind == indent {
-            k += 1;
-        }
-    }
-    format!("[{k}]")
-}
-
-/// Keys of the block line and of the open flow mappings before the column:
-/// `nic: { bandwidth: 1` → `["nic", "bandwidth"]`.
-fn flow_segments(upto: &str) -> Vec<String> {
-    let body = upto.trim_start().trim_start_matches("- ");
-    let mut out = Vec::new();
-    let mut stack: Vec<(char, usize, Option<String>)> = Vec::new();
-    let mut current_key: Option<String> = None;
-    let mut token = String::new();
-    let mut top_key: Option<String> = None;
-    for c in body.chars() {
-        match c {
-            '{' | '[' => {
-                let key = current_key.take();
-                stack.push((c, 0, key));
-                token.clear();
-            }
-            '}' | ']' => {
-                stack.pop();
-                token.clear();
-                current_key = None;
-            }
-            ',' => {
-                if let Some(top) = stack.last_mut() {
-                    top.1 += 1;
-                }
-                current_key = None;
-                token.clear();
-            }
-            ':' => {
-                let k = token.trim().trim_matches(['"', '\'']).to_string();
-                if stack.is_empty() {
-                    top_key = Some(k.clone());
-                }
-                current_key = Some(k);
-                token.clear();
-            }
-            _ => token.push(c),
-        }
-    }
-    if let Some(k) = top_key {
-        out.push(k);
-    }
-    for (kind, n, _) in &stack {
-        if *kind == '[' {
-            out.push(format!("[{n}]"));
-        }
-    }
-    // Keys of nested flow maps.
-    let nested: Vec<String> = stack.iter().skip(1).filter_map(|s| s.2.clone()).collect();
-    let insert_at = usize::from(!out.is_empty());
-    for (j, k) in nested.into_iter().enumerate() {
-        out.insert(insert_at + j, k);
-    }
-    if !stack.is_empty()
-        && let Some(k) = current_key
-    {
-        out.push(k);
-    }
-    out
-}
+mod words;
+mod yaml_path;
+pub use words::{has_rust_words, number, plain, setting_error};
+pub use yaml_path::yaml_path_at;
 
 #[cfg(test)]
 mod tests;

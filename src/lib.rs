@@ -61,11 +61,13 @@
 pub mod bench;
 pub mod collective;
 pub mod engine;
+pub mod exit;
 pub mod fabric;
 pub mod ids;
 pub mod input;
 pub mod memory;
 pub mod noise;
+pub mod output;
 pub mod partition;
 pub mod pipeline_metrics;
 pub mod plan;

@@ -1,6 +1,8 @@
 //! The `fabsim` command line: parse arguments, call the library, print.
 //! Exit codes: 0 success, 2 bad input (a message naming file, YAML path and
-//! line), 1 internal failure.
+//! line) or an unusable output path, 1 internal failure. A closed pipe
+//! (`fabsim … | head`) ends quietly with 0; every other write error is one
+//! line naming the path. Ctrl-C and SIGTERM remove unfinished outputs.
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -8,6 +10,7 @@ use fabsim::bench::{measure, table};
 use fabsim::collective::{Algorithm, CollectiveOp, CollectiveSpec};
 use fabsim::ids::GpuId;
 use fabsim::input::ArgError;
+use fabsim::output::print as out;
 use fabsim::units::parse_bytes;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -89,9 +92,14 @@ struct SweepArgs {
     /// CSV header, so the shards' CSVs concatenate into the whole sweep's.
     #[arg(long, value_name = "I/N")]
     shard: Option<String>,
-    /// CSV file (written atomically); default: stdout.
+    /// CSV file; rows stream into a temporary file beside it, renamed
+    /// into place when the sweep completes. Default: stdout.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Continue a killed sweep from the rows already in its temporary
+    /// file (needs --out; the same sweep file and --shard).
+    #[arg(long, requires = "out")]
+    resume: bool,
 }
 
 #[derive(Args)]
@@ -151,7 +159,12 @@ struct CollectiveArgs {
     links: Option<usize>,
 }
 
+/// Threads a sweep may use: far more than any machine's cores, far fewer
+/// than the thread limit of a shared login node.
+const MAX_JOBS: usize = 256;
+
 fn main() -> ExitCode {
+    fabsim::output::install_signal_cleanup();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Topology { file, dot, json } => topology(&file, dot, json),
@@ -163,9 +176,12 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if fabsim::exit::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            if fabsim::input::is_user_error(&e) {
+            use std::io::Write;
+            // A failing stderr has no one left to tell.
+            let _ = writeln!(std::io::stderr(), "error: {}", chain(&e));
+            if fabsim::exit::is_user_error(&e) {
                 ExitCode::from(2)
             } else {
                 ExitCode::from(1)
@@ -174,16 +190,29 @@ fn main() -> ExitCode {
     }
 }
 
+/// The error and its causes on one line, each said once (a write error
+/// carried through csv and io wrappers repeats the same words).
+fn chain(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in e.chain() {
+        let s = c.to_string();
+        if !parts.last().is_some_and(|p| p.ends_with(&s)) {
+            parts.push(s);
+        }
+    }
+    parts.join(": ")
+}
+
 fn topology(file: &Path, dot: bool, json: bool) -> anyhow::Result<()> {
     let cluster = fabsim::topology::load(file)?;
     if dot {
-        print!("{}", fabsim::topology::to_dot(&cluster));
+        out(fabsim::topology::to_dot(&cluster))?;
     } else {
         let summary = fabsim::topology::Summary::of(&cluster);
         if json {
-            println!("{}", serde_json::to_string_pretty(&summary)?);
+            out(serde_json::to_string_pretty(&summary)? + "\n")?;
         } else {
-            print!("{summary}");
+            out(summary.to_string())?;
         }
     }
     Ok(())
@@ -196,6 +225,13 @@ fn collective(args: &CollectiveArgs) -> anyhow::Result<()> {
         (Some(b), _, _) => vec![size("--bytes", b)?],
         (None, Some(lo), Some(hi)) => {
             let (lo, hi) = (size("--min-bytes", lo)?, size("--max-bytes", hi)?);
+            if lo == 0 {
+                return Err(ArgError::new(
+                    "--min-bytes",
+                    "must be at least 1 (a sweep multiplies it by --factor)",
+                )
+                .into());
+            }
             if lo > hi {
                 return Err(ArgError::new("--min-bytes", "must not exceed --max-bytes").into());
             }
@@ -210,6 +246,14 @@ fn collective(args: &CollectiveArgs) -> anyhow::Result<()> {
             );
         }
     };
+    let max_chunks = fabsim::scenario::bounds::MAX_CHUNKS;
+    if !(1..=max_chunks).contains(&args.chunks) {
+        return Err(ArgError::new(
+            "--chunks",
+            format!("must be a whole number from 1 to {max_chunks}"),
+        )
+        .into());
+    }
     let ranks = parse_ranks(args, cluster.num_gpus())?;
     let mut rows = Vec::new();
     for bytes in sizes {
@@ -226,19 +270,24 @@ fn collective(args: &CollectiveArgs) -> anyhow::Result<()> {
         rows.push(measure::measure(&cluster, &spec).context("simulating the collective")?);
     }
     if args.json {
+        let mut text = String::new();
         for m in &rows {
-            println!("{}", serde_json::to_string(m)?);
+            text += &serde_json::to_string(m)?;
+            text.push('\n');
         }
+        out(text)?;
     } else if args.csv {
-        print!("{}", table::csv(&rows)?);
+        out(table::csv(&rows)?)?;
     } else {
-        print!("{}", table::table(&cluster, &rows));
+        out(table::table(&cluster, &rows))?;
     }
     if let (Some(top), Some(last)) = (args.links, rows.last()) {
-        print!(
-            "{}",
-            table::busiest_links(&cluster, &last.links, last.time_s, top)
-        );
+        out(table::busiest_links(
+            &cluster,
+            &last.links,
+            last.time_s,
+            top,
+        ))?;
     }
     Ok(())
 }
@@ -283,27 +332,23 @@ fn parse_ranks(args: &CollectiveArgs, n: usize) -> Result<Vec<GpuId>, ArgError> 
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<()> {
-    use fabsim::scenario::{Overrides, Scenario};
+    use fabsim::scenario::Overrides;
     let overrides = Overrides {
         set: args.set.clone(),
         trials: args.trials,
         seed: args.seed,
     };
-    if args.trials == Some(0) {
-        return Err(ArgError::new("--trials", "must be at least 1").into());
-    }
-    let scenario = Scenario::load(&args.scenario, &overrides)?;
-    let memory = fabsim::memory::estimate(&scenario.job(), scenario.cluster.gpu.memory_bytes);
-    if !memory.fits && !args.allow_oversubscribed_memory && !scenario.allow_oversubscribed_memory {
-        return Err(fabsim::input::InputError::file(
-            &args.scenario,
-            format!(
-                "{} (pass --allow-oversubscribed-memory to simulate anyway)",
-                memory.does_not_fit_message()
-            ),
+    let max_trials = fabsim::scenario::bounds::MAX_TRIALS;
+    if let Some(n) = args.trials
+        && !(1..=max_trials).contains(&n)
+    {
+        return Err(ArgError::new(
+            "--trials",
+            format!("must be a whole number from 1 to {max_trials}"),
         )
         .into());
     }
+    let scenario = load_scenario(&args.scenario, &overrides, args.allow_oversubscribed_memory)?;
     let out_dir = (!args.no_files).then(|| {
         args.out
             .clone()
@@ -313,38 +358,78 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         out_dir,
         progress: !args.json,
     };
-    let result = fabsim::run::run(&scenario, &options)?;
+    let result = fabsim::run::run(&scenario, &options)
+        .with_context(|| format!("running {}", args.scenario.display()))?;
     if args.json {
-        println!("{}", serde_json::to_string(&result.summary)?);
+        out(serde_json::to_string(&result.summary)? + "\n")?;
     } else {
-        print!("{}", result.summary);
+        out(result.summary.to_string())?;
         if let Some(dir) = &options.out_dir {
-            println!("results in {}/", dir.display());
+            out(format!("results in {}/\n", dir.display()))?;
         }
     }
     Ok(())
 }
 
+/// Loads a scenario with every check `run` makes before simulating (so
+/// `validate` makes them too), the memory estimate included.
+fn load_scenario(
+    file: &Path,
+    overrides: &fabsim::scenario::Overrides,
+    allow_oversubscribed_memory: bool,
+) -> anyhow::Result<fabsim::scenario::Scenario> {
+    let scenario = fabsim::scenario::Scenario::load(file, overrides)?;
+    let memory = fabsim::memory::estimate(&scenario.job(), scenario.cluster.gpu.memory_bytes);
+    if !memory.fits && !allow_oversubscribed_memory && !scenario.allow_oversubscribed_memory {
+        return Err(fabsim::input::InputError::file(
+            file,
+            format!(
+                "{} (pass --allow-oversubscribed-memory to simulate anyway)",
+                memory.does_not_fit_message()
+            ),
+        )
+        .into());
+    }
+    Ok(scenario)
+}
+
 fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
-    use fabsim::sweep::{Shard, Sweep, SweepOptions, table};
-    if args.jobs == Some(0) {
-        return Err(ArgError::new("--jobs", "must be at least 1").into());
+    use fabsim::sweep::{Shard, Sweep, SweepOptions, resume::Partial, table};
+    if let Some(n) = args.jobs
+        && !(1..=MAX_JOBS).contains(&n)
+    {
+        return Err(ArgError::new(
+            "--jobs",
+            format!("must be a whole number from 1 to {MAX_JOBS}"),
+        )
+        .into());
     }
     let shard: Option<Shard> = args.shard.as_deref().map(str::parse).transpose()?;
     let sweep = Sweep::load(&args.sweep)?;
-    let options = SweepOptions {
+    let mut options = SweepOptions {
         jobs: args.jobs,
         shard,
         progress: true,
+        skip: 0,
     };
-    let rows = sweep.run(&options)?;
-    let header = shard.is_none_or(|s| s.index == 1);
-    let bytes = table::csv(&sweep, &rows, header)?;
+    let header = if shard.is_none_or(|s| s.index == 1) {
+        table::header_csv(&sweep)?
+    } else {
+        Vec::new()
+    };
     match &args.out {
-        Some(path) => table::write_atomic(path, &bytes)?,
+        Some(path) => {
+            let expected = sweep.points(shard).map(|p| p.index);
+            let mut partial = Partial::open(path, args.resume, &header, expected)?;
+            options.skip = partial.done;
+            sweep.run(&options, &mut |row| {
+                Ok(partial.write(&table::row_csv(&row)?)?)
+            })?;
+            partial.finish()?;
+        }
         None => {
-            use std::io::Write;
-            std::io::stdout().write_all(&bytes)?;
+            out(&header)?;
+            sweep.run(&options, &mut |row| Ok(out(table::row_csv(&row)?)?))?;
         }
     }
     Ok(())
@@ -393,7 +478,7 @@ fn validate(files: &[PathBuf]) -> anyhow::Result<()> {
         let kind = fabsim::input::document_kind(&src);
         match kind {
             "scenario" => {
-                fabsim::scenario::Scenario::load(file, &Default::default())?;
+                load_scenario(file, &Default::default(), false)?;
             }
             "topology" => {
                 fabsim::topology::load(file)?;
@@ -407,7 +492,7 @@ fn validate(files: &[PathBuf]) -> anyhow::Result<()> {
                 fabsim::workload::load(file, &gpu, &Default::default())?;
             }
         }
-        println!("{}: ok ({kind})", file.display());
+        out(format!("{}: ok ({kind})\n", file.display()))?;
     }
     Ok(())
 }

@@ -62,7 +62,7 @@ pub struct LossSpec {
     /// At most this many timeouts per transfer; the attempt after the last
     /// one always gets through.
     #[serde(default = "default_retries")]
-    pub max_retries: u32,
+    pub max_retries: Spanned<u32>,
 }
 
 fn default_backoff() -> Spanned<f64> {
@@ -72,9 +72,20 @@ fn default_backoff() -> Spanned<f64> {
         defined: serde_saphyr::Location::UNKNOWN,
     }
 }
-fn default_retries() -> u32 {
-    6
+fn default_retries() -> Spanned<u32> {
+    Spanned {
+        value: 6,
+        referenced: serde_saphyr::Location::UNKNOWN,
+        defined: serde_saphyr::Location::UNKNOWN,
+    }
 }
+
+/// Documented bounds (README, "Limits"): retries per transfer, the
+/// worst-case wait they add, multipliers (backoff, slowdown, compute
+/// factor) and background arrivals per second.
+pub const MAX_RETRIES: u32 = 64;
+pub const MAX_FACTOR: f64 = 1000.0;
+pub const MAX_BACKGROUND_RATE: f64 = 1e6;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -125,41 +136,86 @@ fn probability(src: &Source, p: &Spanned<f64>, what: &str) -> Result<f64, InputE
     }
 }
 
-fn positive(src: &Source, v: &Spanned<f64>, what: &str, min: f64) -> Result<f64, InputError> {
-    if v.value.is_finite() && v.value >= min {
+fn positive(
+    src: &Source,
+    v: &Spanned<f64>,
+    what: &str,
+    (min, max): (f64, f64),
+) -> Result<f64, InputError> {
+    if v.value.is_finite() && (min..=max).contains(&v.value) {
         Ok(v.value)
     } else {
-        Err(src.error_at(v, format!("{what} must be at least {min}, not {}", v.value)))
+        Err(src.error_at(
+            v,
+            format!(
+                "{what} must be between {min} and {max}, not {}",
+                crate::input::number(v.value)
+            ),
+        ))
     }
+}
+
+/// Checks a loss section: probabilities, and a worst-case wait (every
+/// timeout taken) of at most a day.
+fn loss(src: &Source, l: &LossSpec) -> Result<Loss, InputError> {
+    let backoff = positive(src, &l.backoff, "noise.loss.backoff", (1.0, MAX_FACTOR))?;
+    let retries = l.max_retries.value;
+    if retries > MAX_RETRIES {
+        return Err(src.error_at(
+            &l.max_retries,
+            format!("noise.loss.max_retries must be between 0 and {MAX_RETRIES}, not {retries}"),
+        ));
+    }
+    let worst: f64 = (0..retries)
+        .map(|k| l.rto.as_secs_f64() * backoff.powi(k as i32))
+        .sum();
+    if worst > crate::units::MAX_TIME_SECS {
+        return Err(src.error_at(
+            &l.backoff,
+            format!(
+                "the worst-case retransmission wait, rto·(1 + backoff + … + \
+                 backoff^(max_retries−1)), is {worst:.3e}s; it must be at most a day \
+                 (86400s): lower rto, backoff or max_retries"
+            ),
+        ));
+    }
+    Ok(Loss {
+        probability: probability(src, &l.probability, "noise.loss.probability")?,
+        retry_probability: match &l.retry_probability {
+            Some(q) => probability(src, q, "noise.loss.retry_probability")?,
+            None => l.probability.value,
+        },
+        rto: l.rto,
+        backoff,
+        max_retries: retries,
+    })
 }
 
 impl NoiseSpec {
     /// Validates every part; errors point at the offending line of `src`.
     pub fn check(&self, src: &Source) -> Result<NoiseModel, InputError> {
-        let loss = match &self.loss {
-            None => None,
-            Some(l) => Some(Loss {
-                probability: probability(src, &l.probability, "noise.loss.probability")?,
-                retry_probability: match &l.retry_probability {
-                    Some(q) => probability(src, q, "noise.loss.retry_probability")?,
-                    None => l.probability.value,
-                },
-                rto: l.rto,
-                backoff: positive(src, &l.backoff, "noise.loss.backoff", 1.0)?,
-                max_retries: l.max_retries,
-            }),
-        };
+        let loss = self.loss.as_ref().map(|l| loss(src, l)).transpose()?;
         let stragglers = match &self.stragglers {
             None => None,
             Some(s) => Some((
                 probability(src, &s.probability, "noise.stragglers.probability")?,
-                positive(src, &s.slowdown, "noise.stragglers.slowdown", 1.0)?,
+                positive(
+                    src,
+                    &s.slowdown,
+                    "noise.stragglers.slowdown",
+                    (1.0, MAX_FACTOR),
+                )?,
             )),
         };
         let background = match &self.background {
             None => None,
             Some(b) => Some((
-                positive(src, &b.rate, "noise.background.rate", 0.0)?,
+                positive(
+                    src,
+                    &b.rate,
+                    "noise.background.rate",
+                    (0.0, MAX_BACKGROUND_RATE),
+                )?,
                 b.size.check(src)?,
             )),
         };

@@ -6,8 +6,9 @@
 //! threads; each block's results are folded, in trial order, into streaming
 //! statistics and the streaming `trials.csv`, so memory does not grow with
 //! the number of trials and the output is byte-identical whatever the
-//! thread count. Output files are written under temporary names and renamed
-//! at the end: a failed run leaves no partial results.
+//! thread count. Output files are written into a temporary folder that
+//! replaces the results folder only when complete (see [`output`]): a
+//! failed or interrupted run leaves the previous result, never a mix.
 
 use crate::engine::{self, Outcome, SimOptions};
 use crate::ids::TaskId;
@@ -19,17 +20,16 @@ use crate::training::Plan;
 use crate::units::SimTime;
 use anyhow::Context;
 use rayon::prelude::*;
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::fs::{self, File};
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Trials simulated per parallel block: big enough to keep threads busy,
 /// small enough to bound memory.
 const BLOCK: u64 = 1024;
 
 pub mod derived;
+mod output;
 
 /// Timelines are drawn only for plans up to this many tasks.
 const MAX_TIMELINE_TASKS: usize = 200_000;
@@ -131,7 +131,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
     let mut iteration = LatencyStats::new("iteration", 0);
     let mut links = LinkAccumulator::default();
     let mut events = 0u64;
-    let staging = options.out_dir.as_deref().map(Staging::new).transpose()?;
+    let staging = options
+        .out_dir
+        .as_deref()
+        .map(crate::output::AtomicDir::new)
+        .transpose()?;
     let mut trials_csv = match &staging {
         Some(s) => Some(csv::Writer::from_writer(BufWriter::new(
             s.create("trials.csv")?,
@@ -199,9 +203,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
     }
     bar.finish_and_clear();
     if let Some(w) = trials_csv {
-        w.into_inner()
-            .map_err(|e| anyhow::anyhow!("writing trials.csv: {e}"))?
-            .flush()?;
+        w.into_inner().map_err(|e| e.into_error())?.flush()?;
     }
     let mut summary = summarize(scenario, &collectives, &iteration, events);
     let metrics = crate::pipeline_metrics::pipeline_metrics(&job, &plan, &trial0);
@@ -245,14 +247,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
             links: &result.links,
             timeline: detailed.then_some(&timeline),
         };
-        for exporter in report::exporters(&report) {
-            let mut w = BufWriter::new(staging.create(&exporter.file_name())?);
-            exporter
-                .export(&report, &mut w)
-                .with_context(|| format!("writing {}", exporter.file_name()))?;
-            w.flush()?;
-        }
-        result.files = staging.commit()?;
+        result.files = output::write(staging, &report)?;
     }
     Ok(result)
 }
@@ -320,54 +315,4 @@ fn progress_bar(show: bool, total: u64) -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
-}
-
-/// Output files written under temporary names, renamed together by
-/// [`Staging::commit`]; dropped without commit, it removes them.
-struct Staging {
-    dir: PathBuf,
-    /// (temporary, final) paths; a RefCell because writers are created
-    /// while the staging area is shared.
-    files: RefCell<Vec<(PathBuf, PathBuf)>>,
-    committed: bool,
-}
-
-impl Staging {
-    fn new(dir: &Path) -> anyhow::Result<Self> {
-        fs::create_dir_all(dir)
-            .with_context(|| format!("creating the output folder {}", dir.display()))?;
-        Ok(Staging {
-            dir: dir.to_path_buf(),
-            files: RefCell::new(Vec::new()),
-            committed: false,
-        })
-    }
-
-    fn create(&self, name: &str) -> anyhow::Result<File> {
-        let tmp = self.dir.join(format!(".{name}.tmp"));
-        let f = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        self.files.borrow_mut().push((tmp, self.dir.join(name)));
-        Ok(f)
-    }
-
-    fn commit(mut self) -> anyhow::Result<Vec<PathBuf>> {
-        let mut done = Vec::new();
-        for (tmp, dst) in self.files.borrow().iter() {
-            fs::rename(tmp, dst)
-                .with_context(|| format!("renaming {} to {}", tmp.display(), dst.display()))?;
-            done.push(dst.clone());
-        }
-        self.committed = true;
-        Ok(done)
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.committed {
-            for (tmp, _) in self.files.borrow().iter() {
-                let _ = fs::remove_file(tmp);
-            }
-        }
-    }
 }

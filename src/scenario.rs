@@ -332,6 +332,7 @@ impl Scenario {
                 _ => src.error(msg),
             });
         }
+        bounds::check(src, &spec, &workload, trials)?;
         let noise = spec.noise.check(src)?;
         let zero = &spec.collective.zero;
         if zero.value > 1 {
@@ -446,6 +447,7 @@ fn cut_time<'a>(
     }
 }
 
+pub mod bounds;
 mod overrides;
 pub use overrides::{get_path, set_path};
 

@@ -5,10 +5,13 @@
 //! - Grid: the product of the axes in row-major order (first axis
 //!   slowest). `point` is a point's index in that full grid; points failing
 //!   the [`filter`] are dropped (no row) but keep the others' indices.
-//! - Points run with rayon (`--jobs N`: a pool of N threads; each point's
-//!   trials run inside it); rows come out in grid order whatever the
-//!   thread count, and every point is deterministic, so the CSV is
-//!   byte-identical for any N.
+//! - Points are enumerated lazily (a shard of a 10⁷-point grid holds only
+//!   its own points) and run with rayon (`--jobs N`: a pool of N threads;
+//!   each point's trials run inside it). Rows are handed to the caller as
+//!   soon as every earlier row is done, in grid order whatever the thread
+//!   count, and every point is deterministic, so the CSV is byte-identical
+//!   for any N — and a resumed sweep ([`SweepOptions::skip`]) continues
+//!   it byte for byte.
 //! - `--shard I/N` (1-based) runs the I-th of N contiguous, near-equal
 //!   slices of the kept points (`[(I−1)·n/N, I·n/N)`), and only shard 1
 //!   writes the header, so `cat shard1.csv … shardN.csv` is exactly the
@@ -24,6 +27,7 @@
 
 pub mod filter;
 mod point;
+pub mod resume;
 pub mod spec;
 pub mod table;
 
@@ -32,6 +36,7 @@ pub use spec::Axis;
 
 use crate::input::{ArgError, InputError, Source};
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// A loaded, checked sweep.
@@ -45,8 +50,12 @@ pub struct Sweep {
     pub axes: Vec<Axis>,
     pub trials: u64,
     pub seed: Option<u64>,
-    /// Kept points: (index in the full grid, one value per axis).
-    pub points: Vec<Point>,
+    /// Points in the full grid (the product of the axes' lengths).
+    pub grid_size: u64,
+    /// Points the filter keeps.
+    pub kept: u64,
+    filter: Vec<filter::Condition>,
+    base_values: point::BaseValues,
 }
 
 /// One grid point.
@@ -88,7 +97,13 @@ impl std::str::FromStr for Shard {
 impl Shard {
     /// The slice of `n` kept points this shard runs.
     pub fn range(&self, n: usize) -> std::ops::Range<usize> {
-        let at = |k: u64| (u128::from(k) * n as u128 / u128::from(self.count)) as usize;
+        let r = self.range_u64(n as u64);
+        r.start as usize..r.end as usize
+    }
+
+    /// The slice of `n` kept points this shard runs.
+    pub fn range_u64(&self, n: u64) -> std::ops::Range<u64> {
+        let at = |k: u64| (u128::from(k) * u128::from(n) / u128::from(self.count)) as u64;
         at(self.index - 1)..at(self.index)
     }
 }
@@ -101,6 +116,9 @@ pub struct SweepOptions {
     pub shard: Option<Shard>,
     /// Progress bar on stderr (hidden anyway when not a terminal).
     pub progress: bool,
+    /// Points of the shard already done (by a killed run being resumed):
+    /// they are not run again.
+    pub skip: u64,
 }
 
 /// Grids larger than this are refused (a typo guard).
@@ -127,11 +145,15 @@ impl Sweep {
         let base_tree: serde_json::Value = base_src.parse()?;
         let axes = spec::axes(&src, &spec, &base, &base_tree)?;
         let trials = spec.trials.as_ref().map_or(1, |t| t.value);
+        let max_trials = crate::scenario::bounds::MAX_TRIALS;
         if let Some(t) = &spec.trials
-            && t.value == 0
+            && !(1..=max_trials).contains(&t.value)
         {
             return Err(src
-                .error_at(t, "trials must be at least 1")
+                .error_at(
+                    t,
+                    format!("trials must be a whole number from 1 to {max_trials}"),
+                )
                 .with_path("trials"));
         }
         let total = axes
@@ -145,11 +167,13 @@ impl Sweep {
                 )
                 .with_path("axes")
             })?;
-        let lookup_base = point::BaseValues::new(&base, &base_tree);
-        let mut points = Vec::new();
+        let base_values = point::BaseValues::new(&base, &base_tree);
+        // One pass over the grid checks every filter and counts the kept
+        // points, holding none of them.
+        let mut kept = 0;
         for index in 0..total {
             let choice = unravel(index, &axes);
-            let lookup = |p: &str| axis_value(&axes, &choice, p).or_else(|| lookup_base.get(p));
+            let lookup = |p: &str| axis_value(&axes, &choice, p).or_else(|| base_values.get(p));
             let mut keep = true;
             for (k, c) in spec.filter.iter().enumerate() {
                 let ok = c
@@ -158,9 +182,7 @@ impl Sweep {
                     .map_err(|m| src.error_at(c, m).with_path(format!("filter.{k}")))?;
                 keep &= ok;
             }
-            if keep {
-                points.push(Point { index, choice });
-            }
+            kept += u64::from(keep);
         }
         let name = spec.name.clone().unwrap_or_else(|| {
             file.file_stem()
@@ -174,36 +196,111 @@ impl Sweep {
             axes,
             trials,
             seed: spec.seed,
-            points,
+            grid_size: total,
+            kept,
+            filter: spec.filter.into_iter().map(|c| c.value).collect(),
+            base_values,
         })
     }
 
-    /// Runs the points of `options.shard` (all by default), in grid order.
-    pub fn run(&self, options: &SweepOptions) -> anyhow::Result<Vec<Row>> {
-        let range = options
-            .shard
-            .map_or(0..self.points.len(), |s| s.range(self.points.len()));
-        let points = &self.points[range];
-        let bar = progress_bar(options.progress, points.len() as u64);
-        let work = || -> anyhow::Result<Vec<Row>> {
-            points
-                .par_iter()
-                .map(|p| {
-                    let row = point::run_point(self, p);
+    /// True if the filter keeps `choice` (every filter was checked on every
+    /// point at load time, so none fails here).
+    fn keeps(&self, choice: &[usize]) -> bool {
+        let lookup =
+            |p: &str| axis_value(&self.axes, choice, p).or_else(|| self.base_values.get(p));
+        self.filter
+            .iter()
+            .all(|c| c.holds(&lookup).unwrap_or(false))
+    }
+
+    /// The kept points of `shard` (all by default), in grid order, made
+    /// one at a time.
+    pub fn points(&self, shard: Option<Shard>) -> impl Iterator<Item = Point> + '_ {
+        let range = shard.map_or(0..self.kept, |s| s.range_u64(self.kept));
+        let unfiltered = self.filter.is_empty();
+        // Without a filter the k-th kept point is grid point k: jump there.
+        let first = if unfiltered { range.start } else { 0 };
+        let skip = if unfiltered { 0 } else { range.start };
+        (first..self.grid_size)
+            .map(|index| Point {
+                index,
+                choice: unravel(index, &self.axes),
+            })
+            .filter(move |p| unfiltered || self.keeps(&p.choice))
+            .skip(skip as usize)
+            .take((range.end - range.start) as usize)
+    }
+
+    /// How many points `shard` runs.
+    pub fn shard_len(&self, shard: Option<Shard>) -> u64 {
+        let r = shard.map_or(0..self.kept, |s| s.range_u64(self.kept));
+        r.end - r.start
+    }
+
+    /// Runs the points of `options.shard` (all by default) after the first
+    /// `options.skip`, handing each row to `sink` in grid order as soon as
+    /// it and every row before it are done. Stops at the first error of a
+    /// point or of `sink`.
+    pub fn run(
+        &self,
+        options: &SweepOptions,
+        sink: &mut dyn FnMut(Row) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let total = self.shard_len(options.shard);
+        let bar = progress_bar(options.progress, total);
+        bar.inc(options.skip.min(total));
+        let points = self
+            .points(options.shard)
+            .skip(options.skip as usize)
+            .enumerate();
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, anyhow::Result<Row>)>();
+        let pool = match options.jobs {
+            None => None,
+            Some(n) => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n.max(1))
+                    .build()
+                    .map_err(|e| anyhow::anyhow!("starting {n} threads: {e}"))?,
+            ),
+        };
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let work = move || {
+                    // A closed channel means the consumer stopped: stop too.
+                    let _ = points.par_bridge().try_for_each_with(tx, |tx, (k, p)| {
+                        tx.send((k, point::run_point(self, &p))).map_err(|_| ())
+                    });
+                };
+                match &pool {
+                    Some(pool) => pool.install(work),
+                    None => work(),
+                }
+            });
+            // Rows finish in any order; release them in grid order.
+            let mut pending: BTreeMap<usize, Row> = BTreeMap::new();
+            let mut next = 0;
+            for (k, row) in rx {
+                pending.insert(k, row?);
+                while let Some(row) = pending.remove(&next) {
+                    sink(row)?;
                     bar.inc(1);
-                    row
-                })
-                .collect()
-        };
-        let rows = match options.jobs {
-            None => work(),
-            Some(n) => rayon::ThreadPoolBuilder::new()
-                .num_threads(n.max(1))
-                .build()?
-                .install(work),
-        };
-        bar.finish_and_clear();
-        rows
+                    next += 1;
+                }
+            }
+            bar.finish_and_clear();
+            Ok(())
+        })
+    }
+
+    /// Runs the points of `options.shard` and returns every row, in grid
+    /// order (for tests and small sweeps; the CLI streams instead).
+    pub fn run_all(&self, options: &SweepOptions) -> anyhow::Result<Vec<Row>> {
+        let mut rows = Vec::new();
+        self.run(options, &mut |r| {
+            rows.push(r);
+            Ok(())
+        })?;
+        Ok(rows)
     }
 
     /// The `path=value` overrides of a point.

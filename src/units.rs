@@ -15,6 +15,17 @@ use std::ops::{Add, AddAssign, Mul, Sub};
 /// Picoseconds per second.
 pub const PS_PER_SEC: f64 = 1e12;
 
+/// The largest time a user may write: one day. Simulated time ends at
+/// 2^64 ps (about 213 days); a single input past a day is a typo, and the
+/// bound leaves room for the sums and products a run makes of inputs.
+pub const MAX_TIME_SECS: f64 = 86_400.0;
+/// The largest size a user may write: 1 PiB (2^50 bytes), beyond any
+/// buffer, tensor or memory; sizes stay exact in an f64.
+pub const MAX_BYTES: u64 = 1 << 50;
+/// Bandwidths a user may write, in bytes per second: 1 kbps to 1 Pbps.
+pub const MIN_BANDWIDTH: f64 = 1e3 / 8.0;
+pub const MAX_BANDWIDTH: f64 = 1e15 / 8.0;
+
 /// A point in simulated time, or a duration: integer picoseconds.
 ///
 /// u64 picoseconds reach 213 days, far beyond any training step.
@@ -162,11 +173,29 @@ pub enum UnitError {
     ZeroBandwidth(String),
     #[error("'{0}' is not a whole number of bytes")]
     FractionalBytes(String),
+    #[error("'{value}' is out of range: {kind} must be between {range}")]
+    OutOfRange {
+        value: String,
+        kind: &'static str,
+        range: &'static str,
+    },
+}
+
+const TIME_RANGE: &str = "0 and 1 day (86400s)";
+const BYTES_RANGE: &str = "0 and 1 PiB (2^50 bytes)";
+const BANDWIDTH_RANGE: &str = "1kbps and 1Pbps";
+
+fn out_of_range(s: &str, kind: &'static str, range: &'static str) -> UnitError {
+    UnitError::OutOfRange {
+        value: s.to_string(),
+        kind,
+        range,
+    }
 }
 
 const TIME_UNITS: &str = "ps, ns, us, ms, s";
 const BANDWIDTH_UNITS: &str = "bps, Kbps, Mbps, Gbps, Tbps (bits; or Gb/s), B/s, KB/s, MB/s, GB/s, TB/s, KiB/s, MiB/s, GiB/s (bytes; or GBps)";
-const BYTE_UNITS: &str = "B, KB, MB, GB, TB, KiB, MiB, GiB, TiB";
+const BYTE_UNITS: &str = "B, KB, MB, GB, TB, PB, KiB, MiB, GiB, TiB, PiB";
 
 /// Splits `"12.5 Gbps"` into `(12.5, "Gbps")`.
 fn split_number(s: &str) -> Result<(f64, &str), UnitError> {
@@ -216,6 +245,9 @@ pub fn parse_duration(s: &str) -> Result<SimTime, UnitError> {
     if v < 0.0 {
         return Err(UnitError::Negative(s.to_string(), "a time"));
     }
+    if v * scale > MAX_TIME_SECS {
+        return Err(out_of_range(s, "a time", TIME_RANGE));
+    }
     Ok(SimTime::from_secs_round(v * scale))
 }
 
@@ -253,6 +285,12 @@ pub fn parse_bandwidth(s: &str) -> Result<Bandwidth, UnitError> {
         return Err(UnitError::Negative(s.to_string(), "a bandwidth"));
     }
     let bytes_per_sec = v * multiplier / if per_sec_bits { 8.0 } else { 1.0 };
+    if bytes_per_sec == 0.0 {
+        return Err(UnitError::ZeroBandwidth(s.to_string()));
+    }
+    if !(MIN_BANDWIDTH..=MAX_BANDWIDTH).contains(&bytes_per_sec) {
+        return Err(out_of_range(s, "a bandwidth", BANDWIDTH_RANGE));
+    }
     Bandwidth::new(bytes_per_sec).ok_or_else(|| UnitError::ZeroBandwidth(s.to_string()))
 }
 
@@ -269,6 +307,7 @@ fn prefix_multiplier(prefix: &str) -> Option<f64> {
         "Mi" => 1024.0 * 1024.0,
         "Gi" => 1024.0 * 1024.0 * 1024.0,
         "Ti" => 1024.0_f64.powi(4),
+        "Pi" => 1024.0_f64.powi(5),
         _ => return None,
     })
 }
@@ -292,6 +331,9 @@ pub fn parse_bytes(s: &str) -> Result<u64, UnitError> {
         return Err(UnitError::Negative(s.to_string(), "a size"));
     }
     let bytes = v * multiplier;
+    if bytes > MAX_BYTES as f64 {
+        return Err(out_of_range(s, "a size", BYTES_RANGE));
+    }
     if bytes.fract() != 0.0 {
         return Err(UnitError::FractionalBytes(s.to_string()));
     }

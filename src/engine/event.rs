@@ -14,6 +14,20 @@ pub(super) enum Event {
     Background,
 }
 
+impl Event {
+    /// What the engine was doing when this event fell due (for messages).
+    pub(super) fn doing(self) -> &'static str {
+        match self {
+            Event::TaskDone(_) => "a compute op ran",
+            Event::Activate(_) => {
+                "a transfer waited out its latency, overhead and retransmission timeouts"
+            }
+            Event::FlowDone(..) => "a transfer streamed its bytes",
+            Event::Background => "background traffic arrived",
+        }
+    }
+}
+
 /// Generation bits kept in a packed `FlowDone`: a stale event could only be
 /// mistaken for a live one after 2^30 rate changes of one flow in between.
 pub(super) const GENERATION_MASK: u32 = (1 << 30) - 1;

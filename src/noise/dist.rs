@@ -23,21 +23,30 @@ use serde_saphyr::Spanned;
 /// Something a distribution can be over: its value in base units.
 pub trait Quantity {
     fn base(&self) -> f64;
+    /// The largest parameter allowed, in base units, and how to say it.
+    const MAX: (f64, &'static str);
+    /// True if a centre of 0 makes no sense (a compute factor of 0 would
+    /// silently remove compute).
+    const POSITIVE: bool = false;
 }
 impl Quantity for SimTime {
     fn base(&self) -> f64 {
         self.as_secs_f64()
     }
+    const MAX: (f64, &'static str) = (crate::units::MAX_TIME_SECS, "1 day (86400s)");
 }
 impl Quantity for ByteSize {
     fn base(&self) -> f64 {
         self.0 as f64
     }
+    const MAX: (f64, &'static str) = (crate::units::MAX_BYTES as f64, "1 PiB");
 }
 impl Quantity for f64 {
     fn base(&self) -> f64 {
         *self
     }
+    const MAX: (f64, &'static str) = (super::MAX_FACTOR, "1000");
+    const POSITIVE: bool = true;
 }
 
 /// A distribution as written.
@@ -110,6 +119,7 @@ impl<Q: Quantity> DistSpec<Q> {
             ("min", self.min.is_some()),
             ("max", self.max.is_some()),
         ];
+        self.check_ranges(src)?;
         if let Some((field, _)) = present.iter().find(|(f, p)| *p && !allowed.contains(f)) {
             return Err(src.error_at(
                 &self.dist,
@@ -156,6 +166,58 @@ impl<Q: Quantity> DistSpec<Q> {
                 )
             }
         })
+    }
+}
+
+impl<Q: Quantity> DistSpec<Q> {
+    /// Every parameter is a finite number from 0 to its bound; the centre
+    /// of a factor (value, mean, median, scale, max) is above 0.
+    fn check_ranges(&self, src: &Source) -> Result<(), InputError> {
+        let (max, max_text) = Q::MAX;
+        let quantities = [
+            ("value", &self.value, true),
+            ("mean", &self.mean, true),
+            ("std", &self.std, false),
+            ("median", &self.median, true),
+            ("scale", &self.scale, true),
+            ("min", &self.min, false),
+            ("max", &self.max, true),
+        ];
+        for (field, v, centre) in quantities {
+            let Some(x) = v.as_ref().map(Q::base) else {
+                continue;
+            };
+            let low_ok = if centre && Q::POSITIVE {
+                x > 0.0
+            } else {
+                x >= 0.0
+            };
+            if !(x.is_finite() && low_ok && x <= max) {
+                let low = if centre && Q::POSITIVE {
+                    "above 0"
+                } else {
+                    "from 0"
+                };
+                return Err(src.error_at(
+                    &self.dist,
+                    format!(
+                        "`{field}` must be a number {low} up to {max_text}, not {}",
+                        crate::input::number(x)
+                    ),
+                ));
+            }
+        }
+        for (field, v) in [("sigma", self.sigma), ("shape", self.shape)] {
+            if let Some(x) = v
+                && !(x.is_finite() && (0.0..=100.0).contains(&x))
+            {
+                return Err(src.error_at(
+                    &self.dist,
+                    format!("`{field}` must be a number from 0 to 100, not {x}"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -52,7 +52,10 @@ fn parse_item(item: &str, flag: &str) -> Result<(String, serde_json::Value), Arg
     let value: serde_json::Value = serde_saphyr::from_str(value).map_err(|e| {
         ArgError::new(
             format!("{flag} {item}"),
-            format!("cannot read the value: {e}"),
+            format!(
+                "cannot read the value: {}",
+                crate::input::plain(&e.without_snippet().to_string(), None)
+            ),
         )
     })?;
     Ok((path.trim().to_string(), value))
@@ -68,10 +71,9 @@ pub(super) fn apply_overrides(src: &Source, set: &[String]) -> Result<ScenarioFi
         set_path(&mut tree, &path, value).map_err(|m| ArgError::new(format!("--set {item}"), m))?;
         // Check each override on its own so the error names it.
         serde_json::from_value::<ScenarioFile>(tree.clone()).map_err(|e| {
-            ArgError::new(
-                format!("--set {item}"),
-                format!("{e} (the path {path} is not a valid scenario setting)"),
-            )
+            let value = item.split_once('=').map_or("", |(_, v)| v.trim());
+            let (why, _) = crate::input::setting_error(&path, value, &e.to_string());
+            ArgError::new(format!("--set {item}"), why)
         })?;
     }
     serde_json::from_value(tree).map_err(|e| ArgError::new("--set", e.to_string()))

@@ -32,6 +32,7 @@ pub struct Row {
 
 /// Values of the base scenario and of the topology and workload files it
 /// names, for filters.
+#[derive(Debug, Clone)]
 pub(super) struct BaseValues {
     scenario: serde_json::Value,
     topology: Option<serde_json::Value>,

@@ -116,7 +116,13 @@ pub(super) fn axes(
                 }
             };
             for (p, x) in paths.iter().zip(&row) {
-                check_value(base, base_tree, p, x, k == 0).map_err(&vat)?;
+                check_value(base, base_tree, p, x, k == 0).map_err(|(m, path_at_fault)| {
+                    if path_at_fault {
+                        path_error(src, a, m).with_path(format!("axes.{i}.path"))
+                    } else {
+                        vat(m)
+                    }
+                })?;
             }
             values.push(row);
         }
@@ -125,25 +131,46 @@ pub(super) fn axes(
     Ok(out)
 }
 
+/// An error at the `path:` (or `paths:`) line of axis `a`.
+fn path_error<T>(src: &Source, a: &Spanned<T>, message: String) -> InputError {
+    let start = a.referenced.line().max(1) as usize - 1;
+    let found = src.text.lines().enumerate().skip(start).find_map(|(i, l)| {
+        let body = l.trim_start().trim_start_matches("- ");
+        let col = l.len() - body.len();
+        (body.starts_with("path:") || body.starts_with("paths:")).then_some((i, col))
+    });
+    match found {
+        Some((i, col)) => {
+            InputError::at(&src.file, &src.text, i as u32 + 1, col as u32 + 1, message)
+        }
+        None => src.error_at(a, message),
+    }
+}
+
 /// Whether `value` at `path` is a valid setting of the base scenario
 /// (`first`: the axis's first value, which also checks sub-file paths).
+/// An error says whether the path (true) or the value is at fault.
 fn check_value(
     base: &Path,
     base_tree: &serde_json::Value,
     path: &str,
     value: &serde_json::Value,
     first: bool,
-) -> Result<(), String> {
+) -> Result<(), (String, bool)> {
     let dir = base.parent().unwrap_or(Path::new("."));
     if path == "topology" || path == "workload" {
         let Some(f) = value.as_str() else {
-            return Err(format!("{path} takes a file name, not {value}"));
+            return Err((format!("{path} takes a file name, not {value}"), false));
         };
         if !dir.join(f).is_file() {
-            return Err(format!(
-                "the {path} file {} does not exist (paths are relative to the base scenario {})",
-                dir.join(f).display(),
-                base.display()
+            return Err((
+                format!(
+                    "the {path} file {} does not exist (paths are relative to the base \
+                     scenario {})",
+                    dir.join(f).display(),
+                    base.display()
+                ),
+                false,
             ));
         }
         return Ok(());
@@ -151,17 +178,17 @@ fn check_value(
     for prefix in ["topology", "workload"] {
         if let Some(sub) = path.strip_prefix(&format!("{prefix}.")) {
             return if first {
-                check_sub_file(base, prefix, sub, value)
+                check_sub_file(base, prefix, sub, value).map_err(|m| (m, false))
             } else {
                 Ok(())
             };
         }
     }
     let mut tree = base_tree.clone();
-    set_path(&mut tree, path, value.clone())?;
+    set_path(&mut tree, path, value.clone()).map_err(|m| (m, true))?;
     serde_json::from_value::<ScenarioFile>(tree)
         .map(|_| ())
-        .map_err(|e| format!("{path}: {value} is not a valid scenario setting: {e}"))
+        .map_err(|e| crate::input::setting_error(path, &value.to_string(), &e.to_string()))
 }
 
 /// A `topology.X`/`workload.X` path must be set in the base's file, or

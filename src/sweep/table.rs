@@ -19,124 +19,142 @@
 //! bytes.
 
 use super::{Row, Status, Sweep};
-use std::io::Write;
-use std::path::Path;
+use serde::{Serialize, Serializer};
 
-const METRICS: &[&str] = &[
-    "status",
-    "reason",
-    "gpus",
-    "iteration_mean_s",
-    "iteration_p50_s",
-    "iteration_p99_s",
-    "samples_per_s",
-    "tokens_per_s",
-    "tflops_per_gpu",
-    "mfu",
-    "bubble_fraction",
-    "exposed_comm_s",
-    "peak_memory_gib",
-    "peak_memory_stage",
-    "gpu_memory_gib",
-    "fits",
-    "capex_usd",
-    "cost_per_hour_usd",
-    "cost_per_step_usd",
-    "cost_per_mtok_usd",
-];
+/// A number cell: Rust's shortest round-trip form (`0.5`, `1`, `1e-7`),
+/// empty when absent.
+#[derive(Debug, Default, Clone, Copy)]
+struct Num(Option<f64>);
 
-/// The header row.
-pub fn header(sweep: &Sweep) -> Vec<String> {
-    let mut h = vec!["point".to_string()];
-    for a in &sweep.axes {
-        h.extend(a.paths.iter().map(|p| format!("param_{p}")));
+impl Serialize for Num {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(v) => s.collect_str(&v),
+            None => s.serialize_none(),
+        }
     }
-    h.extend(METRICS.iter().map(|m| m.to_string()));
-    h
 }
 
-fn num(x: Option<f64>) -> String {
-    x.map(|v| v.to_string()).unwrap_or_default()
+/// The cells after `point` and the `param_` columns; the CSV header is
+/// these field names, so header and cells cannot drift apart.
+#[derive(Debug, Default, Serialize)]
+struct Metrics {
+    status: &'static str,
+    reason: String,
+    gpus: Option<usize>,
+    iteration_mean_s: Num,
+    iteration_p50_s: Num,
+    iteration_p99_s: Num,
+    samples_per_s: Num,
+    tokens_per_s: Num,
+    tflops_per_gpu: Num,
+    mfu: Num,
+    bubble_fraction: Num,
+    exposed_comm_s: Num,
+    peak_memory_gib: Num,
+    peak_memory_stage: Option<u32>,
+    gpu_memory_gib: Num,
+    fits: Option<bool>,
+    capex_usd: Num,
+    cost_per_hour_usd: Num,
+    cost_per_step_usd: Num,
+    cost_per_mtok_usd: Num,
 }
 
 const GIB: f64 = (1u64 << 30) as f64;
 
-/// One row's cells.
-pub fn cells(row: &Row) -> Vec<String> {
-    let mut c = vec![row.point.to_string()];
-    c.extend(row.params.iter().cloned());
-    let (status, reason) = match &row.status {
-        Status::Ok => ("ok", String::new()),
-        Status::DoesNotFit => (
-            "does-not-fit",
-            row.memory
-                .as_ref()
-                .map(|m| m.does_not_fit_message())
-                .unwrap_or_default(),
-        ),
-        Status::Invalid(r) => ("invalid", r.clone()),
-    };
-    c.push(status.into());
-    c.push(reason);
-    c.push(row.gpus.map(|g| g.to_string()).unwrap_or_default());
-    let s = row.summary.as_ref();
-    let cost = s.and_then(|s| s.cost.as_ref());
-    let m = row.memory.as_ref();
-    c.extend([
-        num(s.map(|s| s.iteration.mean_s)),
-        num(s.map(|s| s.iteration.p50_s)),
-        num(s.map(|s| s.iteration.p99_s)),
-        num(s.map(|s| s.samples_per_s)),
-        num(s.and_then(|s| s.tokens_per_s)),
-        num(s.and_then(|s| s.achieved_tflops_per_gpu)),
-        num(s.and_then(|s| s.mfu)),
-        num(s.and_then(|s| s.bubble_fraction)),
-        num(s.map(|s| s.exposed_communication_s)),
-        num(m.map(|m| m.peak_bytes as f64 / GIB)),
-        m.map(|m| m.peak_stage.to_string()).unwrap_or_default(),
-        num(m.map(|m| m.capacity_bytes as f64 / GIB)),
-        m.map(|m| m.fits.to_string()).unwrap_or_default(),
-        num(cost.map(|c| c.capex)),
-        num(cost.map(|c| c.per_hour)),
-        num(cost.map(|c| c.per_step)),
-        num(cost.and_then(|c| c.per_million_tokens)),
-    ]);
-    c
+impl Metrics {
+    fn of(row: &Row) -> Metrics {
+        let (status, reason) = match &row.status {
+            Status::Ok => ("ok", String::new()),
+            Status::DoesNotFit => (
+                "does-not-fit",
+                row.memory
+                    .as_ref()
+                    .map(|m| m.does_not_fit_message())
+                    .unwrap_or_default(),
+            ),
+            Status::Invalid(r) => ("invalid", r.clone()),
+        };
+        let s = row.summary.as_ref();
+        let cost = s.and_then(|s| s.cost.as_ref());
+        let m = row.memory.as_ref();
+        Metrics {
+            status,
+            reason,
+            gpus: row.gpus,
+            iteration_mean_s: Num(s.map(|s| s.iteration.mean_s)),
+            iteration_p50_s: Num(s.map(|s| s.iteration.p50_s)),
+            iteration_p99_s: Num(s.map(|s| s.iteration.p99_s)),
+            samples_per_s: Num(s.map(|s| s.samples_per_s)),
+            tokens_per_s: Num(s.and_then(|s| s.tokens_per_s)),
+            tflops_per_gpu: Num(s.and_then(|s| s.achieved_tflops_per_gpu)),
+            mfu: Num(s.and_then(|s| s.mfu)),
+            bubble_fraction: Num(s.and_then(|s| s.bubble_fraction)),
+            exposed_comm_s: Num(s.map(|s| s.exposed_communication_s)),
+            peak_memory_gib: Num(m.map(|m| m.peak_bytes as f64 / GIB)),
+            peak_memory_stage: m.map(|m| m.peak_stage),
+            gpu_memory_gib: Num(m.map(|m| m.capacity_bytes as f64 / GIB)),
+            fits: m.map(|m| m.fits),
+            capex_usd: Num(cost.map(|c| c.capex)),
+            cost_per_hour_usd: Num(cost.map(|c| c.per_hour)),
+            cost_per_step_usd: Num(cost.map(|c| c.per_step)),
+            cost_per_mtok_usd: Num(cost.and_then(|c| c.per_million_tokens)),
+        }
+    }
 }
 
-/// The CSV text of `rows`, with the header if `header`.
-pub fn csv(sweep: &Sweep, rows: &[Row], with_header: bool) -> anyhow::Result<Vec<u8>> {
+/// The header row: `point`, one `param_<path>` per axis path, then the
+/// [`Metrics`] field names.
+pub fn header(sweep: &Sweep) -> anyhow::Result<Vec<String>> {
+    let mut h = vec!["point".to_string()];
+    for a in &sweep.axes {
+        h.extend(a.paths.iter().map(|p| format!("param_{p}")));
+    }
+    // serde knows the field names: write one record with its header and
+    // read the header back.
     let mut w = csv::Writer::from_writer(Vec::new());
-    if with_header {
-        w.write_record(header(sweep))?;
-    }
-    for r in rows {
-        w.write_record(cells(r))?;
-    }
-    w.into_inner()
-        .map_err(|e| anyhow::anyhow!("writing the CSV: {e}"))
+    w.serialize(Metrics::default())?;
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    let mut r = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
+    h.extend(r.headers()?.iter().map(str::to_string));
+    Ok(h)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder
-/// and a rename, so `path` is never half-written.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use anyhow::Context;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let mut f =
-        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    let written = f.write_all(bytes).and_then(|()| f.sync_all());
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("writing {}", tmp.display()));
-    }
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+/// The header line, as CSV bytes.
+pub fn header_csv(sweep: &Sweep) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header(sweep)?)?;
+    Ok(w.into_inner().map_err(|e| e.into_error())?)
 }
+
+/// One row, as CSV bytes (one line, or more if a reason holds a newline).
+pub fn row_csv(row: &Row) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    w.write_field(row.point.to_string())?;
+    for p in &row.params {
+        w.write_field(p)?;
+    }
+    // Appends the metrics to the record begun above and ends it.
+    w.serialize(Metrics::of(row))?;
+    Ok(w.into_inner().map_err(|e| e.into_error())?)
+}
+
+/// The CSV text of `rows`, with the header if `with_header`.
+pub fn csv(sweep: &Sweep, rows: &[Row], with_header: bool) -> anyhow::Result<Vec<u8>> {
+    let mut out = if with_header {
+        header_csv(sweep)?
+    } else {
+        Vec::new()
+    };
+    for r in rows {
+        out.extend(row_csv(r)?);
+    }
+    Ok(out)
+}
+
+/// The crate's one atomic-write helper, kept reachable here for callers of
+/// the sweep table.
+pub use crate::output::write_atomic;

@@ -32,11 +32,19 @@ fn grid_is_row_major_and_filtered() {
         ) + "filter:\n  - { path: collective.chunks, op: ne, value: 2 }\n"),
     );
     let s = Sweep::load(&f).unwrap();
-    let idx: Vec<u64> = s.points.iter().map(|p| p.index).collect();
+    let points: Vec<Point> = s.points(None).collect();
+    let idx: Vec<u64> = points.iter().map(|p| p.index).collect();
     assert_eq!(idx, vec![0, 1, 4, 5]);
-    assert_eq!(s.points[1].choice, vec![0, 1]);
+    assert_eq!(s.kept, 4);
+    assert_eq!(points[1].choice, vec![0, 1]);
+    // A shard enumerates its own slice only, in the same order.
+    let second: Vec<u64> = s
+        .points(Some(Shard { index: 2, count: 2 }))
+        .map(|p| p.index)
+        .collect();
+    assert_eq!(second, vec![4, 5]);
     assert_eq!(
-        s.overrides(&s.points[2]),
+        s.overrides(&points[2]),
         vec!["collective.chunks=4", "collective.overlap=true"]
     );
 }

@@ -40,8 +40,21 @@ fn error_at(file: &Path, text: &str, line: u64, message: impl Into<String>) -> I
     e
 }
 
+/// The 1-based line of a CSV position, counted from its byte offset: the
+/// csv crate's own line count skips comment lines.
+fn line_of(text: &str, pos: Option<&csv::Position>) -> u64 {
+    pos.map_or(0, |p| {
+        let end = (p.byte() as usize).min(text.len());
+        text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64
+            + 1
+    })
+}
+
 fn csv_error(file: &Path, text: &str, err: &csv::Error) -> InputError {
-    let line = err.position().map_or(0, |p| p.line());
+    let line = line_of(text, err.position());
     let message = match err.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
@@ -62,7 +75,13 @@ pub fn parse(file: &Path, text: &str, bw_fraction: Option<f64>) -> Result<Vec<La
         .headers()
         .map_err(|e| csv_error(file, text, &e))?
         .clone();
-    let header_line = reader.position().line().max(1);
+    // The header's own line (comments may precede it), not the next one.
+    // The header's own line: the first that is neither blank nor a comment
+    // (the csv crate places the header at the start of the file).
+    let header_line = text
+        .lines()
+        .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map_or(1, |i| i as u64 + 1);
     let mut column = [usize::MAX; 8];
     for (i, h) in headers.iter().enumerate() {
         let Some(k) = REQUIRED.iter().chain(OPTIONAL.iter()).position(|&c| c == h) else {
@@ -102,7 +121,7 @@ pub fn parse(file: &Path, text: &str, bw_fraction: Option<f64>) -> Result<Vec<La
     let mut layers: Vec<Layer> = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| csv_error(file, text, &e))?;
-        let line = record.position().map_or(0, |p| p.line());
+        let line = line_of(text, record.position());
         let field = |k: usize| -> Option<&str> {
             (column[k] != usize::MAX)
                 .then(|| record.get(column[k]))
@@ -112,13 +131,16 @@ pub fn parse(file: &Path, text: &str, bw_fraction: Option<f64>) -> Result<Vec<La
         let time = |k: usize| -> Result<Option<SimTime>, InputError> {
             let Some(s) = field(k) else { return Ok(None) };
             match s.parse::<f64>() {
-                Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(SimTime::from_secs_round(v))),
+                Ok(v) if (0.0..=crate::units::MAX_TIME_SECS).contains(&v) => {
+                    Ok(Some(SimTime::from_secs_round(v)))
+                }
                 _ => Err(error_at(
                     file,
                     text,
                     line,
                     format!(
-                        "column `{}`: `{s}` is not a time in seconds (a non-negative number like 20e-6)",
+                        "column `{}`: `{s}` is not a time in seconds (a number from 0 to \
+                         86400, like 20e-6)",
                         column_name(k)
                     ),
                 )),

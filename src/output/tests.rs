@@ -1,0 +1,61 @@
+//! Unit tests of the parent module.
+use super::*;
+
+#[test]
+fn write_atomic_replaces_a_file_and_leaves_no_temporary() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("a.csv");
+    write_atomic(&p, b"old").unwrap();
+    write_atomic(&p, b"new").unwrap();
+    assert_eq!(fs::read(&p).unwrap(), b"new");
+    assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn write_atomic_never_replaces_a_symlink_or_a_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let target = d.path().join("t");
+    fs::write(&target, b"keep").unwrap();
+    let link = d.path().join("l");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let e = write_atomic(&link, b"x").unwrap_err();
+    assert!(e.to_string().contains("symbolic link"), "{e}");
+    assert_eq!(fs::read(&target).unwrap(), b"keep");
+    let e = write_atomic(d.path(), b"x").unwrap_err();
+    assert!(e.to_string().contains("folder"), "{e}");
+}
+
+#[test]
+fn atomic_dir_replaces_a_result_whole_or_not_at_all() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("res");
+    let first = AtomicDir::new(&out).unwrap();
+    std::io::Write::write_all(&mut first.create("summary.json").unwrap(), b"1").unwrap();
+    std::io::Write::write_all(&mut first.create("old.csv").unwrap(), b"1").unwrap();
+    first.commit().unwrap();
+    // An abandoned second run leaves the first result untouched, and no temporary.
+    let second = AtomicDir::new(&out).unwrap();
+    std::io::Write::write_all(&mut second.create("summary.json").unwrap(), b"2").unwrap();
+    drop(second);
+    assert_eq!(fs::read(out.join("summary.json")).unwrap(), b"1");
+    assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    // A completed one replaces it as a whole: old.csv is gone.
+    let third = AtomicDir::new(&out).unwrap();
+    std::io::Write::write_all(&mut third.create("summary.json").unwrap(), b"3").unwrap();
+    third.commit().unwrap();
+    assert_eq!(fs::read(out.join("summary.json")).unwrap(), b"3");
+    assert!(!out.join("old.csv").exists());
+    assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn atomic_dir_refuses_a_folder_that_is_not_a_result() {
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join("notes.txt"), b"mine").unwrap();
+    let e = AtomicDir::new(d.path()).err().unwrap();
+    assert!(e.to_string().contains("not a fabsim result"), "{e}");
+    let f = d.path().join("notes.txt");
+    let e = AtomicDir::new(&f).err().unwrap();
+    assert!(e.to_string().contains("existing file"), "{e}");
+}

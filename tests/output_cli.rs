@@ -1,0 +1,224 @@
+//! Output discipline, end to end (issue 10, class 6): `run --out` is atomic
+//! as a folder (no stray temporaries, a kill leaves the previous result),
+//! symlinks, devices and foreign folders are never replaced, and a killed
+//! sweep resumes into a CSV byte-identical to an uninterrupted run.
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn fabsim() -> Command {
+    Command::cargo_bin("fabsim").unwrap()
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn kccb() -> PathBuf {
+    root().join("scenarios/kccb-mnist.yaml")
+}
+
+#[test]
+fn run_out_is_replaced_whole_and_leaves_no_temporary() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("res");
+    fabsim()
+        .args(["run", s(&kccb()), "--trials", "3", "--out", s(&out)])
+        .assert()
+        .success();
+    assert_eq!(names(d.path()), vec!["res"]);
+    let first = names(&out);
+    assert!(first.contains(&"summary.json".to_string()), "{first:?}");
+    // A stray file of the old result disappears: the folder is replaced whole.
+    fs::write(out.join("stale.csv"), "old").unwrap();
+    fabsim()
+        .args(["run", s(&kccb()), "--trials", "2", "--out", s(&out)])
+        .assert()
+        .success();
+    assert_eq!(names(&out), first);
+    assert_eq!(names(d.path()), vec!["res"]);
+    // A failing run (bad input) leaves the previous result untouched.
+    let before = fs::read(out.join("summary.json")).unwrap();
+    fabsim()
+        .args(["run", s(&kccb()), "--out", s(&out), "--set", "seed=x"])
+        .assert()
+        .code(2);
+    assert_eq!(fs::read(out.join("summary.json")).unwrap(), before);
+}
+
+#[test]
+fn outputs_never_replace_files_links_or_foreign_folders() {
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("a-file");
+    fs::write(&file, "mine").unwrap();
+    let foreign = d.path().join("thesis");
+    fs::create_dir(&foreign).unwrap();
+    fs::write(foreign.join("chapter1.tex"), "mine").unwrap();
+    for (out, needle) in [(&file, "existing file"), (&foreign, "not a fabsim result")] {
+        let a = fabsim()
+            .args(["run", s(&kccb()), "--trials", "1", "--out", s(out)])
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        assert!(err.contains(needle) && err.contains(s(out)), "{err}");
+    }
+    assert_eq!(fs::read_to_string(&file).unwrap(), "mine");
+    assert_eq!(names(&foreign), vec!["chapter1.tex"]);
+    #[cfg(unix)]
+    {
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        let sweep = root().join("sweeps/nic-fabric-pipeline.yaml");
+        for args in [
+            vec!["run", s(&kccb()), "--trials", "1", "--out", s(&link)],
+            vec!["sweep", s(&sweep), "--out", s(&link)],
+        ] {
+            let a = fabsim().args(&args).assert().code(2);
+            let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+            assert!(err.contains("symbolic link"), "{err}");
+        }
+        assert_eq!(fs::read_to_string(&file).unwrap(), "mine");
+    }
+    assert_eq!(names(d.path()), vec!["a-file", "link", "thesis"]);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn sigterm_removes_the_temporary_folder_and_keeps_the_old_result() {
+    use std::process::{Command as Std, Stdio};
+    use std::time::{Duration, Instant};
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("res");
+    fabsim()
+        .args(["run", s(&kccb()), "--trials", "1", "--out", s(&out)])
+        .assert()
+        .success();
+    let before = fs::read(out.join("summary.json")).unwrap();
+    // Enough trials to be interrupted mid-run.
+    let mut child = Std::new(assert_cmd::cargo::cargo_bin("fabsim"))
+        .args(["run", s(&kccb()), "--trials", "5000000", "--out", s(&out)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while names(d.path()).len() < 2 && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        names(d.path()).len(),
+        2,
+        "the temporary folder never appeared"
+    );
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert_eq!(names(d.path()), vec!["res"]);
+    assert_eq!(fs::read(out.join("summary.json")).unwrap(), before);
+}
+
+/// A sweep file over the KCCB scenario with `n` points.
+fn small_sweep(dir: &Path, n: usize) -> PathBuf {
+    let seeds: Vec<String> = (1..=n).map(|k| k.to_string()).collect();
+    let f = dir.join("sw.yaml");
+    fs::write(
+        &f,
+        format!(
+            "base: {}\ntrials: 2\naxes:\n  - path: seed\n    values: [{}]\n",
+            kccb().display(),
+            seeds.join(", ")
+        ),
+    )
+    .unwrap();
+    f
+}
+
+#[test]
+fn a_killed_sweep_resumes_byte_identical() {
+    let d = tempfile::tempdir().unwrap();
+    let sweep = small_sweep(d.path(), 6);
+    let whole = d.path().join("whole.csv");
+    fabsim()
+        .args(["sweep", s(&sweep), "--out", s(&whole), "--jobs", "2"])
+        .assert()
+        .success();
+    let reference = fs::read(&whole).unwrap();
+    let stdout = fabsim().args(["sweep", s(&sweep)]).output().unwrap();
+    assert_eq!(stdout.stdout, reference, "stdout and --out differ");
+    // What a kill leaves: the header, three rows and half of the fourth.
+    let lines: Vec<&[u8]> = reference.split_inclusive(|&b| b == b'\n').collect();
+    let mut partial: Vec<u8> = lines[..4].concat();
+    partial.extend_from_slice(&lines[4][..lines[4].len() / 2]);
+    let out = d.path().join("resumed.csv");
+    fs::write(d.path().join(".resumed.csv.partial"), &partial).unwrap();
+    fabsim()
+        .args([
+            "sweep",
+            s(&sweep),
+            "--out",
+            s(&out),
+            "--resume",
+            "--jobs",
+            "1",
+        ])
+        .assert()
+        .success();
+    assert_eq!(fs::read(&out).unwrap(), reference);
+    assert!(!d.path().join(".resumed.csv.partial").exists());
+    // A partial file of another sweep is refused, not mixed in.
+    let mut wrong = lines[0].to_vec();
+    wrong.extend_from_slice(b"7,9,ok\n");
+    fs::write(d.path().join(".resumed.csv.partial"), &wrong).unwrap();
+    fabsim()
+        .args(["sweep", s(&sweep), "--out", s(&out), "--resume"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn a_shard_of_a_huge_grid_holds_only_its_points() {
+    // 10^7 points; shard 1 of 10^6 is ten of them (the first seeds).
+    let d = tempfile::tempdir().unwrap();
+    let ten = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]";
+    let f = d.path().join("big.yaml");
+    fs::write(
+        &f,
+        format!(
+            "base: {}\naxes:\n  - {{ path: description, values: [a, b, c, d, e, f, g, h, i, j] }}\n  - {{ path: name, values: [a, b, c, d, e, f, g, h, i, j] }}\n  - {{ path: cost.amortization_years, values: {ten} }}\n  - {{ path: collective.bucket_bytes, values: {ten} }}\n  - {{ path: pipeline.microbatches, values: {ten} }}\n  - {{ path: collective.chunks, values: {ten} }}\n  - {{ path: seed, values: {ten} }}\n",
+            kccb().display()
+        ),
+    )
+    .unwrap();
+    let out = fabsim()
+        .args(["sweep", s(&f), "--shard", "1/1000000"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let points: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(points, (0..10).map(|k| k.to_string()).collect::<Vec<_>>());
+}
