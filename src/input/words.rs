@@ -76,8 +76,11 @@ pub fn has_rust_words(msg: &str) -> bool {
             None => outside.push(c),
         }
     }
+    // File paths and YAML tags (`!!str`) are the user's words too.
     outside
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .split_whitespace()
+        .filter(|t| !t.contains('/') && !t.contains("!!"))
+        .flat_map(|t| t.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
         .any(|w| RUST_WORDS.contains(&w))
 }
 

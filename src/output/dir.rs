@@ -5,7 +5,9 @@
 //! `renameat2(RENAME_EXCHANGE)` with the previous result, elsewhere (or on
 //! file systems without it) two renames. Dropped without
 //! [`AtomicDir::commit`], or interrupted by a signal, the temporary folder
-//! is removed. An existing target is replaced only if it is empty or an
+//! is removed; the temporaries of a run killed outright (`kill -9`) are
+//! removed by the next run into the same target. An existing target is
+//! replaced only if it is empty or an
 //! earlier fabsim result (holds `summary.json` and no subfolders), so
 //! `--out .` or `--out ~/data` cannot wipe unrelated files.
 
@@ -32,6 +34,7 @@ impl AtomicDir {
         let (parent, name) = split(target);
         fs::create_dir_all(&parent)
             .map_err(|e| OutputError::io(&parent, "create the folder", e))?;
+        remove_stale(&parent, &name);
         let temp = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if temp.exists() {
             let _ = fs::remove_dir_all(&temp);
@@ -105,6 +108,44 @@ impl Drop for AtomicDir {
             unregister(&self.temp);
         }
     }
+}
+
+/// Removes the temporaries of earlier runs into the same target that were
+/// killed outright (`kill -9`, a power cut): those of processes that are
+/// gone. A live run's temporary is left alone.
+fn remove_stale(parent: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let pid = [".partial-", ".old-"].iter().find_map(|kind| {
+            file.strip_prefix(&format!(".{name}{kind}"))
+                .and_then(|p| p.parse::<u32>().ok())
+        });
+        if let Some(pid) = pid
+            && pid != std::process::id()
+            && !alive(pid)
+        {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// True unless process `pid` is known to be gone.
+#[cfg(unix)]
+fn alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+#[cfg(not(unix))]
+fn alive(_pid: u32) -> bool {
+    true
 }
 
 /// Refuses a target that is a symlink, a file or a device, or a folder

@@ -59,3 +59,23 @@ fn atomic_dir_refuses_a_folder_that_is_not_a_result() {
     let e = AtomicDir::new(&f).err().unwrap();
     assert!(e.to_string().contains("existing file"), "{e}");
 }
+
+#[cfg(unix)]
+#[test]
+fn temporaries_of_killed_runs_are_removed_by_the_next_run() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("res");
+    // No process has this id (Linux pids stay below 2^22).
+    let stale = d.path().join(".res.partial-999999999");
+    fs::create_dir(&stale).unwrap();
+    fs::write(stale.join("trials.csv"), b"half").unwrap();
+    let other = d.path().join(".other.partial-999999999");
+    fs::create_dir(&other).unwrap();
+    let dir = AtomicDir::new(&out).unwrap();
+    dir.commit().unwrap();
+    assert!(!stale.exists());
+    assert!(
+        other.exists(),
+        "another target's temporary is not ours to remove"
+    );
+}
