@@ -18,19 +18,21 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Benches `fabsim run` of a shipped scenario with `trials` trials, no files.
+/// Benches `fabsim run` of a shipped scenario with `trials` trials, no files:
+/// loading included, since loading builds (and validates) the plan.
 fn bench_shipped(c: &mut Criterion, file: &str, trials: u64, name: &str, seconds: u64) {
     let overrides = Overrides {
         trials: Some(trials),
         ..Default::default()
     };
-    let scenario = Scenario::load(&root().join(file), &overrides).unwrap();
+    let path = root().join(file);
     let mut group = c.benchmark_group("scenarios");
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(seconds));
     group.bench_function(name, |b| {
         b.iter(|| {
+            let scenario = Scenario::load(&path, &overrides).unwrap();
             run(&scenario, &RunOptions::default())
                 .unwrap()
                 .summary

@@ -110,8 +110,8 @@ fn simulate_trial(scenario: &Scenario, plan: &Plan, trial: u64) -> anyhow::Resul
 /// Runs every trial of `scenario` and writes its outputs.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResult> {
     let job = scenario.job();
-    let plan = job.build();
-    let (mut collectives, of_task) = series(&plan);
+    let plan = scenario.plan();
+    let (mut collectives, of_task) = series(plan);
     // Trial 0 in detail first (pipeline metrics, timelines); the trial loop
     // reuses it rather than simulating it twice.
     let detailed = plan.graph.len() <= MAX_TIMELINE_TASKS;
@@ -127,7 +127,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
         &mut noise,
     )
     .context("simulating trial 0")?;
-    let first = std::sync::Mutex::new(Some(TrialResult::of(&plan, &trial0)));
+    let first = std::sync::Mutex::new(Some(TrialResult::of(plan, &trial0)));
     let mut iteration = LatencyStats::new("iteration", 0);
     let mut links = LinkAccumulator::default();
     let mut events = 0u64;
@@ -164,7 +164,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
                     .flatten();
                 match reused {
                     Some(r) => Ok(r),
-                    None => simulate_trial(scenario, &plan, t),
+                    None => simulate_trial(scenario, plan, t),
                 }
             })
             .collect();
@@ -206,7 +206,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
         w.into_inner().map_err(|e| e.into_error())?.flush()?;
     }
     let mut summary = summarize(scenario, &collectives, &iteration, events);
-    let metrics = crate::pipeline_metrics::pipeline_metrics(&job, &plan, &trial0);
+    let metrics = crate::pipeline_metrics::pipeline_metrics(&job, plan, &trial0);
     summary.bubble_fraction = Some(metrics.bubble_fraction);
     summary.stages = Some(serde_json::to_value(&metrics.stages)?);
     summary.ideal_bubble_fraction = scenario.schedule.ideal_bubble(job.shape());

@@ -206,6 +206,9 @@ pub struct Scenario {
     pub amortization_years: f64,
     /// Simulate even if the memory estimate does not fit.
     pub allow_oversubscribed_memory: bool,
+    /// The training iteration, built once at load (validating its
+    /// collectives needs it) and shared by every trial of the run.
+    plan: crate::training::Plan,
 }
 
 /// Runtime overrides from the command line.
@@ -352,7 +355,7 @@ impl Scenario {
                 |s| s.to_string_lossy().into_owned(),
             )
         });
-        let scenario = Scenario {
+        let mut scenario = Scenario {
             name,
             description: spec.description.clone(),
             file: src.file.clone(),
@@ -379,11 +382,13 @@ impl Scenario {
             noise,
             amortization_years: spec.cost.amortization_years.value,
             allow_oversubscribed_memory: spec.allow_oversubscribed_memory,
+            plan: crate::training::Plan::default(),
         };
         scenario.job().check().map_err(|e| {
             src.error_at(&spec.pipeline.schedule, e.to_string())
                 .with_path("pipeline")
         })?;
+        scenario.plan = scenario.job().build();
         scenario.check_collectives(src)?;
         Ok(scenario)
     }
@@ -403,11 +408,15 @@ impl Scenario {
         }
     }
 
+    /// The training iteration's plan (built once, at load).
+    pub fn plan(&self) -> &crate::training::Plan {
+        &self.plan
+    }
+
     /// Every collective of the plan must be runnable (e.g. halving-doubling
     /// needs 2^k ranks): reported against `collective.algorithm`.
     fn check_collectives(&self, src: &Source) -> Result<(), InputError> {
-        let plan = self.job().build();
-        for spec in plan.graph.collectives() {
+        for spec in self.plan.graph.collectives() {
             crate::collective::validate(spec, &self.cluster).map_err(|e| {
                 src.error(format!("collective '{}': {e}", spec.name))
                     .with_path("collective.algorithm")

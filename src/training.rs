@@ -36,7 +36,7 @@ use crate::plan::{Phase, Tag, TaskGraph};
 use crate::schedule::{Op, OpKind, Schedule, ScheduleError, Shape};
 use crate::units::SimTime;
 use crate::workload::{Layer, Workload};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 /// Degrees of parallelism; their product is the number of GPUs used.
@@ -136,7 +136,7 @@ pub struct StagePlan {
 }
 
 /// The graph of one training iteration, and where things are in it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Plan {
     pub graph: TaskGraph,
     /// Data-parallel gradient all-reduces, in the order they are issued.
@@ -267,14 +267,15 @@ struct Builder<'j, 'w> {
     graph: TaskGraph,
     /// First and last task of each op, per tensor rank: the first takes the
     /// op's incoming dependencies, the last (or the op's tensor all-reduce)
-    /// marks it done.
-    first: BTreeMap<(OpKey, u32), TaskId>,
-    done: BTreeMap<(OpKey, u32), TaskId>,
+    /// marks it done. These maps are looked up, never iterated, so hashing
+    /// (not ordering) them keeps the plan deterministic and the build linear.
+    first: HashMap<(OpKey, u32), TaskId>,
+    done: HashMap<(OpKey, u32), TaskId>,
     /// Per (replica, stage, tensor rank): for each gradient-completing op in
     /// order, its bucket tasks with their layers.
-    buckets: BTreeMap<(u32, u32, u32), Vec<Completion>>,
+    buckets: HashMap<(u32, u32, u32), Vec<Completion>>,
     /// Per (replica, stage): the tensor all-reduce the next op must wait for.
-    pending_tensor: BTreeMap<(u32, u32), TaskId>,
+    pending_tensor: HashMap<(u32, u32), TaskId>,
     grad_collectives: Vec<TaskId>,
 }
 
@@ -283,10 +284,10 @@ impl<'j, 'w> Builder<'j, 'w> {
         Builder {
             job,
             graph: TaskGraph::new(),
-            first: BTreeMap::new(),
-            done: BTreeMap::new(),
-            buckets: BTreeMap::new(),
-            pending_tensor: BTreeMap::new(),
+            first: HashMap::new(),
+            done: HashMap::new(),
+            buckets: HashMap::new(),
+            pending_tensor: HashMap::new(),
             grad_collectives: Vec::new(),
         }
     }

@@ -73,3 +73,10 @@ fn unknown_fields_and_syntax_errors_are_reported() {
     let e = Source::read(Path::new("/nonexistent/x.yaml")).unwrap_err();
     assert!(e.to_string().contains("cannot read"));
 }
+
+#[test]
+fn columns_after_multibyte_characters_do_not_split_them() {
+    // Found by the fuzz target: a column past a `×` used as a byte index.
+    let e = err("name: 4 ×: x\n");
+    assert!(e.line.is_some(), "{e}");
+}

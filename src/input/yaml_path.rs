@@ -11,7 +11,12 @@ pub fn yaml_path_at(text: &str, line: u32, column: u32) -> Option<String> {
     let idx = (line as usize).checked_sub(1)?;
     let here = *lines.get(idx)?;
     // Segments within the error line, up to the column.
-    let col = (column.max(1) as usize - 1).min(here.len());
+    // The parser counts columns in characters; slice at a byte boundary.
+    let chars = column.max(1) as usize - 1;
+    let col = here
+        .char_indices()
+        .nth(chars)
+        .map_or(here.len(), |(i, _)| i);
     let mut segments = flow_segments(&here[..col]);
     // Errors about a key (unknown field) point at the key itself.
     if let Some(k) = key_of(&here[col..]).filter(|_| !here[col..].starts_with(' ')) {
