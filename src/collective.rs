@@ -15,8 +15,10 @@ mod all_to_all;
 mod broadcast;
 mod halving_doubling;
 mod hierarchical;
+pub mod nccl;
 mod ring;
 mod tree;
+pub mod tuner;
 
 use crate::ids::GpuId;
 use crate::topology::Cluster;
@@ -79,6 +81,15 @@ pub enum Algorithm {
     Hierarchical,
     /// Every rank to every rank in n−1 shifted rounds: all-to-all.
     Direct,
+    /// NCCL-like, the default: `nccl-ring` or `nccl-tree` chosen by size
+    /// like NCCL's tuner; every operation.
+    Nccl,
+    /// NCCL-like multi-channel rings, one channel per NIC, crossing hosts
+    /// rail-aligned: all-reduce, reduce-scatter, all-gather, broadcast.
+    NcclRing,
+    /// NCCL-like trees: chains inside hosts under a double binary tree of
+    /// hosts, one channel per NIC: all-reduce.
+    NcclTree,
 }
 
 impl fmt::Display for Algorithm {
@@ -90,6 +101,9 @@ impl fmt::Display for Algorithm {
             Algorithm::RecursiveDoubling => "recursive-doubling",
             Algorithm::Hierarchical => "hierarchical",
             Algorithm::Direct => "direct",
+            Algorithm::Nccl => "nccl",
+            Algorithm::NcclRing => "nccl-ring",
+            Algorithm::NcclTree => "nccl-tree",
         })
     }
 }
@@ -103,7 +117,8 @@ pub struct CollectiveSpec {
     /// Participating GPUs; for rings, their order is the ring order.
     pub ranks: Vec<GpuId>,
     pub bytes: u64,
-    /// Pipelining: the buffer is cut into this many chunks (≥ 1).
+    /// Pipelining: the buffer is cut into this many chunks (≥ 1); for the
+    /// NCCL-like algorithms, the channels per NIC.
     pub chunks: u32,
 }
 
@@ -190,18 +205,21 @@ pub fn validate(spec: &CollectiveSpec, cluster: &Cluster) -> Result<(), Collecti
     match (spec.op, spec.algorithm) {
         (AllReduce | ReduceScatter | AllGather | Broadcast, Ring)
         | (AllReduce, Tree)
-        | (AllToAll, Direct) => Ok(()),
+        | (AllToAll, Direct)
+        | (_, Nccl)
+        | (AllReduce | ReduceScatter | AllGather | Broadcast, NcclRing)
+        | (AllReduce, NcclTree) => Ok(()),
         (AllReduce, HalvingDoubling | RecursiveDoubling) if !n.is_power_of_two() => {
             Err(CollectiveError::NotPowerOfTwo(spec.algorithm, n))
         }
         (AllReduce, HalvingDoubling | RecursiveDoubling) => Ok(()),
         (AllReduce, Hierarchical) => hierarchical::host_groups(&spec.ranks, cluster).map(|_| ()),
-        (AllReduce, _) => {
-            unsupported("ring, tree, halving-doubling, recursive-doubling or hierarchical")
-        }
-        (ReduceScatter | AllGather, _) => unsupported("ring"),
-        (Broadcast, _) => unsupported("ring (a pipelined chain)"),
-        (AllToAll, _) => unsupported("direct"),
+        (AllReduce, _) => unsupported(
+            "nccl, nccl-ring, nccl-tree, ring, tree, halving-doubling, recursive-doubling or hierarchical",
+        ),
+        (ReduceScatter | AllGather, _) => unsupported("nccl, nccl-ring or ring"),
+        (Broadcast, _) => unsupported("nccl, nccl-ring or ring (a pipelined chain)"),
+        (AllToAll, _) => unsupported("direct or nccl"),
     }
 }
 
@@ -220,7 +238,8 @@ pub fn build(
         (ReduceScatter, Ring) => ring(ring::RingOp::ReduceScatter),
         (AllGather, Ring) => ring(ring::RingOp::AllGather),
         (Broadcast, Ring) => Box::new(broadcast::Chain::new(ranks, spec.bytes, spec.chunks)),
-        (AllReduce, Tree) => Box::new(tree::DoubleTree::new(ranks, spec.bytes, spec.chunks)),
+        (AllReduce, Tree) => Box::new(tree::double_tree(ranks, spec.bytes, spec.chunks)),
+        (_, Nccl | NcclRing | NcclTree) => nccl::build(spec, cluster),
         (AllReduce, HalvingDoubling) => Box::new(halving_doubling::HalvingDoubling::new(
             ranks,
             spec.bytes,

@@ -125,7 +125,7 @@ struct CollectiveArgs {
     topology: PathBuf,
     #[arg(long, value_enum, default_value = "all-reduce")]
     op: CollectiveOp,
-    #[arg(long, value_enum, default_value = "ring")]
+    #[arg(long, value_enum, default_value = "nccl")]
     algorithm: Algorithm,
     /// Buffer size per rank (nccl-tests convention), e.g. 64MiB or 1048576.
     #[arg(long, conflicts_with_all = ["min_bytes", "max_bytes"])]
@@ -145,7 +145,8 @@ struct CollectiveArgs {
     /// Use the first N GPUs.
     #[arg(long)]
     gpus: Option<usize>,
-    /// Cut the buffer into this many pipelined chunks.
+    /// Cut the buffer into this many pipelined chunks (nccl algorithms:
+    /// channels per NIC).
     #[arg(long, default_value_t = 1)]
     chunks: u32,
     /// One JSON object per size, one per line.

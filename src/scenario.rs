@@ -149,7 +149,7 @@ pub struct CollectiveSection {
 }
 
 fn default_algorithm() -> Algorithm {
-    Algorithm::Ring
+    Algorithm::Nccl
 }
 fn default_one() -> u32 {
     1
@@ -161,11 +161,11 @@ fn default_true() -> bool {
 impl Default for CollectiveSection {
     fn default() -> Self {
         CollectiveSection {
-            algorithm: Algorithm::Ring,
+            algorithm: default_algorithm(),
             chunks: 1,
             overlap: true,
             bucket_bytes: None,
-            tensor_algorithm: Algorithm::Ring,
+            tensor_algorithm: default_algorithm(),
             zero: spanned(0),
         }
     }

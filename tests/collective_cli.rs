@@ -36,7 +36,14 @@ fn json_lines(args: &[&str]) -> Vec<serde_json::Value> {
 #[test]
 fn ring_all_reduce_reports_closed_form_time_and_nccl_busbw() {
     let t = topology("kccb-4host.yaml");
-    let rows = json_lines(&["--topology", t.to_str().unwrap(), "--bytes", "64MiB"]);
+    let rows = json_lines(&[
+        "--topology",
+        t.to_str().unwrap(),
+        "--bytes",
+        "64MiB",
+        "--algorithm",
+        "ring",
+    ]);
     assert_eq!(rows.len(), 1);
     let r = &rows[0];
     for key in [
@@ -105,12 +112,22 @@ fn size_sweeps_and_tables() {
 fn ring_order_across_an_oversubscribed_spine_is_slower() {
     let t = topology("fat-tree-16.yaml");
     let t = t.to_str().unwrap();
-    let index = json_lines(&["--topology", t, "--bytes", "16MiB"])[0]["time_s"]
-        .as_f64()
-        .unwrap();
+    let index =
+        json_lines(&["--topology", t, "--bytes", "16MiB", "--algorithm", "ring"])[0]["time_s"]
+            .as_f64()
+            .unwrap();
     let strided: Vec<String> = (0..16).map(|i| ((i % 4) * 4 + i / 4).to_string()).collect();
     let strided = strided.join(",");
-    let slow = json_lines(&["--topology", t, "--bytes", "16MiB", "--ranks", &strided])[0]["time_s"]
+    let slow = json_lines(&[
+        "--topology",
+        t,
+        "--bytes",
+        "16MiB",
+        "--algorithm",
+        "ring",
+        "--ranks",
+        &strided,
+    ])[0]["time_s"]
         .as_f64()
         .unwrap();
     // Every strided ring edge crosses the 4:1 spine: about 4× the bandwidth term.
@@ -128,7 +145,17 @@ fn bad_flags_exit_2_with_a_message() {
         (vec!["--bytes", "1MiB", "--ranks", "0,0"], "listed twice"),
         (vec!["--bytes", "1MiB", "--ranks", "0,x"], "not a GPU index"),
         (vec!["--bytes", "lots"], "--bytes"),
-        (vec!["--bytes", "1MiB", "--op", "all-to-all"], "use direct"),
+        (
+            vec![
+                "--bytes",
+                "1MiB",
+                "--op",
+                "all-to-all",
+                "--algorithm",
+                "ring",
+            ],
+            "use direct",
+        ),
         (
             vec![
                 "--bytes",

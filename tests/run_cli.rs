@@ -115,7 +115,9 @@ fn loss_only_slows_the_share_of_trials_the_binomial_law_predicts() {
     let p = 0.002;
     let scen = kccb_scenario(
         dir.path(),
-        &format!("noise: {{ loss: {{ probability: {p}, rto: 200ms, max_retries: 6 }} }}\n"),
+        &format!(
+            "collective: {{ algorithm: ring }}\nnoise: {{ loss: {{ probability: {p}, rto: 200ms, max_retries: 6 }} }}\n"
+        ),
     );
     let out = dir.path().join("out");
     let trials = 6000;

@@ -28,6 +28,8 @@ pub struct Ring {
     piece_base: Vec<u64>,
     piece_extra: Vec<u64>,
     chunks: u64,
+    /// ECMP channel of chunk 0 (chunk c uses `channel + c`).
+    channel: u32,
     steps: u64,
     delivered: u64,
 }
@@ -50,9 +52,17 @@ impl Ring {
             piece_extra: chunk_bytes.iter().map(|b| b % n).collect(),
             ranks,
             chunks,
+            channel: 0,
             steps,
             delivered: 0,
         }
+    }
+
+    /// Puts chunk 0 on ECMP channel `channel` (NCCL channels of one
+    /// collective hash apart).
+    pub fn on_channel(mut self, channel: u32) -> Self {
+        self.channel = channel;
+        self
     }
 
     fn n(&self) -> u64 {
@@ -71,7 +81,7 @@ impl Ring {
             conn: (c * n + i) as u32,
             src: self.ranks[i as usize],
             dst: self.ranks[next as usize],
-            channel: c as u32,
+            channel: self.channel + c as u32,
             bytes: self.piece_base[c as usize] + u64::from(piece < self.piece_extra[c as usize]),
             token: ((c * n + next) << STEP_BITS) | k,
         });

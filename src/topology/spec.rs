@@ -5,7 +5,7 @@
 //! gpu: A100-SXM4-40GB            # preset (see gpu.rs) or inline spec
 //! hosts: 4
 //! gpus_per_host: 1
-//! intra_host: { bandwidth: 300GB/s, latency: 1us, overhead: 0us }  # needed if gpus_per_host > 1
+//! intra_host: { bandwidth: 300GB/s, latency: 1us, overhead: 0us }  # per GPU per direction; needed if gpus_per_host > 1
 //! nic: { bandwidth: 100Gbps, latency: 1us, overhead: 2us }        # one NIC per GPU
 //! fabric: { kind: switch, latency: 500ns }
 //! cost: { gpus: { A100-SXM4-40GB: { price: 10000 } } }  # optional overrides of catalog/prices.yaml
@@ -78,21 +78,26 @@ struct HostPreset {
     name: &'static str,
     gpu: &'static str,
     gpus_per_host: u32,
-    /// Intra-host bandwidth in GB/s (bytes) per GPU; latency in ns.
+    /// Intra-host (NVLink) bandwidth in GB/s (bytes) per GPU per direction;
+    /// latency in ns.
     nvlink_gb_per_s: f64,
     nvlink_latency_ns: u64,
     nic_gbps: f64,
 }
 
-/// NVSwitch latency is a modelling choice (~0.7–1 us small-message NCCL
-/// latency inside a DGX): 1 us for all. NICs: 1 us link latency, 2 us
-/// endpoint overhead.
+/// NVLink bandwidths are per GPU per direction (links are full duplex), as
+/// NVIDIA's datasheets give them halved from the "bidirectional" totals:
+/// A100 NVLink3 12 links × 25 GB/s = 300 GB/s (600 GB/s bidirectional),
+/// H100/H200 NVLink4 18 × 25 = 450 GB/s (900 bidirectional), B200 NVLink5
+/// 900 GB/s (1.8 TB/s bidirectional). NVSwitch latency is a modelling
+/// choice (~0.7–1 us small-message NCCL latency inside a DGX): 1 us for
+/// all. NICs: 1 us link latency, 2 us endpoint overhead.
 const HOST_PRESETS: &[HostPreset] = &[
     HostPreset {
         name: "dgx-a100",
         gpu: "A100-SXM4-80GB",
         gpus_per_host: 8,
-        nvlink_gb_per_s: 600.0,
+        nvlink_gb_per_s: 300.0,
         nvlink_latency_ns: 1000,
         nic_gbps: 200.0,
     },
@@ -100,7 +105,7 @@ const HOST_PRESETS: &[HostPreset] = &[
         name: "dgx-h100",
         gpu: "H100-SXM",
         gpus_per_host: 8,
-        nvlink_gb_per_s: 900.0,
+        nvlink_gb_per_s: 450.0,
         nvlink_latency_ns: 1000,
         nic_gbps: 400.0,
     },
@@ -108,7 +113,7 @@ const HOST_PRESETS: &[HostPreset] = &[
         name: "dgx-h200",
         gpu: "H200-SXM",
         gpus_per_host: 8,
-        nvlink_gb_per_s: 900.0,
+        nvlink_gb_per_s: 450.0,
         nvlink_latency_ns: 1000,
         nic_gbps: 400.0,
     },
@@ -116,7 +121,7 @@ const HOST_PRESETS: &[HostPreset] = &[
         name: "dgx-b200",
         gpu: "B200",
         gpus_per_host: 8,
-        nvlink_gb_per_s: 1800.0,
+        nvlink_gb_per_s: 900.0,
         nvlink_latency_ns: 1000,
         nic_gbps: 400.0,
     },
@@ -202,7 +207,7 @@ pub fn from_source(src: &Source) -> Result<Cluster, InputError> {
         };
         return Err(InputError {
             message: format!(
-                "gpus_per_host is {gpus_per_host}, so `intra_host` is required: add `intra_host: {{ bandwidth: 900GB/s, latency: 1us }}` (the NVLink/NVSwitch domain)"
+                "gpus_per_host is {gpus_per_host}, so `intra_host` is required: add `intra_host: {{ bandwidth: 450GB/s, latency: 1us }}` (the NVLink/NVSwitch domain, per GPU per direction)"
             ),
             ..e
         }
