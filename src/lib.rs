@@ -75,6 +75,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod schedule;
+pub mod search;
 pub mod sweep;
 pub mod timeline;
 pub mod topology;

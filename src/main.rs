@@ -44,6 +44,8 @@ enum Command {
     Run(RunArgs),
     /// Run every point of a sweep (a base scenario × axes) into one CSV.
     Sweep(SweepArgs),
+    /// Search hardware × parallelism for the Pareto front of cost vs step time.
+    Search(SearchArgs),
     /// Check topology, workload, scenario and sweep files without running them.
     Validate {
         #[arg(required = true)]
@@ -112,6 +114,22 @@ struct SweepArgs {
 }
 
 #[derive(Args)]
+struct SearchArgs {
+    /// Search file.
+    search: PathBuf,
+    /// Threads simulating candidates (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Search only slice I of N (1-based) of the candidates, e.g. 2/8.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// CSV file, one row per candidate (written atomically); default: stdout,
+    /// with the ranked table on stderr.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
 struct CollectiveArgs {
     /// Topology file.
     #[arg(long)]
@@ -165,6 +183,7 @@ fn main() -> ExitCode {
         Command::Collective(args) => collective(&args),
         Command::Run(args) => run(&args),
         Command::Sweep(args) => sweep(&args),
+        Command::Search(args) => search(&args),
         Command::Validate { files } => validate(&files),
         Command::ValidateSuite { dir, rows, json } => validate_suite(&dir, &rows, json),
     };
@@ -451,6 +470,41 @@ fn validate_suite(dir: &Path, rows: &[String], json: bool) -> anyhow::Result<()>
         100.0 * report.mean_abs_error,
         100.0 * report.gate_mean_abs_error
     );
+    Ok(())
+}
+
+fn search(args: &SearchArgs) -> anyhow::Result<()> {
+    use fabsim::search::{Search, SearchOptions, table};
+    if args.jobs == Some(0) {
+        return Err(ArgError::new("--jobs", "must be at least 1").into());
+    }
+    let shard: Option<fabsim::sweep::Shard> = args.shard.as_deref().map(str::parse).transpose()?;
+    let search = Search::load(&args.search)?;
+    let options = SearchOptions {
+        jobs: args.jobs,
+        shard,
+        progress: true,
+    };
+    let rows = search.run(&options)?;
+    let mut bytes = Vec::new();
+    table::write_csv(
+        &search,
+        &rows,
+        &mut bytes,
+        shard.is_none_or(|s| s.index == 1),
+    )?;
+    match &args.out {
+        Some(path) => {
+            fabsim::sweep::table::write_atomic(path, &bytes)?;
+            table::print(&search, &rows, std::io::stdout().lock())?;
+            println!("every candidate in {}", path.display());
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+            table::print(&search, &rows, std::io::stderr().lock())?;
+        }
+    }
     Ok(())
 }
 

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 /// small enough to bound memory.
 const BLOCK: u64 = 1024;
 
-mod derived;
+pub mod derived;
 mod output;
 
 /// Timelines are drawn only for plans up to this many tasks.

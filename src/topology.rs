@@ -6,6 +6,7 @@
 //! [`ClusterBuilder`]. Routing is in `topology/routing.rs`. This module holds
 //! the graph itself and knows nothing of YAML.
 
+pub mod catalog;
 pub mod cost;
 mod direct;
 mod dot;

@@ -104,9 +104,20 @@ pub struct Summary {
 /// Cost of the cluster and of its training steps, in dollars.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CostSummary {
+    /// capex_gpus + capex_nics + capex_switches + capex_optics.
     pub capex: f64,
+    pub capex_gpus: f64,
+    pub capex_nics: f64,
+    pub capex_switches: f64,
+    pub capex_optics: f64,
+    /// IT power of the priced parts.
+    pub power_kw: f64,
+    /// power_kw × PUE × $/kWh.
+    pub power_per_hour: f64,
+    /// The price catalog's date.
+    pub catalog_date: String,
     pub amortization_years: f64,
-    /// capex / (amortization_years × 8766 h) + power per GPU-hour × GPUs.
+    /// capex / (amortization_years × 8766 h) + power_per_hour.
     pub per_hour: f64,
     /// per_hour × mean iteration time.
     pub per_step: f64,
@@ -174,10 +185,20 @@ impl fmt::Display for Summary {
             )?;
         }
         if let Some(c) = &self.cost {
+            writeln!(
+                f,
+                "capex: ${:.0} = GPUs ${:.0} + NICs ${:.0} + switches ${:.0} + optics ${:.0} (prices of {})",
+                c.capex,
+                c.capex_gpus,
+                c.capex_nics,
+                c.capex_switches,
+                c.capex_optics,
+                c.catalog_date
+            )?;
             write!(
                 f,
-                "cost: capex ${:.0}, ${:.2}/hour, ${:.4} per step",
-                c.capex, c.per_hour, c.per_step
+                "cost: ${:.2}/hour (capex over {} years + {:.0} kW at ${:.2}/hour), ${:.4} per step",
+                c.per_hour, c.amortization_years, c.power_kw, c.power_per_hour, c.per_step
             )?;
             if let Some(t) = c.per_million_tokens {
                 write!(f, ", ${t:.4} per million tokens")?;

@@ -8,14 +8,13 @@
 //!   MFU = achieved / the GPU's dense peak for the model's dtype; HFU the
 //!   same with `hardware_flops_per_step` (recompute's re-run forward
 //!   counted, as Megatron-LM's "achieved TFLOP/s" does).
-//! - cost per hour = capex / (`cost.amortization_years` × 8766 h) +
-//!   `power_per_gpu_hour` × GPUs; per step = per hour × mean iteration time
-//!   / 3600; per million tokens = per step / (tokens per step / 1e6).
-//!   Only when the topology has a `cost:` section.
+//! - cost per hour = capex / (`cost.amortization_years` × 8766 h) + power
+//!   per hour (IT watts × PUE × $/kWh, from the price catalog); per step =
+//!   per hour × mean iteration time / 3600; per million tokens = per step /
+//!   (tokens per step / 1e6). Absent only for clusters built without prices.
 
 use crate::report::{CostSummary, Summary};
 use crate::scenario::Scenario;
-use crate::topology::cost::Counts;
 use crate::training::TrainingJob;
 
 /// Hours in a year (365.25 days).
@@ -49,9 +48,9 @@ pub fn fill(scenario: &Scenario, job: &TrainingJob, summary: &mut Summary) {
 /// The cost summary at mean iteration time `mean` (seconds).
 pub fn cost(scenario: &Scenario, mean: f64) -> Option<CostSummary> {
     let prices = scenario.cluster.cost.as_ref()?;
-    let estimate = prices.estimate(&Counts::of(&scenario.cluster));
+    let estimate = prices.estimate(&scenario.cluster);
     let years = scenario.amortization_years;
-    let per_hour = estimate.capex / (years * HOURS_PER_YEAR) + estimate.per_hour.unwrap_or(0.0);
+    let per_hour = estimate.capex / (years * HOURS_PER_YEAR) + estimate.power_per_hour;
     let per_step = per_hour * mean / 3600.0;
     let w = &scenario.workload;
     let tokens = w.model.as_ref().map(|m| {
@@ -59,6 +58,13 @@ pub fn cost(scenario: &Scenario, mean: f64) -> Option<CostSummary> {
     });
     Some(CostSummary {
         capex: estimate.capex,
+        capex_gpus: estimate.gpus,
+        capex_nics: estimate.nics,
+        capex_switches: estimate.switches,
+        capex_optics: estimate.optics,
+        power_kw: estimate.watts / 1000.0,
+        power_per_hour: estimate.power_per_hour,
+        catalog_date: estimate.catalog_date,
         amortization_years: years,
         per_hour,
         per_step,

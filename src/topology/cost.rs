@@ -1,79 +1,24 @@
-//! A back-of-the-envelope capex (and hourly running cost) estimate from the
-//! optional `cost:` section of a topology file:
+//! Capex and power of a cluster from the price catalog (`catalog.rs`): what
+//! the prices multiply, counted from the generated graph.
 //!
-//! ```yaml
-//! cost: { gpu: 30000, nic: 1500, switch: 25000, link: 800, power_per_gpu_hour: 0.35 }
-//! ```
-//! All fields are optional dollar amounts (plain numbers, ≥ 0):
-//! - `gpu`: per GPU (think: its share of the server);
-//! - `nic`: per NIC, i.e. per `nic`-kind link (one per GPU in generated fabrics);
-//! - `switch`: per *fabric* switch node — any switch with a link that is not
-//!   intra-host (leaves, spines, rail leaves, ring/torus routers). A host's
-//!   NVSwitch (only intra-host links) is part of the server, not priced here;
-//! - `link`: per cable or optic pair, i.e. per full-duplex link that is not
-//!   intra-host (NIC-to-switch and switch-to-switch);
-//! - `power_per_gpu_hour`: running cost per GPU-hour (power, cooling, hosting).
+//! - GPUs: one catalog entry per GPU (its share of the server, NICs apart).
+//! - NICs: one per `nic`-kind link, priced by the link's speed.
+//! - Switches: one port per end of a non-intra-host link at a *fabric*
+//!   switch (any switch with a non-intra-host link: leaves, spines, rail
+//!   leaves, ring/torus routers), priced by the link's speed. A host's
+//!   NVSwitch (only intra-host links) is part of the server.
+//! - Optics: two transceivers per non-intra-host link, by its speed.
 //!
-//! It does not model discounts, spares, rack space or cable lengths.
+//! A link faster than the fastest listed speed counts as a bundle (see
+//! [`catalog::for_speed`]). Power = Σ watts × PUE, at the catalog's $/kWh.
+//! It does not model discounts, spares, racks, cable lengths or staff.
 
+use super::catalog::{self, Item};
 use super::{Cluster, LinkKind, NodeKind};
-use crate::input::{InputError, Source};
-use serde::{Deserialize, Serialize};
-use serde_saphyr::Spanned;
+use crate::ids::NodeId;
+use serde::Serialize;
 
-/// Prices in dollars; a missing price counts as 0.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Prices {
-    pub gpu: Option<f64>,
-    pub nic: Option<f64>,
-    pub switch: Option<f64>,
-    pub link: Option<f64>,
-    pub power_per_gpu_hour: Option<f64>,
-}
-
-/// The `cost:` section as written (spanned, for errors at the line).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CostYaml {
-    #[serde(default)]
-    gpu: Option<Spanned<f64>>,
-    #[serde(default)]
-    nic: Option<Spanned<f64>>,
-    #[serde(default)]
-    switch: Option<Spanned<f64>>,
-    #[serde(default)]
-    link: Option<Spanned<f64>>,
-    #[serde(default)]
-    power_per_gpu_hour: Option<Spanned<f64>>,
-}
-
-impl CostYaml {
-    /// Checks every price is a finite number ≥ 0.
-    pub fn validate(&self, src: &Source) -> Result<Prices, InputError> {
-        let check = |key: &str, v: &Option<Spanned<f64>>| -> Result<Option<f64>, InputError> {
-            match v {
-                None => Ok(None),
-                Some(s) if s.value.is_finite() && s.value >= 0.0 => Ok(Some(s.value)),
-                Some(s) => Err(src
-                    .error_at(
-                        s,
-                        format!(
-                            "{} is not a valid price: write a dollar amount of 0 or more",
-                            s.value
-                        ),
-                    )
-                    .with_path(format!("cost.{key}"))),
-            }
-        };
-        Ok(Prices {
-            gpu: check("gpu", &self.gpu)?,
-            nic: check("nic", &self.nic)?,
-            switch: check("switch", &self.switch)?,
-            link: check("link", &self.link)?,
-            power_per_gpu_hour: check("power_per_gpu_hour", &self.power_per_gpu_hour)?,
-        })
-    }
-}
+pub use super::catalog::Prices;
 
 /// What the prices multiply.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -89,6 +34,10 @@ pub struct Counts {
     pub cables: u64,
     /// Full-duplex intra-host links.
     pub intra_host_links: u64,
+    /// Switch ports (bundles counted port by port).
+    pub switch_ports: u64,
+    /// Transceivers (two per cable and bundle member).
+    pub transceivers: u64,
 }
 
 impl Counts {
@@ -107,51 +56,127 @@ impl Counts {
                 LinkKind::Fabric => n.cables += 1,
             }
         }
-        for (i, node) in c.nodes().iter().enumerate() {
-            if node.kind != NodeKind::Switch {
-                continue;
-            }
-            let id = crate::ids::NodeId::from_index(i);
-            if c.out_links(id)
-                .iter()
-                .all(|&l| c.link(l).kind == LinkKind::IntraHost)
-            {
-                n.intra_host_switches += 1;
-            } else {
+        for i in 0..c.nodes().len() {
+            if is_fabric_switch(c, NodeId::from_index(i)) == Some(true) {
                 n.fabric_switches += 1;
+            } else if is_fabric_switch(c, NodeId::from_index(i)) == Some(false) {
+                n.intra_host_switches += 1;
             }
         }
         n
     }
 }
 
-/// The estimate, in dollars.
+/// `None` for GPUs; for switches, whether any of its links leaves the host.
+fn is_fabric_switch(c: &Cluster, id: NodeId) -> Option<bool> {
+    if c.node(id).kind != NodeKind::Switch {
+        return None;
+    }
+    Some(
+        c.out_links(id)
+            .iter()
+            .any(|&l| c.link(l).kind != LinkKind::IntraHost),
+    )
+}
+
+/// The estimate, in dollars (and watts).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CostEstimate {
     pub gpus: f64,
     pub nics: f64,
     pub switches: f64,
-    pub links: f64,
-    /// gpus + nics + switches + links.
+    pub optics: f64,
+    /// gpus + nics + switches + optics.
     pub capex: f64,
-    /// Running cost per hour, if `power_per_gpu_hour` was given.
-    pub per_hour: Option<f64>,
+    /// IT power of everything priced, in watts.
+    pub watts: f64,
+    /// watts × PUE / 1000 × $/kWh.
+    pub power_per_hour: f64,
+    pub counts: Counts,
+    /// The catalog's date.
+    pub catalog_date: String,
+    /// Parts with no catalog entry (counted at $0), e.g. an inline GPU.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unpriced: Vec<String>,
+}
+
+/// Running sums of one category.
+#[derive(Default)]
+struct Sum {
+    dollars: f64,
+    watts: f64,
+}
+
+impl Sum {
+    fn add(&mut self, item: &Item, n: u64) {
+        self.dollars += item.price * n as f64;
+        self.watts += item.watts * n as f64;
+    }
 }
 
 impl Prices {
-    pub fn estimate(&self, n: &Counts) -> CostEstimate {
-        let p = |x: Option<f64>, k: u64| x.unwrap_or(0.0) * k as f64;
-        let gpus = p(self.gpu, n.gpus);
-        let nics = p(self.nic, n.nics);
-        let switches = p(self.switch, n.fabric_switches);
-        let links = p(self.link, n.cables);
+    /// Prices every GPU, NIC, fabric switch port and transceiver of `c`.
+    pub fn estimate(&self, c: &Cluster) -> CostEstimate {
+        let mut counts = Counts::of(c);
+        let mut unpriced = Vec::new();
+        let mut gpus = Sum::default();
+        let mut nics = Sum::default();
+        let mut ports = Sum::default();
+        let mut optics = Sum::default();
+        match self.gpu(&c.gpu.name) {
+            Some(item) => gpus.add(item, counts.gpus),
+            None => unpriced.push(format!("GPU {}", c.gpu.name)),
+        }
+        let mut missing = |what: &str, gbps: f64| {
+            let s = format!("{what} at {gbps} Gbps");
+            if !unpriced.contains(&s) {
+                unpriced.push(s);
+            }
+        };
+        for l in c.links().iter().step_by(2) {
+            if l.kind == LinkKind::IntraHost {
+                continue;
+            }
+            let gbps = l.bandwidth.bytes_per_sec() * 8.0 / 1e9;
+            if l.kind == LinkKind::Nic {
+                match catalog::for_speed(&self.nics, gbps) {
+                    Some((item, k)) => nics.add(item, k),
+                    None => missing("NIC", gbps),
+                }
+            }
+            let ends = [l.from, l.to]
+                .iter()
+                .filter(|&&n| is_fabric_switch(c, n) == Some(true))
+                .count() as u64;
+            match catalog::for_speed(&self.switch_ports, gbps) {
+                Some((item, k)) => {
+                    ports.add(item, ends * k);
+                    counts.switch_ports += ends * k;
+                }
+                None if ends > 0 => missing("switch port", gbps),
+                None => {}
+            }
+            match catalog::for_speed(&self.optics, gbps) {
+                Some((item, k)) => {
+                    optics.add(item, 2 * k);
+                    counts.transceivers += 2 * k;
+                }
+                None => missing("optic", gbps),
+            }
+        }
+        let capex = gpus.dollars + nics.dollars + ports.dollars + optics.dollars;
+        let watts = gpus.watts + nics.watts + ports.watts + optics.watts;
         CostEstimate {
-            gpus,
-            nics,
-            switches,
-            links,
-            capex: gpus + nics + switches + links,
-            per_hour: self.power_per_gpu_hour.map(|h| h * n.gpus as f64),
+            gpus: gpus.dollars,
+            nics: nics.dollars,
+            switches: ports.dollars,
+            optics: optics.dollars,
+            capex,
+            watts,
+            power_per_hour: watts * self.pue / 1000.0 * self.usd_per_kwh,
+            counts,
+            catalog_date: self.date.clone(),
+            unpriced,
         }
     }
 }
@@ -159,38 +184,66 @@ impl Prices {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::topology::test_support::star;
-    use crate::units::SimTime;
+    use crate::input::Source;
+    use crate::topology::from_source;
 
-    #[test]
-    fn counts_and_totals() {
-        let c = star(4, 100.0, SimTime::from_us(1), SimTime::ZERO, SimTime::ZERO);
-        let n = Counts::of(&c);
-        assert_eq!((n.gpus, n.nics, n.fabric_switches, n.cables), (4, 4, 1, 4));
-        let prices = Prices {
-            gpu: Some(10_000.0),
-            nic: Some(1_000.0),
-            switch: Some(20_000.0),
-            link: Some(500.0),
-            power_per_gpu_hour: Some(0.5),
-        };
-        let e = prices.estimate(&n);
-        assert_eq!(e.capex, 40_000.0 + 4_000.0 + 20_000.0 + 2_000.0);
-        assert_eq!(e.per_hour, Some(2.0));
-        let e = Prices {
-            gpu: Some(1.0),
-            ..Prices::default()
-        }
-        .estimate(&n);
-        assert_eq!((e.capex, e.per_hour), (4.0, None));
+    fn cluster(nic: &str, spines: u32, uplink: &str) -> Cluster {
+        let text = format!(
+            "name: t\nhost: dgx-h100\nhosts: 4\nnic: {{ bandwidth: {nic}, latency: 1us }}\n\
+             fabric: {{ kind: fat-tree, hosts_per_leaf: 2, spines: {spines}, uplink: {{ bandwidth: {uplink}, latency: 1us }} }}\n"
+        );
+        from_source(&Source::from_text("t.yaml", text)).unwrap()
+    }
+
+    fn estimate(c: &Cluster) -> CostEstimate {
+        c.cost.as_ref().unwrap().estimate(c)
     }
 
     #[test]
-    fn negative_price_is_an_error_at_its_line() {
-        let src = Source::from_text("c.yaml", "gpu: 1\nlink: -5\n");
-        let y: CostYaml = src.parse().unwrap();
-        let e = y.validate(&src).unwrap_err();
-        assert_eq!(e.line, Some(2));
-        assert_eq!(e.yaml_path.as_deref(), Some("cost.link"));
+    fn counts_and_breakdown_sum_to_the_total() {
+        let c = cluster("400Gbps", 4, "400Gbps");
+        let e = estimate(&c);
+        let p = catalog::shipped().unwrap();
+        // 32 GPUs, 32 NICs; 2 leaves × 4 uplinks = 8 fabric cables; 2 leaves + 4 spines.
+        assert_eq!(
+            (e.counts.gpus, e.counts.nics, e.counts.cables),
+            (32, 32, 40)
+        );
+        assert_eq!(e.counts.fabric_switches, 6);
+        // Ports: 32 NIC ends + 2 × 8 uplink ends.
+        assert_eq!(e.counts.switch_ports, 48);
+        assert_eq!(e.counts.transceivers, 80);
+        let item = |t: &[(f64, Item)], g: f64| catalog::for_speed(t, g).unwrap().0.price;
+        assert_eq!(e.gpus, 32.0 * p.gpu("H100-SXM").unwrap().price);
+        assert_eq!(e.nics, 32.0 * item(&p.nics, 400.0));
+        assert_eq!(e.switches, 48.0 * item(&p.switch_ports, 400.0));
+        assert_eq!(e.optics, 80.0 * item(&p.optics, 400.0));
+        assert_eq!(e.capex, e.gpus + e.nics + e.switches + e.optics);
+        let watts = 32.0 * (1275.0 + 25.0) + 48.0 * 25.0 + 80.0 * 8.5;
+        assert!((e.watts - watts).abs() < 1e-9);
+        assert!((e.power_per_hour - watts * p.pue / 1000.0 * p.usd_per_kwh).abs() < 1e-9);
+        assert!(e.unpriced.is_empty());
+    }
+
+    #[test]
+    fn faster_nics_and_less_oversubscription_cost_more() {
+        let base = estimate(&cluster("200Gbps", 2, "400Gbps")).capex;
+        assert!(estimate(&cluster("400Gbps", 2, "400Gbps")).capex > base);
+        // 1:1 (4 spines) vs 2:1 (2 spines) with the same NICs and uplinks.
+        assert!(estimate(&cluster("200Gbps", 4, "400Gbps")).capex > base);
+        // Fatter uplinks on the same spines: bundles of ports and optics.
+        assert!(estimate(&cluster("200Gbps", 2, "1600Gbps")).capex > base);
+    }
+
+    #[test]
+    fn unknown_gpu_is_listed_as_unpriced() {
+        let c = from_source(&Source::from_text(
+            "t.yaml",
+            "name: t\ngpu: { name: x, memory: 1GB, hbm_bandwidth: 1TB/s, peak_tflops: { fp32: 1, bf16: 2 } }\nhosts: 2\ngpus_per_host: 1\nnic: { bandwidth: 100Gbps, latency: 1us }\nfabric: { kind: switch }\n",
+        ))
+        .unwrap();
+        let e = estimate(&c);
+        assert_eq!(e.unpriced, vec!["GPU x".to_string()]);
+        assert_eq!(e.gpus, 0.0);
     }
 }

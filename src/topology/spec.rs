@@ -8,7 +8,7 @@
 //! intra_host: { bandwidth: 300GB/s, latency: 1us, overhead: 0us }  # per GPU per direction; needed if gpus_per_host > 1
 //! nic: { bandwidth: 100Gbps, latency: 1us, overhead: 2us }        # one NIC per GPU
 //! fabric: { kind: switch, latency: 500ns }
-//! cost: { gpu: 10000 }            # optional, see cost.rs
+//! cost: { gpus: { A100-SXM4-40GB: { price: 10000 } } }  # optional overrides of catalog/prices.yaml
 //! ```
 //! `fabric.kind` is one of `switch`, `fat-tree`, `rail`, `ring`, `torus` (see
 //! generators.rs for what each builds and which fields it takes). `fabric`
@@ -21,7 +21,7 @@
 //! preset's (a whole section at a time). The explicit form (`nodes:` +
 //! `links:`, see explicit.rs) replaces `hosts` .. `fabric`.
 
-use super::cost::CostYaml;
+use super::catalog::{self, CostYaml};
 use super::fabric_spec::{FabricYaml, fabric_from_yaml};
 use super::generators::{self, Hosts, IntraHost, Nic};
 use super::gpu::{self, GpuField};
@@ -135,7 +135,7 @@ pub fn load(path: &Path) -> Result<Cluster, InputError> {
 /// Loads a topology from already-read text.
 pub fn from_source(src: &Source) -> Result<Cluster, InputError> {
     let doc: TopologyYaml = src.parse()?;
-    let prices = doc.cost.as_ref().map(|c| c.validate(src)).transpose()?;
+    let prices = Some(catalog::merge(doc.cost.as_ref(), Some(src))?);
     if doc.nodes.is_some() || doc.links.is_some() {
         return super::explicit::build(src, &doc, prices);
     }

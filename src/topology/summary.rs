@@ -99,7 +99,7 @@ impl Summary {
             diameter_hops,
             diameter_sampled,
             max_zero_load_latency_s: max_latency,
-            cost: c.cost.as_ref().map(|p| p.estimate(&counts)),
+            cost: c.cost.as_ref().map(|p| p.estimate(c)),
         }
     }
 }
@@ -317,11 +317,28 @@ impl fmt::Display for Summary {
         if let Some(c) = &self.cost {
             writeln!(
                 f,
-                "capex           ${:.0} (GPUs ${:.0}, NICs ${:.0}, switches ${:.0}, links ${:.0})",
-                c.capex, c.gpus, c.nics, c.switches, c.links
+                "capex           ${:.0} (GPUs ${:.0}, NICs ${:.0}, switches ${:.0} for {} ports, optics ${:.0} for {} transceivers; catalog of {})",
+                c.capex,
+                c.gpus,
+                c.nics,
+                c.switches,
+                c.counts.switch_ports,
+                c.optics,
+                c.counts.transceivers,
+                c.catalog_date
             )?;
-            if let Some(h) = c.per_hour {
-                writeln!(f, "running cost    ${h:.2} per hour")?;
+            writeln!(
+                f,
+                "power           {:.1} kW of IT load, ${:.2} per hour with PUE",
+                c.watts / 1000.0,
+                c.power_per_hour
+            )?;
+            if !c.unpriced.is_empty() {
+                writeln!(
+                    f,
+                    "unpriced        {} (add them to the topology's `cost:`)",
+                    c.unpriced.join(", ")
+                )?;
             }
         }
         Ok(())
@@ -342,7 +359,7 @@ mod tests {
     #[test]
     fn switch_summary() {
         let c = load(&format!(
-            "{HEAD}hosts: 4\nfabric: {{ kind: switch, latency: 500ns }}\ncost: {{ gpu: 10, switch: 100 }}\n"
+            "{HEAD}hosts: 4\nfabric: {{ kind: switch, latency: 500ns }}\ncost: {{ gpus: {{ A100-SXM4-40GB: {{ price: 10 }} }}, nics: {{ 100Gbps: {{ price: 0 }} }}, switch_ports: {{ 100Gbps: {{ price: 25 }} }}, optics: {{ 100Gbps: {{ price: 0 }} }} }}\n"
         ));
         let s = Summary::of(&c);
         assert_eq!((s.gpus, s.switches, s.links, s.cables), (4, 1, 4, 4));

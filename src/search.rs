@@ -1,0 +1,423 @@
+//! `fabsim search`: the cheapest hardware and parallelism that meet a
+//! target. A search file (see [`spec`]) names a workload, a global batch, a
+//! target (tokens/s, tokens/day or a step time, and/or a capex budget) and
+//! the choices: servers, GPU counts, NIC speeds, fabrics; tensor, pipeline,
+//! microbatch size, schedule and ZeRO. Every combination is a candidate.
+//!
+//! Pruning, cheapest rule first, each counted:
+//! 1. `invalid` — the parallelism does not divide the GPUs or the batch,
+//!    tensor parallelism would span servers, or the scenario does not load;
+//! 2. `over-budget` — capex above the budget;
+//! 3. `memory-bound` — the mean static memory of a stage exceeds the GPU's;
+//! 4. `too-slow-bound` — the compute lower bound on the step misses the target;
+//! 5. `dominated-bound` — a simulated point is at least as fast as this
+//!    candidate's lower bound and at least as cheap (capex and $/M tokens);
+//! 6. `does-not-fit` — the full memory estimate (with activations) exceeds
+//!    the GPU's.
+//!
+//! The survivors are simulated exactly as `fabsim run` does
+//! ([`crate::run::run`] on the scenario the candidate describes).
+//!
+//! Survivors go in order of their lowest possible $/M tokens, in rounds of
+//! [`ROUND`]; a round's candidates are checked against the points simulated
+//! before it and simulated in parallel, so the result does not depend on
+//! `--jobs`. `--shard I/N` takes the I-th contiguous slice of candidates;
+//! dominance and the front are then within the shard (concatenated shards
+//! hold every candidate; the global front is the non-dominated subset of
+//! the rows marked `pareto`). The front is over (step time, capex, $/M
+//! tokens) among simulated points that meet the target. Rows are written
+//! when the search ends, not streamed.
+
+mod space;
+pub mod spec;
+pub mod table;
+
+pub use space::{Candidate, Hardware};
+pub use spec::Target;
+
+use crate::input::{InputError, Source};
+use crate::scenario::{Overrides, Scenario, ScenarioFile};
+use crate::sweep::Shard;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Candidates simulated per round (fixed, for determinism).
+pub const ROUND: usize = 8;
+
+/// A loaded, checked search.
+#[derive(Debug)]
+pub struct Search {
+    pub name: String,
+    pub description: String,
+    pub global_batch: u32,
+    pub tokens_per_sample: Option<u64>,
+    pub target: Target,
+    pub hardware: Vec<Hardware>,
+    pub candidates: Vec<Candidate>,
+    pub amortization_years: f64,
+    trials: u64,
+    workloads: space::Workloads,
+    base: PathBuf,
+    _scratch: tempfile::TempDir,
+}
+
+/// How to run a search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchOptions {
+    pub jobs: Option<usize>,
+    pub shard: Option<Shard>,
+    pub progress: bool,
+}
+
+/// What became of a candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    Invalid(String),
+    OverBudget,
+    /// Static memory lower bound, bytes.
+    MemoryBound(u64),
+    TooSlowBound,
+    /// The simulated candidate that dominates the bound.
+    DominatedBound(u64),
+    /// Peak memory estimate, bytes.
+    DoesNotFit(u64),
+    Simulated,
+}
+
+impl Status {
+    /// The CSV word and the name of the pruning rule.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Status::Invalid(_) => "invalid",
+            Status::OverBudget => "over-budget",
+            Status::MemoryBound(_) => "memory-bound",
+            Status::TooSlowBound => "too-slow-bound",
+            Status::DominatedBound(_) => "dominated-bound",
+            Status::DoesNotFit(_) => "does-not-fit",
+            Status::Simulated => "simulated",
+        }
+    }
+}
+
+/// A simulated candidate's figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub step_s: f64,
+    pub tokens_per_s: Option<f64>,
+    pub usd_per_hour: f64,
+    pub usd_per_mtok: Option<f64>,
+    pub bubble: Option<f64>,
+    pub exposed_s: f64,
+    pub peak_bytes: u64,
+    pub mfu: Option<f64>,
+}
+
+/// One candidate's result.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub candidate: Candidate,
+    /// Step-time lower bound (candidates that reached rule 4).
+    pub bound_s: Option<f64>,
+    pub status: Status,
+    pub outcome: Option<Outcome>,
+    pub pareto: bool,
+    /// Why it wins or loses, in words.
+    pub why: String,
+}
+
+impl Search {
+    /// Reads and checks `file`, writes the generated topologies into a
+    /// scratch folder and enumerates the candidates.
+    pub fn load(file: &Path) -> Result<Search, InputError> {
+        let src = Source::read(file)?;
+        let f: spec::SearchFile = src.parse()?;
+        let dir = file.parent().unwrap_or(Path::new("."));
+        let workload = dir.join(&f.workload.value);
+        if !workload.is_file() {
+            return Err(src
+                .error_at(
+                    &f.workload,
+                    format!("the workload file {} does not exist", workload.display()),
+                )
+                .with_path("workload"));
+        }
+        let workload = std::path::absolute(&workload).unwrap_or(workload);
+        let probe = crate::workload::load(
+            &workload,
+            &crate::topology::gpu::preset("H100-SXM")
+                .ok_or_else(|| InputError::file(file, "no H100-SXM preset"))?,
+            &crate::workload::WorkloadOptions::default(),
+        )?;
+        let tokens = probe.model.as_ref().map(|m| m.tokens_per_sample);
+        let (target, hw_choices, choices) = spec::check(&src, &f, tokens)?;
+        let scratch = tempfile::tempdir()
+            .map_err(|e| InputError::file(file, format!("cannot make a scratch folder: {e}")))?;
+        let hardware = space::hardware(scratch.path(), &hw_choices).map_err(|e| {
+            src.error(format!("a generated design does not load: {e}"))
+                .with_path("hardware")
+        })?;
+        let candidates = space::candidates(&hardware, &choices, f.global_batch.value);
+        let base = scratch.path().join("base.yaml");
+        let scenario = base_scenario(&src, &f, &workload, &hardware, &base)?;
+        let mfu = scenario.mfu.as_ref().map(|m| m.value);
+        let workloads =
+            space::workloads(&workload, &hardware, &candidates, f.global_batch.value, mfu)?;
+        let name = f.name.clone().unwrap_or_else(|| {
+            file.file_stem()
+                .map_or_else(|| "search".into(), |s| s.to_string_lossy().into_owned())
+        });
+        Ok(Search {
+            name,
+            description: f.description.clone(),
+            global_batch: f.global_batch.value,
+            tokens_per_sample: tokens,
+            target,
+            hardware,
+            candidates,
+            amortization_years: scenario.cost.amortization_years.value,
+            trials: f.trials.unwrap_or(1).max(1),
+            workloads,
+            base,
+            _scratch: scratch,
+        })
+    }
+
+    /// Dollars per million tokens at step time `step_s` on design `h`.
+    pub fn usd_per_mtok(&self, h: &Hardware, step_s: f64) -> Option<f64> {
+        let per_hour = h.cost.capex
+            / (self.amortization_years * crate::run::derived::HOURS_PER_YEAR)
+            + h.cost.power_per_hour;
+        let tokens = self.tokens_per_sample? as f64 * f64::from(self.global_batch);
+        Some(per_hour * step_s / 3600.0 / (tokens / 1e6))
+    }
+
+    /// Runs the search over `options.shard` (all candidates by default).
+    pub fn run(&self, options: &SearchOptions) -> anyhow::Result<Vec<Row>> {
+        let range = options
+            .shard
+            .map_or(0..self.candidates.len(), |s| s.range(self.candidates.len()));
+        let mut rows: Vec<Row> = self.candidates[range]
+            .iter()
+            .map(|c| self.cheap(c))
+            .collect();
+        let mut queue: Vec<(f64, usize)> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.status == Status::Simulated)
+            .map(|(i, r)| {
+                let h = &self.hardware[r.candidate.hw];
+                let lb = r.bound_s.unwrap_or(0.0);
+                (self.usd_per_mtok(h, lb).unwrap_or(h.cost.capex), i)
+            })
+            .collect();
+        queue.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let bar = progress_bar(options.progress, queue.len() as u64);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(options.jobs.unwrap_or(0))
+            .build()?;
+        let mut done: Vec<table::Point> = Vec::new();
+        for round in queue.chunks(ROUND) {
+            let results: Vec<anyhow::Result<(Status, Option<Outcome>)>> = pool.install(|| {
+                round
+                    .par_iter()
+                    .map(|&(_, i)| {
+                        let r = self.expensive(&rows[i], &done);
+                        bar.inc(1);
+                        r
+                    })
+                    .collect()
+            });
+            for (&(_, i), res) in round.iter().zip(results) {
+                let (status, outcome) = res?;
+                if let Some(o) = &outcome {
+                    done.push(table::Point::of(self, &rows[i], o));
+                }
+                rows[i].status = status;
+                rows[i].outcome = outcome;
+            }
+        }
+        bar.finish_and_clear();
+        table::judge(self, &mut rows);
+        Ok(rows)
+    }
+
+    /// Rules 1–4; a survivor comes back as `Simulated` (pending).
+    fn cheap(&self, c: &Candidate) -> Row {
+        let h = &self.hardware[c.hw];
+        let mut row = Row {
+            candidate: c.clone(),
+            bound_s: None,
+            status: Status::Simulated,
+            outcome: None,
+            pareto: false,
+            why: String::new(),
+        };
+        row.status = match space::cheap(c, h, &self.workloads, self.global_batch) {
+            space::Cheap::Invalid(r) => Status::Invalid(r),
+            _ if self.target.budget.is_some_and(|b| h.cost.capex > b) => Status::OverBudget,
+            space::Cheap::Memory(b) => Status::MemoryBound(b),
+            space::Cheap::Bound(lb) => {
+                row.bound_s = Some(lb);
+                if self.target.step_s.is_some_and(|t| lb > t) {
+                    Status::TooSlowBound
+                } else {
+                    Status::Simulated
+                }
+            }
+        };
+        row
+    }
+
+    /// Rules 5–6, then the simulation.
+    fn expensive(
+        &self,
+        row: &Row,
+        done: &[table::Point],
+    ) -> anyhow::Result<(Status, Option<Outcome>)> {
+        let c = &row.candidate;
+        let h = &self.hardware[c.hw];
+        let lb = row.bound_s.unwrap_or(0.0);
+        let me = table::Point {
+            index: c.index,
+            step_s: lb,
+            capex: h.cost.capex,
+            usd_per_mtok: self.usd_per_mtok(h, lb).unwrap_or(0.0),
+        };
+        if let Some(p) = done.iter().find(|p| p.covers(&me)) {
+            return Ok((Status::DominatedBound(p.index), None));
+        }
+        let overrides = Overrides {
+            set: self.overrides(c),
+            trials: Some(self.trials),
+            seed: None,
+        };
+        let scenario = match Scenario::load(&self.base, &overrides) {
+            Ok(s) => s,
+            Err(e) if crate::input::is_user_error(&e) => {
+                let msg = match e.chain().find_map(|x| x.downcast_ref::<InputError>()) {
+                    Some(i) => i.message.clone(),
+                    None => format!("{e:#}"),
+                };
+                let msg = msg.split_whitespace().collect::<Vec<_>>().join(" ");
+                return Ok((Status::Invalid(msg), None));
+            }
+            Err(e) => return Err(e.context(format!("search candidate {}", c.index))),
+        };
+        let memory = crate::memory::estimate(&scenario.job(), scenario.cluster.gpu.memory_bytes);
+        if !memory.fits {
+            return Ok((Status::DoesNotFit(memory.peak_bytes), None));
+        }
+        let options = crate::run::RunOptions {
+            out_dir: None,
+            progress: false,
+        };
+        let s = crate::run::run(&scenario, &options)
+            .map_err(|e| e.context(format!("search candidate {}", c.index)))?
+            .summary;
+        let cost = s.cost.as_ref();
+        Ok((
+            Status::Simulated,
+            Some(Outcome {
+                step_s: s.iteration.mean_s,
+                tokens_per_s: s.tokens_per_s,
+                usd_per_hour: cost.map_or(0.0, |c| c.per_hour),
+                usd_per_mtok: cost.and_then(|c| c.per_million_tokens),
+                bubble: s.bubble_fraction,
+                exposed_s: s.exposed_communication_s,
+                peak_bytes: memory.peak_bytes,
+                mfu: s.mfu,
+            }),
+        ))
+    }
+
+    /// The `--set` overrides that turn the base scenario into `c`.
+    pub fn overrides(&self, c: &Candidate) -> Vec<String> {
+        let h = &self.hardware[c.hw];
+        let topo = h
+            .topology
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        vec![
+            format!("topology={topo}"),
+            format!("parallelism.tensor={}", c.tensor),
+            format!("parallelism.pipeline={}", c.pipeline),
+            format!("parallelism.data={}", c.data),
+            format!("pipeline.microbatches={}", c.microbatches),
+            format!("pipeline.schedule={}", c.schedule),
+            format!("collective.zero={}", c.zero),
+            format!("workload.batch_size={}", self.global_batch / c.data.max(1)),
+        ]
+    }
+}
+
+/// Writes the scenario every candidate starts from: the search's
+/// `scenario:` section over a minimal scenario; checks it parses.
+fn base_scenario(
+    src: &Source,
+    f: &spec::SearchFile,
+    workload: &Path,
+    hw: &[Hardware],
+    base: &Path,
+) -> Result<ScenarioFile, InputError> {
+    let topo = hw
+        .iter()
+        .find(|h| h.invalid.is_none())
+        .or(hw.first())
+        .and_then(|h| h.topology.file_name())
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let mut tree = serde_json::json!({
+        "name": f.name.clone().unwrap_or_else(|| "search".into()),
+        "topology": topo,
+        "workload": workload,
+        "trials": { "count": f.trials.unwrap_or(1).max(1) },
+        "seed": f.seed.unwrap_or(1),
+    });
+    if let Some(extra) = &f.scenario {
+        merge(&mut tree, &extra.value);
+    }
+    let text = serde_json::to_string_pretty(&tree).map_err(|e| src.error(e.to_string()))?;
+    let parsed: ScenarioFile = Source::from_text(base, text.clone()).parse().map_err(|e| {
+        let at = f
+            .scenario
+            .as_ref()
+            .map_or_else(|| src.error(""), |s| src.error_at(s, ""));
+        InputError {
+            message: format!(
+                "the scenario section is not a valid scenario: {}",
+                e.message
+            ),
+            ..at
+        }
+        .with_path(
+            e.yaml_path
+                .map_or("scenario".into(), |p| format!("scenario.{p}")),
+        )
+    })?;
+    std::fs::write(base, text).map_err(|e| InputError::file(base, format!("cannot write: {e}")))?;
+    Ok(parsed)
+}
+
+fn progress_bar(show: bool, total: u64) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} candidates past the bounds {elapsed} (eta {eta})",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Deep-merges `extra` into `tree` (maps merge, anything else replaces).
+fn merge(tree: &mut serde_json::Value, extra: &serde_json::Value) {
+    match (tree, extra) {
+        (serde_json::Value::Object(t), serde_json::Value::Object(e)) => {
+            for (k, v) in e {
+                merge(t.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+            }
+        }
+        (t, e) => *t = e.clone(),
+    }
+}

@@ -1,0 +1,183 @@
+//! `fabsim search`: the shipped GPT-3 search runs and finds a front; a
+//! small search is deterministic for any --jobs, its shards concatenate,
+//! its lower bounds hold, and bad search files are refused.
+
+use assert_cmd::Command;
+use fabsim::search::table::COLUMNS;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn search(file: &Path, args: &[&str]) -> (String, String) {
+    let out = Command::cargo_bin("fabsim")
+        .unwrap()
+        .arg("search")
+        .arg(file)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+type Table = Vec<BTreeMap<String, String>>;
+
+fn parse(csv_text: &str) -> Table {
+    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            head.iter()
+                .cloned()
+                .zip(rec.iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+fn num(r: &BTreeMap<String, String>, k: &str) -> f64 {
+    r[k].parse().unwrap_or_else(|_| panic!("{k} = '{}'", r[k]))
+}
+
+/// Lower bounds hold; the front is not dominated; breakdowns sum.
+fn check_rows(rows: &Table, target_s: f64) {
+    let sim: Vec<_> = rows.iter().filter(|r| r["status"] == "simulated").collect();
+    assert!(!sim.is_empty());
+    for r in &sim {
+        assert!(
+            num(r, "bound_step_s") <= num(r, "step_s") * (1.0 + 1e-9),
+            "{r:?}"
+        );
+        let parts: f64 = ["gpus", "nics", "switches", "optics"]
+            .iter()
+            .map(|k| num(r, &format!("capex_{k}_usd")))
+            .sum();
+        assert!((parts - num(r, "capex_usd")).abs() < 1e-6 * parts);
+    }
+    let front: Vec<_> = sim.iter().filter(|r| r["pareto"] == "true").collect();
+    assert!(!front.is_empty());
+    let key = |r: &BTreeMap<String, String>| {
+        [
+            num(r, "step_s"),
+            num(r, "capex_usd"),
+            num(r, "usd_per_mtok"),
+        ]
+    };
+    for f in &front {
+        assert!(num(f, "step_s") <= target_s, "{f:?}");
+        for g in &sim {
+            let (a, b) = (key(g), key(f));
+            let dominates = (0..3).all(|i| a[i] <= b[i]) && (0..3).any(|i| a[i] < b[i]);
+            assert!(
+                !(dominates && num(g, "step_s") <= target_s),
+                "{g:?} dominates {f:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn small_search_is_deterministic_shards_concatenate_and_bounds_hold() {
+    let file = root().join("tests/data/search-small.yaml");
+    let (one, table) = search(&file, &["--jobs", "1"]);
+    let (two, _) = search(&file, &["--jobs", "2"]);
+    assert_eq!(one, two, "the CSV depends on --jobs");
+    assert!(table.contains("Pareto front"), "{table}");
+    let rows = parse(&one);
+    // 2 servers × 2 sizes × 2 NICs × 3 fabrics × 5 × 3 × 2 × 2 × 2.
+    assert_eq!(rows.len(), 2880);
+    let mut by: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &rows {
+        *by.entry(r["status"].clone()).or_default() += 1;
+    }
+    for rule in [
+        "invalid",
+        "over-budget",
+        "too-slow-bound",
+        "dominated-bound",
+        "simulated",
+    ] {
+        assert!(by.get(rule).copied().unwrap_or(0) > 0, "{rule}: {by:?}");
+    }
+    check_rows(&rows, 0.015);
+    // Shards: every candidate once, header only in shard 1.
+    let (s1, _) = search(&file, &["--jobs", "2", "--shard", "1/2"]);
+    let (s2, _) = search(&file, &["--jobs", "2", "--shard", "2/2"]);
+    assert!(
+        s2.lines()
+            .next()
+            .is_some_and(|l| !l.starts_with("candidate,"))
+    );
+    let all = parse(&format!("{s1}{s2}"));
+    let ids: Vec<String> = all.iter().map(|r| r["candidate"].clone()).collect();
+    let want: Vec<String> = rows.iter().map(|r| r["candidate"].clone()).collect();
+    assert_eq!(ids, want);
+}
+
+/// The shipped GPT-3 search, one design's slice of it (shard 29 of 36 is
+/// 2048 B200s on the rail fabric: 384 candidates) to keep CI short; the
+/// whole search is the README's walk-through.
+#[test]
+fn shipped_gpt3_search_finds_a_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("s.csv");
+    let (table, _) = search(
+        &root().join("searches/gpt3-175b-1m-tokens.yaml"),
+        &[
+            "--jobs",
+            "2",
+            "--shard",
+            "29/36",
+            "--out",
+            csv_path.to_str().unwrap(),
+        ],
+    );
+    assert!(table.contains("Pareto front"), "{table}");
+    assert!(table.contains("384 candidates"), "{table}");
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    let rows = parse(&format!("{}\n{text}", COLUMNS.join(",")));
+    assert_eq!(rows.len(), 384);
+    assert!(
+        rows.iter()
+            .all(|r| r["server"] == "dgx-b200" && r["gpus"] == "2048")
+    );
+    check_rows(&rows, 1536.0 * 2048.0 / 1e6);
+}
+
+#[test]
+fn bad_search_files_are_refused_with_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("tests/data/search-small.yaml"))
+        .unwrap()
+        .replace(
+            "../../workloads",
+            &root().join("workloads").display().to_string(),
+        )
+        .replace("{ kind: switch }", "{ kind: torus }");
+    let f = dir.path().join("bad.yaml");
+    std::fs::write(&f, text).unwrap();
+    let out = Command::cargo_bin("fabsim")
+        .unwrap()
+        .arg("search")
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.yaml:14") && err.contains("torus"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
