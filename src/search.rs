@@ -159,7 +159,7 @@ impl Search {
         let candidates = space::candidates(&hardware, &choices, f.global_batch.value);
         let base = scratch.path().join("base.yaml");
         let scenario = base_scenario(&src, &f, &workload, &hardware, &base)?;
-        let mfu = scenario.mfu.as_ref().map(|m| m.value);
+        let mfu = scenario.compute_efficiency.as_ref().map(|m| m.value);
         let workloads =
             space::workloads(&workload, &hardware, &candidates, f.global_batch.value, mfu)?;
         let name = f.name.clone().unwrap_or_else(|| {

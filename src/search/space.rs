@@ -249,7 +249,8 @@ pub fn workloads(
                 let text = serde_json::to_string(&t).map_err(|e| e.to_string())?;
                 let opts = WorkloadOptions {
                     tensor: c.tensor,
-                    mfu,
+                    compute_efficiency: mfu,
+                    ..Default::default()
                 };
                 crate::workload::from_source(
                     &crate::input::Source::from_text(file, text),
@@ -328,6 +329,7 @@ fn static_bound(wl: &Workload, c: &Candidate) -> u64 {
         data: c.data,
         pipeline: c.pipeline,
         tensor: c.tensor,
+        sequence_parallel: false,
     };
     let job = TrainingJob {
         workload: wl,
@@ -345,6 +347,7 @@ fn static_bound(wl: &Workload, c: &Candidate) -> u64 {
             zero: c.zero,
         },
         tensor_algorithm: crate::collective::Algorithm::Ring,
+        tensor_overlap: false,
     };
     let params = wl.total_param_bytes();
     let mut opt = crate::memory::optimizer_factor(&job).map_or(0, |(num, den)| {
