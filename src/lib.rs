@@ -20,7 +20,7 @@
 //! let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/kccb-mnist.yaml");
 //! let overrides = Overrides { trials: Some(20), ..Overrides::default() };
 //! let scenario = Scenario::load(&file, &overrides)?;
-//! let result = run(&scenario, &RunOptions { out_dir: None, progress: false })?;
+//! let result = run(&scenario, &RunOptions::default())?;
 //!
 //! let summary = &result.summary;
 //! assert_eq!(summary.iteration.count, 20);

@@ -370,6 +370,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     let options = fabsim::run::RunOptions {
         out_dir,
         progress: !args.json,
+        ..Default::default()
     };
     let result = fabsim::run::run(&scenario, &options)
         .with_context(|| format!("running {}", args.scenario.display()))?;

@@ -5,6 +5,8 @@
 //! It does not run simulations: `run.rs` feeds it trial results.
 
 mod cdf_csv;
+mod groups;
+pub mod html;
 mod cdf_svg;
 mod hgrm;
 mod links_csv;
@@ -131,8 +133,8 @@ pub struct Report<'a> {
     pub collectives: &'a [LatencyStats],
     pub iteration: &'a LatencyStats,
     pub links: &'a LinkAccumulator,
-    /// Trial 0 in detail, when the run is small enough to draw.
-    pub timeline: Option<&'a TimelineData<'a>>,
+    /// Trial 0 in detail, for the timelines.
+    pub timeline: &'a TimelineData<'a>,
 }
 
 /// One simulated trial with its transfers, and the GPUs to draw.
@@ -157,14 +159,12 @@ pub fn exporters(report: &Report) -> Vec<Box<dyn Exporter>> {
         Box::new(links_csv::LinksCsv),
         Box::new(cdf_svg::CdfSvg),
     ];
-    if report.timeline.is_some() {
-        for t in [
-            timelines::Timeline::Text,
-            timelines::Timeline::Chrome,
-            timelines::Timeline::Svg,
-        ] {
-            v.push(Box::new(t));
-        }
+    for t in [
+        timelines::Timeline::Text,
+        timelines::Timeline::Chrome,
+        timelines::Timeline::Svg,
+    ] {
+        v.push(Box::new(t));
     }
     for (i, c) in report.collectives.iter().enumerate() {
         v.push(Box::new(hgrm::Hgrm::one(i, &c.name)));

@@ -31,8 +31,25 @@ const BLOCK: u64 = 1024;
 pub mod derived;
 mod output;
 
-/// Timelines are drawn only for plans up to this many tasks.
-const MAX_TIMELINE_TASKS: usize = 200_000;
+/// Trial 0's transfers (the Chrome trace's "transfers" rows) are recorded
+/// only for plans up to this many tasks; bigger runs' timelines show
+/// compute and collectives only.
+const MAX_TRANSFER_TASKS: usize = 200_000;
+
+/// Timeline rows when the representative GPUs include the first GPU of
+/// each data-parallel replica.
+const MAX_REPRESENTATIVE: u32 = 16;
+
+/// Which GPUs the timelines show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum TimelineGpus {
+    /// One GPU per pipeline stage (replica 0, tensor rank 0), plus the
+    /// first GPU of each other replica when that keeps the chart to 16 rows.
+    #[default]
+    Representative,
+    /// Every GPU.
+    All,
+}
 
 /// Where and how to run.
 #[derive(Debug, Clone, Default)]
@@ -41,6 +58,10 @@ pub struct RunOptions {
     pub out_dir: Option<PathBuf>,
     /// Show a progress bar on stderr (hidden anyway when not a terminal).
     pub progress: bool,
+    /// The GPUs of `timeline.txt`, `.json` and `.svg`.
+    pub timeline: TimelineGpus,
+    /// Also write `report.html` (see [`crate::report::html`]).
+    pub html: bool,
 }
 
 /// The result of a run.
@@ -114,7 +135,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
     let (mut collectives, of_task) = series(plan);
     // Trial 0 in detail first (pipeline metrics, timelines); the trial loop
     // reuses it rather than simulating it twice.
-    let detailed = plan.graph.len() <= MAX_TIMELINE_TASKS;
+    let detailed = plan.graph.len() <= MAX_TRANSFER_TASKS;
     let mut noise = scenario
         .noise
         .trial(scenario.seed, 0, scenario.cluster.num_gpus());
@@ -216,20 +237,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
         scenario.cluster.num_gpus(),
     );
     derived::fill(scenario, &job, &mut summary);
-    let timeline_gpus = if scenario.cluster.num_gpus() <= 64 {
-        (0..scenario.cluster.num_gpus())
-            .map(crate::ids::GpuId::from_index)
-            .collect()
-    } else {
-        // One GPU per stage: replica 0, tensor rank 0.
-        (0..scenario.parallelism.pipeline)
-            .map(|s| job.gpu(0, s, 0))
-            .collect()
-    };
     let timeline = report::TimelineData {
         graph: &plan.graph,
         outcome: &trial0,
-        gpus: timeline_gpus,
+        gpus: timeline_gpus(scenario, &job, options.timeline),
     };
     let mut result = RunResult {
         summary,
@@ -245,11 +256,32 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
             collectives: &result.collectives,
             iteration: &result.iteration,
             links: &result.links,
-            timeline: detailed.then_some(&timeline),
+            timeline: &timeline,
         };
-        result.files = output::write(staging, &report)?;
+        result.files = output::write(staging, &report, options.html)?;
     }
     Ok(result)
+}
+
+/// The GPUs the timelines show (see [`TimelineGpus`]).
+fn timeline_gpus(
+    scenario: &Scenario,
+    job: &crate::training::TrainingJob,
+    which: TimelineGpus,
+) -> Vec<crate::ids::GpuId> {
+    let n = scenario.cluster.num_gpus();
+    if which == TimelineGpus::All {
+        return (0..n).map(crate::ids::GpuId::from_index).collect();
+    }
+    let par = scenario.parallelism;
+    let mut gpus: Vec<_> = (0..par.pipeline).map(|s| job.gpu(0, s, 0)).collect();
+    if par.pipeline + par.data - 1 <= MAX_REPRESENTATIVE {
+        gpus.extend((1..par.data).map(|r| job.gpu(r, 0, 0)));
+    }
+    gpus.retain(|g| g.index() < n);
+    gpus.sort_unstable();
+    gpus.dedup();
+    gpus
 }
 
 /// Seconds with full precision, in a compact form.

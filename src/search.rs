@@ -307,10 +307,7 @@ impl Search {
         if !memory.fits {
             return Ok((Status::DoesNotFit(memory.peak_bytes), None));
         }
-        let options = crate::run::RunOptions {
-            out_dir: None,
-            progress: false,
-        };
+        let options = crate::run::RunOptions::default();
         let s = crate::run::run(&scenario, &options)
             .map_err(|e| e.context(format!("search candidate {}", c.index)))?
             .summary;

@@ -31,10 +31,7 @@ fn run_trials(n: u64) {
         ..Overrides::default()
     };
     let scenario = Scenario::load(&file, &overrides).expect("the shipped scenario loads");
-    let options = RunOptions {
-        out_dir: None,
-        progress: false,
-    };
+    let options = RunOptions::default();
     let result = run(&scenario, &options).expect("the shipped scenario runs");
     assert_eq!(result.iteration.count, n, "every trial is counted");
 }

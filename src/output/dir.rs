@@ -58,6 +58,12 @@ impl AtomicDir {
         Ok(PathFile { file, path })
     }
 
+    /// The temporary folder the files are written in: readable before
+    /// [`AtomicDir::commit`] (e.g. to build a report from them).
+    pub fn path(&self) -> &Path {
+        &self.temp
+    }
+
     /// Makes every file durable, then puts the folder in place of the
     /// target (replacing an earlier result). Returns the files' paths.
     pub fn commit(mut self) -> Result<Vec<PathBuf>, OutputError> {

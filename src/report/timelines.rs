@@ -1,5 +1,6 @@
 //! `timeline.txt`, `timeline.json` (Chrome trace) and `timeline.svg`: one
-//! representative trial (trial 0), drawn by [`crate::timeline`].
+//! representative trial (trial 0), drawn by [`crate::timeline`] for the
+//! GPUs the run chose (`RunOptions::timeline`).
 
 use super::{Exporter, Report};
 use std::io::Write;
@@ -22,9 +23,7 @@ impl Exporter for Timeline {
         .into()
     }
     fn export(&self, report: &Report, w: &mut dyn Write) -> anyhow::Result<()> {
-        let Some(t) = report.timeline else {
-            return Ok(());
-        };
+        let t = report.timeline;
         let f = match self {
             Timeline::Text => crate::timeline::write_text,
             Timeline::Chrome => crate::timeline::write_chrome,

@@ -9,9 +9,14 @@ use anyhow::Context;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
-/// Writes every exporter's file into `staging`, then puts the folder in
-/// place. Returns the files' final paths, in writing order.
-pub(super) fn write(staging: AtomicDir, report: &Report) -> anyhow::Result<Vec<PathBuf>> {
+/// Writes every exporter's file into `staging` (and, with `html`, the HTML
+/// report read back from them), then puts the folder in place. Returns the
+/// files' final paths, in writing order.
+pub(super) fn write(
+    staging: AtomicDir,
+    report: &Report,
+    html: bool,
+) -> anyhow::Result<Vec<PathBuf>> {
     for exporter in report::exporters(report) {
         let name = exporter.file_name();
         let mut w = BufWriter::new(staging.create(&name)?);
@@ -19,6 +24,11 @@ pub(super) fn write(staging: AtomicDir, report: &Report) -> anyhow::Result<Vec<P
             .export(report, &mut w)
             .with_context(|| format!("writing {name}"))?;
         w.flush()?;
+    }
+    if html {
+        let page = report::html::render(staging.path())?;
+        let mut w = staging.create(report::html::RUN_REPORT)?;
+        w.write_all(page.as_bytes())?;
     }
     Ok(staging.commit()?)
 }

@@ -130,10 +130,7 @@ pub(super) fn run_point(sweep: &Sweep, p: &Point) -> anyhow::Result<Row> {
         row.status = Status::DoesNotFit;
         return Ok(row);
     }
-    let options = crate::run::RunOptions {
-        out_dir: None,
-        progress: false,
-    };
+    let options = crate::run::RunOptions::default();
     let result = crate::run::run(&scenario, &options)
         .map_err(|e| e.context(format!("sweep point {}", p.index)))?;
     row.summary = Some(result.summary);

@@ -2,7 +2,9 @@
 //! the backend writes `<text>` elements itself): one row per shown GPU, one
 //! colour per microbatch, forwards lighter than backwards, weight-gradient
 //! ops darker, other compute grey, collectives as a thin dark band under the
-//! row. At most [`MAX_BARS`] bars are drawn.
+//! row. Back-to-back spans of one op (one per layer) merge into one bar, as
+//! do overlapping collectives, so a 96-layer model stays light; at most
+//! [`MAX_BARS`] bars are drawn.
 
 use super::{label, spans, us};
 use crate::engine::Outcome;
@@ -42,6 +44,19 @@ fn other<E: std::error::Error + Send + Sync + 'static>(e: DrawingAreaErrorKind<E
     io::Error::other(e.to_string())
 }
 
+/// Spans (sorted by start) with each run of touching spans that `same`
+/// accepts merged into one.
+fn merge(spans: &[super::Span], same: fn(&super::Span, &super::Span) -> bool) -> Vec<super::Span> {
+    let mut out: Vec<super::Span> = Vec::new();
+    for s in spans {
+        match out.last_mut() {
+            Some(l) if s.start <= l.end && same(l, s) => l.end = l.end.max(s.end),
+            _ => out.push(*s),
+        }
+    }
+    out
+}
+
 pub fn write_svg(
     w: &mut dyn Write,
     _cluster: &Cluster,
@@ -74,7 +89,8 @@ pub fn write_svg(
             let y0 = TOP + ROW * row as i32;
             root.draw(&Text::new(format!("gpu {g}"), (4, y0 + 8), font.clone()))
                 .map_err(other)?;
-            for s in sp.collective.get(g).into_iter().flatten() {
+            let band = merge(sp.collective.get(g).map_or(&[][..], |v| v), |_, _| true);
+            for s in &band {
                 if bars >= MAX_BARS {
                     break;
                 }
@@ -83,7 +99,8 @@ pub fn write_svg(
                 root.draw(&Rectangle::new(r, RGBColor(60, 60, 60).filled()))
                     .map_err(other)?;
             }
-            for s in sp.compute.get(g).into_iter().flatten() {
+            let ops = merge(sp.compute.get(g).map_or(&[][..], |v| v), |a, b| a.tag == b.tag);
+            for s in &ops {
                 if bars >= MAX_BARS {
                     break;
                 }
@@ -110,7 +127,7 @@ pub fn write_svg(
         for i in 0..=4 {
             let t = span_us * f64::from(i) / 4.0;
             root.draw(&Text::new(
-                format!("{t:.1} us"),
+                crate::units::format_secs(t * 1e-6),
                 (x(t) - 20, axis + 6),
                 small.clone(),
             ))
