@@ -21,7 +21,7 @@ pub use error::{EngineError, MAX_BACKGROUND_FLOWS};
 use event::{Event, GENERATION_MASK, Packed};
 pub use perturb::{BackgroundFlow, Perturb, Quiet};
 
-use crate::collective::{self, Machine, Send};
+use crate::collective::{self, Machine, Message};
 use crate::fabric::{Fabric, FlowId, LinkStats};
 use crate::ids::{GpuId, TaskId};
 use crate::plan::{TaskGraph, TaskKind};
@@ -128,7 +128,7 @@ struct Engine<'a> {
     route_links: Vec<crate::ids::LinkId>,
     route_index: HashMap<(GpuId, GpuId, u32), u32>,
     runs: Vec<Run>,
-    sends: Vec<Send>,
+    sends: Vec<Message>,
     transfers: Vec<TransferRecord>,
     pending_background: Option<BackgroundFlow>,
     background_flows: u64,

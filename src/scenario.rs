@@ -219,7 +219,7 @@ pub struct Scenario {
     pub allow_oversubscribed_memory: bool,
     /// The training iteration, built once at load (validating its
     /// collectives needs it) and shared by every trial of the run.
-    plan: crate::training::Plan,
+    plan: crate::training::TrainingPlan,
 }
 
 /// Runtime overrides from the command line.
@@ -387,7 +387,7 @@ impl Scenario {
             noise,
             amortization_years: spec.cost.amortization_years.value,
             allow_oversubscribed_memory: spec.allow_oversubscribed_memory,
-            plan: crate::training::Plan::default(),
+            plan: crate::training::TrainingPlan::default(),
         };
         scenario.job().check().map_err(|e| {
             src.error_at(&spec.pipeline.schedule, e.to_string())
@@ -406,7 +406,7 @@ impl Scenario {
             placement: self.placement,
             schedule: self.schedule,
             microbatches: self.microbatches,
-            chunks: self.virtual_stages,
+            virtual_stages: self.virtual_stages,
             partition: self.partition.clone(),
             data_parallel: self.data_parallel.clone(),
             tensor_algorithm: self.tensor_algorithm,
@@ -415,7 +415,7 @@ impl Scenario {
     }
 
     /// The training iteration's plan (built once, at load).
-    pub fn plan(&self) -> &crate::training::Plan {
+    pub fn plan(&self) -> &crate::training::TrainingPlan {
         &self.plan
     }
 

@@ -16,8 +16,8 @@
 //! all-gather with sequence parallelism; overlapped with the op's compute
 //! with `tensor_overlap`; see `tensor.rs`).
 //!
-//! Gradients: the op that completes a chunk's gradients (the last backward,
-//! or weight-gradient, of the chunk in the stage's order) is split into
+//! Gradients: the op that completes a virtual stage's gradients (the last backward,
+//! or weight-gradient, of the virtual stage in the stage's order) is split into
 //! buckets of layers in backprop order; each bucket's gradients are
 //! all-reduced across the d replicas as soon as every replica has computed
 //! them (`overlap: true`), or after the whole backward (`overlap: false`).
@@ -35,7 +35,9 @@
 use crate::collective::{Algorithm, CollectiveOp, CollectiveSpec};
 use crate::ids::{GpuId, TaskId};
 use crate::plan::{Phase, Tag, TaskGraph};
-use crate::schedule::{Op, OpKind, Schedule, ScheduleError, Shape};
+use crate::schedule::{
+    Op, OpKind, Schedule, ScheduleError, Shape, global_virtual_stage, stage_of_virtual,
+};
 use crate::units::SimTime;
 use crate::workload::{Layer, Workload};
 use std::collections::{BTreeMap, HashMap};
@@ -124,9 +126,10 @@ pub struct TrainingJob<'a> {
     pub placement: Placement,
     pub schedule: Schedule,
     pub microbatches: u32,
-    /// Model chunks per GPU (interleaved schedules); 1 otherwise.
-    pub chunks: u32,
-    /// Layers per virtual stage (pipeline × chunks entries), in order.
+    /// Virtual stages (model chunks) per GPU (interleaved schedules); 1
+    /// otherwise.
+    pub virtual_stages: u32,
+    /// Layers per virtual stage (pipeline × virtual_stages entries), in order.
     pub partition: Vec<usize>,
     pub data_parallel: DataParallel,
     /// Algorithm of the tensor-parallel all-reduces.
@@ -136,19 +139,19 @@ pub struct TrainingJob<'a> {
     pub tensor_overlap: bool,
 }
 
-/// One pipeline stage: its GPUs and the layers of each of its chunks.
+/// One pipeline stage: its GPUs and the layers of each of its virtual stages.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct StagePlan {
     pub stage: u32,
     /// Every GPU running this stage: all replicas and tensor ranks.
     pub gpus: Vec<GpuId>,
-    /// Layer ranges, one per chunk.
+    /// Layer ranges, one per virtual stage.
     pub layers: Vec<Range<usize>>,
 }
 
 /// The graph of one training iteration, and where things are in it.
 #[derive(Clone, Debug, Default)]
-pub struct Plan {
+pub struct TrainingPlan {
     pub graph: TaskGraph,
     /// Data-parallel gradient all-reduces, in the order they are issued.
     pub grad_collectives: Vec<TaskId>,
@@ -156,8 +159,8 @@ pub struct Plan {
 }
 
 impl TrainingJob<'_> {
-    fn virtual_stages(&self) -> u32 {
-        self.parallelism.pipeline * self.chunks
+    fn all_virtual_stages(&self) -> u32 {
+        self.parallelism.pipeline * self.virtual_stages
     }
 
     /// Layer range of virtual stage j.
@@ -195,7 +198,7 @@ impl TrainingJob<'_> {
         Shape {
             stages: self.parallelism.pipeline,
             microbatches: self.microbatches,
-            chunks: self.chunks,
+            virtual_stages: self.virtual_stages,
         }
     }
 
@@ -220,13 +223,15 @@ impl TrainingJob<'_> {
                     .flat_map(|r| (0..t).map(move |k| (r, k)))
                     .map(|(r, k)| self.gpu(r, s, k))
                     .collect(),
-                layers: (0..self.chunks).map(|c| self.layers(c * p + s)).collect(),
+                layers: (0..self.virtual_stages)
+                    .map(|c| self.layers(global_virtual_stage(s, c, p)))
+                    .collect(),
             })
             .collect()
     }
 
     /// Builds the task graph of one iteration.
-    pub fn build(&self) -> Plan {
+    pub fn build(&self) -> TrainingPlan {
         Builder::new(self).build()
     }
 }
@@ -310,7 +315,7 @@ impl<'j, 'w> Builder<'j, 'w> {
         }
     }
 
-    fn build(mut self) -> Plan {
+    fn build(mut self) -> TrainingPlan {
         let job = self.job;
         let Parallelism {
             data: d,
@@ -321,7 +326,7 @@ impl<'j, 'w> Builder<'j, 'w> {
         let orders = job.schedule.order(Shape {
             stages: p,
             microbatches: m,
-            chunks: job.chunks,
+            virtual_stages: job.virtual_stages,
         });
         for r in 0..d {
             for (s, ops) in orders.iter().enumerate() {
@@ -334,7 +339,7 @@ impl<'j, 'w> Builder<'j, 'w> {
         self.add_pipeline_transfers(m);
         self.add_gradient_sync();
         self.add_optimizer_steps();
-        Plan {
+        TrainingPlan {
             graph: self.graph,
             grad_collectives: self.grad_collectives,
             stages: job.stages(),
@@ -345,16 +350,16 @@ impl<'j, 'w> Builder<'j, 'w> {
     fn add_op(&mut self, r: u32, s: u32, op: Op, completes_gradients: bool) {
         let job = self.job;
         let p = job.parallelism.pipeline;
-        let j = op.chunk * p + s;
+        let j = global_virtual_stage(s, op.virtual_stage, p);
         let range = job.layers(j);
         let layers = &job.workload.layers[range.clone()];
         let key: OpKey = (r, j, op.microbatch, op.kind);
         let tag = Tag::new(phase(op.kind))
             .microbatch(op.microbatch)
             .stage(j)
-            .index(op.chunk);
+            .index(op.virtual_stage);
         // Buckets in backprop order (last layer first) when this op completes
-        // the chunk's gradients; otherwise the op is one task.
+        // the virtual stage's gradients; otherwise the op is one task.
         // Without data parallelism there is nothing to synchronise: one task.
         let groups: Vec<Vec<usize>> = if completes_gradients && job.parallelism.data > 1 {
             buckets(layers, range.start, job.data_parallel.bucket_bytes)
@@ -416,7 +421,7 @@ impl<'j, 'w> Builder<'j, 'w> {
             tensor: t,
             ..
         } = job.parallelism;
-        let v = job.virtual_stages();
+        let v = job.all_virtual_stages();
         for r in 0..d {
             for k in 0..t {
                 for j in 0..v {
@@ -440,8 +445,8 @@ impl<'j, 'w> Builder<'j, 'w> {
                             self.link_tasks((r, j, mb, OpKind::BackwardWeight), b, k, None);
                         }
                         if j + 1 < v {
-                            let here = job.gpu(r, j % p, k);
-                            let next = job.gpu(r, (j + 1) % p, k);
+                            let here = job.gpu(r, stage_of_virtual(j, p), k);
+                            let next = job.gpu(r, stage_of_virtual(j + 1, p), k);
                             let route = (here != next).then_some((here, next, bytes));
                             self.link_tasks(
                                 (r, j + 1, mb, OpKind::Forward),
