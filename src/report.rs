@@ -5,10 +5,10 @@
 //! It does not run simulations: `run.rs` feeds it trial results.
 
 mod cdf_csv;
-mod groups;
-pub mod html;
 mod cdf_svg;
+mod groups;
 mod hgrm;
+pub mod html;
 mod links_csv;
 mod summary;
 mod timelines;

@@ -58,7 +58,10 @@ fn cdfs(report: &Report, svg: &mut String) -> anyhow::Result<()> {
     let p99: Vec<f64> = cs.iter().map(|c| c.quantile_s(0.99)).collect();
     let (top, rest) = top_k(&(0..cs.len()).collect::<Vec<_>>(), &p99, TOP);
     let all = cs.iter().chain(std::iter::once(report.iteration));
-    let lo = all.clone().map(|s| s.quantile_s(0.0)).fold(f64::INFINITY, f64::min);
+    let lo = all
+        .clone()
+        .map(|s| s.quantile_s(0.0))
+        .fold(f64::INFINITY, f64::min);
     let hi = all.map(|s| s.max.as_secs_f64()).fold(0.0, f64::max);
     let (lo, hi) = if lo.is_finite() && lo > 0.0 && hi > lo {
         (lo / 1.5, hi * 1.5)
@@ -99,7 +102,10 @@ fn cdfs(report: &Report, svg: &mut String) -> anyhow::Result<()> {
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
     }
     chart
-        .draw_series(LineSeries::new(curve(report.iteration), BLACK.stroke_width(2)))
+        .draw_series(LineSeries::new(
+            curve(report.iteration),
+            BLACK.stroke_width(2),
+        ))
         .map_err(err)?
         .label("iteration")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
@@ -144,7 +150,11 @@ fn points(report: &Report, svg: &mut String) -> anyhow::Result<()> {
     if !others.is_empty() {
         let n = others.len();
         chart
-            .draw_series(others.into_iter().map(|p| Circle::new(p, 3, OTHERS.filled())))
+            .draw_series(
+                others
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, OTHERS.filled())),
+            )
             .map_err(err)?
             .label(format!("{n} other collectives"))
             .legend(|(x, y)| Circle::new((x + 10, y), 3, OTHERS.filled()));
@@ -152,7 +162,11 @@ fn points(report: &Report, svg: &mut String) -> anyhow::Result<()> {
     for (k, &i) in top.iter().enumerate() {
         let c = COLOURS[k];
         chart
-            .draw_series(std::iter::once(Circle::new((i as f64, lat[i]), 5, c.filled())))
+            .draw_series(std::iter::once(Circle::new(
+                (i as f64, lat[i]),
+                5,
+                c.filled(),
+            )))
             .map_err(err)?
             .label(format!("{} ({:.3} ms)", cs[i].name, lat[i]))
             .legend(move |(x, y)| Circle::new((x + 10, y), 5, c.filled()));

@@ -60,3 +60,6 @@ pub fn default_output(input: &Path) -> PathBuf {
         input.with_extension("html")
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -99,7 +99,9 @@ pub fn write_svg(
                 root.draw(&Rectangle::new(r, RGBColor(60, 60, 60).filled()))
                     .map_err(other)?;
             }
-            let ops = merge(sp.compute.get(g).map_or(&[][..], |v| v), |a, b| a.tag == b.tag);
+            let ops = merge(sp.compute.get(g).map_or(&[][..], |v| v), |a, b| {
+                a.tag == b.tag
+            });
             for s in &ops {
                 if bars >= MAX_BARS {
                     break;

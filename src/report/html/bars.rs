@@ -5,7 +5,7 @@
 //! million tokens cost).
 
 use super::page::{facts, table};
-use super::run_data::{Cost, Link, Memory};
+use super::run_data::{Cost, Link, Memory, MemoryStage};
 use super::svg::{Axis, Frame, PALETTE, esc, num, pct};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -30,7 +30,13 @@ pub fn links(links: &[Link]) -> String {
     let f = Frame::new(
         1180.0,
         340.0,
-        Axis::new(0.0, 1.0, false, "share of the kind's links, busiest first", pct),
+        Axis::new(
+            0.0,
+            1.0,
+            false,
+            "share of the kind's links, busiest first",
+            pct,
+        ),
         Axis::new(0.0, top.max(0.01) * 1.05, false, "busy fraction", pct),
     )
     .with_legend();
@@ -68,7 +74,13 @@ pub fn links(links: &[Link]) -> String {
     html += &f.legend(&legend);
     html += "</svg>";
     html += &table(
-        &["link kind", "links", "mean busy", "max busy", "bytes carried"],
+        &[
+            "link kind",
+            "links",
+            "mean busy",
+            "max busy",
+            "bytes carried",
+        ],
         &rows,
     );
     let mut busiest: Vec<&Link> = links.iter().collect();
@@ -95,6 +107,9 @@ pub fn links(links: &[Link]) -> String {
     html
 }
 
+/// One part of a stage's memory.
+type Part = fn(&MemoryStage) -> f64;
+
 /// Memory per stage: stacked weights, gradients, optimizer state and
 /// activations, with the GPU's memory as a dashed line.
 pub fn memory(m: Option<&Memory>) -> String {
@@ -102,19 +117,21 @@ pub fn memory(m: Option<&Memory>) -> String {
     let Some(m) = m.filter(|m| !m.stages.is_empty()) else {
         return html + "<p class=\"note\">No memory estimate in summary.json.</p>";
     };
-    let parts: [(&str, fn(&super::run_data::MemoryStage) -> f64); 4] = [
+    let parts: [(&str, Part); 4] = [
         ("weights", |s| s.weights),
         ("gradients", |s| s.gradients),
         ("optimizer state", |s| s.optimizer),
         ("activations", |s| s.activations),
     ];
-    let total = |s: &super::run_data::MemoryStage| parts.iter().map(|p| p.1(s)).sum::<f64>();
+    let total = |s: &MemoryStage| parts.iter().map(|p| p.1(s)).sum::<f64>();
     let hi = m.stages.iter().map(total).fold(m.capacity_bytes, f64::max) / GIB;
     let n = m.stages.len() as f64;
     let f = Frame::new(
         1180.0,
         340.0,
-        Axis::new(-0.5, n - 0.5, false, "pipeline stage", |v| format!("{v:.0}")),
+        Axis::new(-0.5, n - 0.5, false, "pipeline stage", |v| {
+            format!("{v:.0}")
+        }),
         Axis::new(0.0, hi * 1.08, false, "GiB per GPU", num),
     )
     .with_legend();
@@ -151,7 +168,10 @@ pub fn memory(m: Option<&Memory>) -> String {
         .enumerate()
         .map(|(k, p)| (PALETTE[k], p.0.to_string()))
         .collect();
-    legend.push(("#b00", format!("GPU memory {:.1} GiB", m.capacity_bytes / GIB)));
+    legend.push((
+        "#b00",
+        format!("GPU memory {:.1} GiB", m.capacity_bytes / GIB),
+    ));
     html += &f.legend(&legend);
     html += "</svg>";
     if !m.fits {

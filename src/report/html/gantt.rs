@@ -63,6 +63,36 @@ fn rows(t: &Timeline, stages: &[Stage]) -> Vec<(u32, Option<u32>)> {
     }
 }
 
+/// Draws each row's bars (µs times, scaled so `end` is `plot_w` wide),
+/// at most [`MAX_BARS`] in all; returns how many were drawn.
+fn draw_bars<'a>(
+    html: &mut String,
+    rows: impl Iterator<Item = (String, &'a [Bar])>,
+    end: f64,
+    plot_w: f64,
+) -> usize {
+    let mut drawn = 0;
+    for (i, (who, bars)) in rows.enumerate() {
+        let y = ROW * i as f64 + 3.0;
+        for b in bars.iter().take(MAX_BARS.saturating_sub(drawn)) {
+            drawn += 1;
+            let _ = write!(
+                html,
+                r#"<rect x="{:.3}" y="{y}" width="{:.3}" height="{}" fill="{}"><title>{}: {} from {} to {}</title></rect>"#,
+                b.start / end * plot_w,
+                ((b.end - b.start) / end * plot_w).max(0.3),
+                ROW - 6.0,
+                colour(&b.phase, &b.name),
+                esc(&who),
+                esc(&b.name),
+                secs(b.start / 1e6),
+                secs(b.end / 1e6)
+            );
+        }
+    }
+    drawn
+}
+
 /// The section's HTML; `None` timeline says why there is no chart.
 pub fn section(t: Option<&Timeline>, stages: &[Stage]) -> String {
     let mut html = String::from("<h2>Timeline of trial 0</h2>");
@@ -124,25 +154,7 @@ pub fn section(t: Option<&Timeline>, stages: &[Stage]) -> String {
         .iter()
         .enumerate()
         .map(|(l, v)| (format!("collectives {l}"), v.as_slice()));
-    let mut drawn = 0;
-    for (i, (who, bars)) in gpu_bars.chain(lane_bars).enumerate() {
-        let y = ROW * i as f64 + 3.0;
-        for b in bars.iter().take(MAX_BARS.saturating_sub(drawn)) {
-            drawn += 1;
-            let _ = write!(
-                html,
-                r#"<rect x="{:.3}" y="{y}" width="{:.3}" height="{}" fill="{}"><title>{}: {} from {} to {}</title></rect>"#,
-                b.start / end * plot_w,
-                ((b.end - b.start) / end * plot_w).max(0.3),
-                ROW - 6.0,
-                colour(&b.phase, &b.name),
-                esc(&who),
-                esc(&b.name),
-                secs(b.start / 1e6),
-                secs(b.end / 1e6)
-            );
-        }
-    }
+    let drawn = draw_bars(&mut html, gpu_bars.chain(lane_bars), end, plot_w);
     html += "</svg>";
     for k in 0..=4 {
         let f = f64::from(k) / 4.0;

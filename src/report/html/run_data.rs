@@ -151,8 +151,11 @@ fn bad(path: &Path, what: impl std::fmt::Display) -> InputError {
     InputError::file(path, format!("not a fabsim output file: {what}"))
 }
 
-/// Reads a CSV whose first row names the columns; returns a lookup per row.
-pub fn csv_rows(path: &Path, text: &str) -> Result<Vec<BTreeMap<String, String>>, InputError> {
+/// A CSV's column names, in order, and a lookup per row.
+pub type Csv = (Vec<String>, Vec<BTreeMap<String, String>>);
+
+/// Reads a CSV whose first row names the columns.
+pub fn csv_rows(path: &Path, text: &str) -> Result<Csv, InputError> {
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = r
         .headers()
@@ -160,7 +163,8 @@ pub fn csv_rows(path: &Path, text: &str) -> Result<Vec<BTreeMap<String, String>>
         .iter()
         .map(String::from)
         .collect();
-    r.records()
+    let rows = r
+        .records()
         .map(|rec| {
             let rec = rec.map_err(|e| bad(path, e))?;
             Ok(header
@@ -169,7 +173,8 @@ pub fn csv_rows(path: &Path, text: &str) -> Result<Vec<BTreeMap<String, String>>
                 .zip(rec.iter().map(String::from))
                 .collect())
         })
-        .collect()
+        .collect::<Result<_, InputError>>()?;
+    Ok((header, rows))
 }
 
 fn field<T: std::str::FromStr>(
@@ -185,7 +190,7 @@ fn field<T: std::str::FromStr>(
 fn series(dir: &Path) -> Result<Vec<Series>, InputError> {
     let path = dir.join("cdf.csv");
     let mut out: Vec<Series> = Vec::new();
-    for row in csv_rows(&path, &read(dir, "cdf.csv")?)? {
+    for row in csv_rows(&path, &read(dir, "cdf.csv")?)?.1 {
         let name = row.get("collective").cloned().unwrap_or_default();
         let point = (
             field(&path, &row, "percentile")?,
@@ -206,6 +211,7 @@ fn series(dir: &Path) -> Result<Vec<Series>, InputError> {
 fn links(dir: &Path) -> Result<Vec<Link>, InputError> {
     let path = dir.join("links.csv");
     csv_rows(&path, &read(dir, "links.csv")?)?
+        .1
         .into_iter()
         .map(|row| {
             Ok(Link {

@@ -40,7 +40,9 @@ fn summary_rows(s: &Summary) -> Vec<(&'static str, String)> {
         rows.push(("tokens/s", num(t)));
     }
     if let Some(t) = s.achieved_tflops_per_gpu {
-        let mfu = s.mfu.map_or(String::new(), |m| format!(" (MFU {})", pct(m)));
+        let mfu = s
+            .mfu
+            .map_or(String::new(), |m| format!(" (MFU {})", pct(m)));
         rows.push(("achieved", format!("{t:.1} TFLOP/s per GPU{mfu}")));
     }
     if let (Some(b), true) = (s.bubble_fraction, p.pipeline > 1) {

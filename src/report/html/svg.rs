@@ -87,7 +87,10 @@ impl Axis {
     pub fn ticks(&self) -> Vec<f64> {
         let steps: &[f64] = &[1.0, 2.0, 5.0];
         if self.log {
-            let (a, b) = (self.lo.log10().floor() as i32, self.hi.log10().ceil() as i32);
+            let (a, b) = (
+                self.lo.log10().floor() as i32,
+                self.hi.log10().ceil() as i32,
+            );
             let mults: &[f64] = if b - a <= 2 { steps } else { &[1.0] };
             return (a..=b)
                 .flat_map(|e| mults.iter().map(move |m| m * 10f64.powi(e)))

@@ -97,7 +97,11 @@ struct Point {
 fn describe(c: &Columns, r: &Row) -> String {
     c.labels
         .iter()
-        .filter_map(|k| r.get(k).filter(|v| !v.is_empty()).map(|v| format!("{k} {v}")))
+        .filter_map(|k| {
+            r.get(k)
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{k} {v}"))
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -132,7 +136,13 @@ fn scatter(
     let (tlo, thi) = span(&mut pts.iter().map(|p| p.time));
     let (ylo, yhi) = span(&mut pts.iter().map(&y));
     let log = |lo: f64, hi: f64| lo > 0.0 && hi / lo > 20.0;
-    let pad = |lo: f64, hi: f64, l: bool| if l { (lo / 1.3, hi * 1.3) } else { (lo * 0.9, hi * 1.05) };
+    let pad = |lo: f64, hi: f64, l: bool| {
+        if l {
+            (lo / 1.3, hi * 1.3)
+        } else {
+            (lo * 0.9, hi * 1.05)
+        }
+    };
     let (a, b) = pad(tlo, thi, log(tlo, thi));
     let (c, d) = pad(ylo, yhi, log(ylo, yhi));
     let f = Frame::new(
@@ -148,7 +158,11 @@ fn scatter(
     let line: Vec<(f64, f64)> = front.iter().map(|p| (p.time, y(p))).collect();
     s += &f.line(&line, "#f28e2b", 1.5, "Pareto front");
     for p in pts.iter().filter(|p| !p.front).chain(front.iter().copied()) {
-        let (colour, r) = if p.front { ("#f28e2b", 6) } else { ("#4e79a7", 3) };
+        let (colour, r) = if p.front {
+            ("#f28e2b", 6)
+        } else {
+            ("#4e79a7", 3)
+        };
         let _ = write!(
             s,
             r#"<circle cx="{:.1}" cy="{:.1}" r="{r}" fill="{colour}" fill-opacity="0.8" stroke="white"><title>{}</title></circle>"#,
@@ -159,7 +173,10 @@ fn scatter(
     }
     s += &f.legend(&[
         ("#f28e2b", format!("Pareto front ({})", front.len())),
-        ("#4e79a7", format!("other simulated ({})", pts.len() - front.len())),
+        (
+            "#4e79a7",
+            format!("other simulated ({})", pts.len() - front.len()),
+        ),
     ]);
     s + "</svg>"
 }
@@ -167,8 +184,7 @@ fn scatter(
 /// The page for the sweep or search CSV `text` (from `path`, which names
 /// the page and errors).
 pub fn render(path: &Path, text: &str) -> Result<String, InputError> {
-    let rows = csv_rows(path, text)?;
-    let header: Vec<String> = rows.first().map_or_else(Vec::new, |r| r.keys().cloned().collect());
+    let (header, rows) = csv_rows(path, text)?;
     let c = columns(path, &header)?;
     let get = |r: &Row, k: &str| r.get(k).and_then(|v| v.parse::<f64>().ok());
     let mut pts: Vec<Point> = rows
@@ -194,7 +210,11 @@ pub fn render(path: &Path, text: &str) -> Result<String, InputError> {
             let mut t = describe(&c, r);
             for (k, label) in [(c.time, "time per step"), (c.cost, c.cost_label)] {
                 if let Some(v) = get(r, k) {
-                    let v = if k == c.time { secs(v) } else { format!("${v:.4}") };
+                    let v = if k == c.time {
+                        secs(v)
+                    } else {
+                        format!("${v:.4}")
+                    };
                     let _ = write!(t, "\n{label}: {v}");
                 }
             }
@@ -207,7 +227,9 @@ pub fn render(path: &Path, text: &str) -> Result<String, InputError> {
             t
         })
         .collect();
-    let name = path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let name = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     let mut body = format!("<h1>{} report: {}</h1>", c.kind, esc(&name));
     body += &status_counts(&rows);
     body += "<h2>Pareto front</h2>";
@@ -216,9 +238,23 @@ pub fn render(path: &Path, text: &str) -> Result<String, InputError> {
     } else {
         body += "<p class=\"note\">Hover a point for its design and figures. \
                  Orange: the Pareto front (nothing else is both faster and cheaper).</p>";
-        body += &scatter("pareto", &format!("{} vs time per step", c.cost_label), &pts, |p| p.cost, c.cost_label, &tips);
+        body += &scatter(
+            "pareto",
+            &format!("{} vs time per step", c.cost_label),
+            &pts,
+            |p| p.cost,
+            c.cost_label,
+            &tips,
+        );
         if c.kind == "search" && pts.iter().all(|p| p.capex.is_some()) {
-            body += &scatter("pareto-capex", "capex vs time per step", &pts, |p| p.capex.unwrap_or(0.0), "capex", &tips);
+            body += &scatter(
+                "pareto-capex",
+                "capex vs time per step",
+                &pts,
+                |p| p.capex.unwrap_or(0.0),
+                "capex",
+                &tips,
+            );
         }
     }
     body += &front_table(&c, &rows, &pts);
@@ -228,7 +264,9 @@ pub fn render(path: &Path, text: &str) -> Result<String, InputError> {
 fn status_counts(rows: &[Row]) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for r in rows {
-        *counts.entry(r.get("status").map_or("", String::as_str)).or_default() += 1;
+        *counts
+            .entry(r.get("status").map_or("", String::as_str))
+            .or_default() += 1;
     }
     let list: Vec<Vec<String>> = counts
         .into_iter()
@@ -246,12 +284,19 @@ fn front_table(c: &Columns, rows: &[Row], pts: &[Point]) -> String {
         .iter()
         .map(|p| {
             let r = &rows[p.row];
-            let mut cells: Vec<String> = c.labels.iter().map(|k| r.get(k).cloned().unwrap_or_default()).collect();
+            let mut cells: Vec<String> = c
+                .labels
+                .iter()
+                .map(|k| r.get(k).cloned().unwrap_or_default())
+                .collect();
             cells.push(secs(p.time));
             cells.push(format!("${:.4}", p.cost));
             cells.push(p.capex.map_or(String::new(), |v| format!("${}", num(v))));
             cells
         })
         .collect();
-    format!("<h2>The front, cheapest first ({} points)</h2>", front.len()) + &table(&header, &body)
+    format!(
+        "<h2>The front, cheapest first ({} points)</h2>",
+        front.len()
+    ) + &table(&header, &body)
 }
