@@ -3,16 +3,19 @@
 //!
 //! - several trials: one latency CDF per collective (log latency axis), the
 //!   [`TOP`] slowest by p99 each in its own colour, the rest as thin grey
-//!   lines under one legend entry, and the iteration in black;
+//!   lines under one legend entry; the iteration (seconds, not
+//!   milliseconds: it would squash the collectives) is in the title only;
 //! - one trial: a CDF would be a vertical step, so each collective is a
 //!   point (latency against issue order), the slowest coloured alike.
 //!
-//! The legend sits inside the plot area and has at most [`TOP`] + 2
-//! entries, so it never runs off the image.
+//! The legend sits inside the plot, in room the axis leaves free for it
+//! (left of the CDFs, right of the points), and has at most [`TOP`] + 1
+//! entries, so it neither runs off the image nor covers data.
 
 use super::cdf_csv::percentiles;
 use super::groups::top_k;
 use super::{Exporter, LatencyStats, Report};
+use crate::units::format_secs;
 use plotters::prelude::*;
 use std::io::Write;
 
@@ -57,20 +60,27 @@ fn cdfs(report: &Report, svg: &mut String) -> anyhow::Result<()> {
     let cs = report.collectives;
     let p99: Vec<f64> = cs.iter().map(|c| c.quantile_s(0.99)).collect();
     let (top, rest) = top_k(&(0..cs.len()).collect::<Vec<_>>(), &p99, TOP);
-    let all = cs.iter().chain(std::iter::once(report.iteration));
-    let lo = all
-        .clone()
+    let lo = cs
+        .iter()
         .map(|s| s.quantile_s(0.0))
         .fold(f64::INFINITY, f64::min);
-    let hi = all.map(|s| s.max.as_secs_f64()).fold(0.0, f64::max);
-    let (lo, hi) = if lo.is_finite() && lo > 0.0 && hi > lo {
+    let hi = cs.iter().map(|s| s.max.as_secs_f64()).fold(0.0, f64::max);
+    let (lo, hi) = if lo.is_finite() && lo > 0.0 && hi >= lo {
         (lo / 1.5, hi * 1.5)
     } else {
         (1e-6, 1.0)
     };
+    // The legend's room: the left 30 % of the (log) axis, below the curves.
+    let lo = lo / (hi / lo).powf(0.45);
     let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let what = format!("latency CDF over {} trials", report.summary.trials);
+    let it = report.iteration;
+    let what = format!(
+        "latency CDF over {} trials (iteration p50 {}, p99 {})",
+        report.summary.trials,
+        format_secs(it.quantile_s(0.5)),
+        format_secs(it.quantile_s(0.99))
+    );
     let mut chart = ChartBuilder::on(&root)
         .caption(title(report, &what), ("sans-serif", 20))
         .margin(15)
@@ -102,14 +112,6 @@ fn cdfs(report: &Report, svg: &mut String) -> anyhow::Result<()> {
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
     }
     chart
-        .draw_series(LineSeries::new(
-            curve(report.iteration),
-            BLACK.stroke_width(2),
-        ))
-        .map_err(err)?
-        .label("iteration")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
-    chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.85))
@@ -135,7 +137,8 @@ fn points(report: &Report, svg: &mut String) -> anyhow::Result<()> {
         .margin(15)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(-0.5..(cs.len().max(1) as f64 - 0.5), 0.0..hi)
+        // The legend's room: more axis right of the last point.
+        .build_cartesian_2d(-0.5..(cs.len().max(1) as f64 * 1.45), 0.0..hi)
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -173,7 +176,7 @@ fn points(report: &Report, svg: &mut String) -> anyhow::Result<()> {
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
+        .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()
