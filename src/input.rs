@@ -129,11 +129,31 @@ impl ArgError {
     }
 }
 
+/// A bad input file or a bad command-line value: either way the user's to
+/// fix. Shows the cause's own message and keeps it as the source, so
+/// [`is_user_error`] finds it in any chain.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A file (or a `--set` into one) that cannot be used.
+    #[error("{0}")]
+    File(#[from] InputError),
+    /// A command-line value that cannot be used.
+    #[error("{0}")]
+    Arg(#[from] ArgError),
+}
+
+/// `e` and its sources, outermost first.
+pub fn chain<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e), |c| c.source())
+}
+
 /// True if `e` is the user's to fix: bad input files or arguments. (The
 /// binary's exit code also counts output and model-range errors, see
 /// [`crate::exit`].)
-pub fn is_user_error(e: &anyhow::Error) -> bool {
-    e.chain()
+pub fn is_user_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    chain(e)
         .any(|c| c.downcast_ref::<InputError>().is_some() || c.downcast_ref::<ArgError>().is_some())
 }
 

@@ -3,7 +3,8 @@
 //! whole-folder atomic result ([`AtomicDir`]: built in a sibling temporary
 //! folder and swapped into place only when complete), writes to standard
 //! output that report a closed pipe instead of panicking ([`print`]), and
-//! removal of temporaries on SIGINT/SIGTERM ([`install_signal_cleanup`]).
+//! removal of temporaries on SIGINT/SIGTERM ([`install_signal_cleanup`]),
+//! and the one progress bar on stderr ([`progress_bar`]).
 //!
 //! Every failure is an [`OutputError`] naming the path. A symlink, a device
 //! node or any other non-regular file is never replaced, and a folder is
@@ -172,6 +173,21 @@ fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
+}
+
+/// The progress bar of a long command (run's trials, a sweep's points, a
+/// search's candidates) on stderr: `{bar} pos/len <what> elapsed (eta)`,
+/// or a hidden bar when `show` is false.
+pub fn progress_bar(show: bool, total: u64, what: &str) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    let template = format!("{{bar:40}} {{pos}}/{{len}} {what} {{elapsed}} (eta {{eta}})");
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
 }
 
 /// A file being written inside an [`AtomicDir`] (or anywhere): write errors
