@@ -134,11 +134,7 @@ pub(super) fn build(
     let t = opts.tensor;
     let ar_bytes = if t > 1 { bytes(boundary) } else { 0 };
     let ars = |n: u32| if t > 1 { n } else { 0 };
-    let optimizer = |params: f64| {
-        let state = m.optimizer.state_bytes_per_param(m.dtype.value) as f64;
-        let per_param = 2.0 * state + 2.0 * (d + 4.0) + 4.0;
-        SimTime::from_secs_ceil(params * per_param / (g.hbm * g.profile.hbm_fraction))
-    };
+    let optimizer = |params: f64| optimizer_step(m, g, params);
     let block_weights = block_params * d / tf;
     let block_layer = |i: u32| Layer {
         name: format!("block{i}"),
@@ -152,15 +148,11 @@ pub(super) fn build(
         backward_working_bytes: bytes(working * per_mb),
         tensor_allreduce_bytes: ar_bytes,
         tensor_allreduces: ars(2),
-        tensor_allreduces_backward: ars(if opts.recompute == Recompute::Full {
-            4
-        } else {
-            2
-        }),
+        // Full recompute re-runs the forward's two all-reduces.
+        tensor_allreduces_backward: ars(2 + 2 * u32::from(opts.recompute == Recompute::Full)),
         flops_forward: blk.forward.flops,
         optimizer_step: optimizer(block_params / tf),
     };
-
     let embedding = embedding_layer(
         g,
         &z,
@@ -258,6 +250,17 @@ fn head_layer(
         flops_forward: hd.forward.flops,
         optimizer_step,
     }
+}
+
+/// The optimizer step over `params` parameters on one GPU, memory-bound at
+/// the GPU's achievable HBM bandwidth. Bytes per parameter: the optimizer
+/// state read and written (2·state), the weights and a 4-byte master copy
+/// read and written (2·(d + 4)), and a 4-byte gradient read.
+fn optimizer_step(m: &ModelSpec, g: &Gpu, params: f64) -> SimTime {
+    let d = g.elem;
+    let state = m.optimizer.state_bytes_per_param(m.dtype.value) as f64;
+    let per_param = 2.0 * state + 2.0 * (d + 4.0) + 4.0;
+    SimTime::from_secs_ceil(params * per_param / (g.hbm * g.profile.hbm_fraction))
 }
 
 /// Parameter counts of one block, the embedding and the head (whole
