@@ -2,7 +2,7 @@
 //! ([`write_atomic`]: a temporary file beside the target, fsync, rename), a
 //! whole-folder atomic result ([`AtomicDir`]: built in a sibling temporary
 //! folder and swapped into place only when complete), writes to standard
-//! output that report a closed pipe instead of panicking ([`print`]), and
+//! output that report a closed pipe instead of panicking ([`print()`]), and
 //! removal of temporaries on SIGINT/SIGTERM ([`install_signal_cleanup`]),
 //! and the one progress bar on stderr ([`progress_bar`]).
 //!

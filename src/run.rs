@@ -7,7 +7,7 @@
 //! statistics and the streaming `trials.csv`, so memory does not grow with
 //! the number of trials and the output is byte-identical whatever the
 //! thread count. Output files are written into a temporary folder that
-//! replaces the results folder only when complete (see [`output`]): a
+//! replaces the results folder only when complete (see `run/output.rs`): a
 //! failed or interrupted run leaves the previous result, never a mix.
 
 use crate::engine::{self, Outcome, SimOptions};

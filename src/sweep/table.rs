@@ -107,7 +107,7 @@ impl Metrics {
 }
 
 /// The header row: `point`, one `param_<path>` per axis path, then the
-/// [`Metrics`] field names.
+/// `Metrics` field names.
 pub fn header(sweep: &Sweep) -> Result<Vec<String>, csv::Error> {
     let mut h = vec!["point".to_string()];
     for a in &sweep.axes {
