@@ -13,12 +13,15 @@ use std::path::{Path, PathBuf};
 /// Bad input: which file, where in it, and what is wrong.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputError {
+    /// The file (or `--set`) at fault.
     pub file: PathBuf,
-    /// 1-based line and column, when known.
+    /// 1-based line, when known.
     pub line: Option<u32>,
+    /// 1-based column, when known.
     pub column: Option<u32>,
     /// Dotted YAML path to the offending value, e.g. `fabric.uplink.bandwidth`.
     pub yaml_path: Option<String>,
+    /// What is wrong and what to write instead.
     pub message: String,
     /// The offending source line, for a caret display.
     pub source_line: Option<String>,
@@ -116,11 +119,14 @@ impl InputError {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{flag}: {message}")]
 pub struct ArgError {
+    /// The flag, e.g. `--shard`.
     pub flag: String,
+    /// What is wrong and what to write instead.
     pub message: String,
 }
 
 impl ArgError {
+    /// An error about `flag`.
     pub fn new(flag: impl Into<String>, message: impl Into<String>) -> Self {
         ArgError {
             flag: flag.into(),
@@ -161,7 +167,9 @@ pub fn is_user_error(e: &(dyn std::error::Error + 'static)) -> bool {
 /// validation can point at lines.
 #[derive(Debug, Clone)]
 pub struct Source {
+    /// Where the text came from (named in errors).
     pub file: PathBuf,
+    /// The whole document.
     pub text: String,
 }
 

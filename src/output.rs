@@ -24,17 +24,28 @@ pub const STDOUT: &str = "standard output";
 /// one they named, or the default folder under the current directory.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
+    /// The system refused an operation on the path.
     #[error("{}: cannot {action}: {error}", path.display())]
     Io {
+        /// The output path the user named (not a temporary).
         path: PathBuf,
+        /// What was attempted: create, write, replace, read.
         action: &'static str,
+        /// The system's reason.
         error: io::Error,
     },
+    /// The path holds something fabsim never replaces.
     #[error("{}: {reason}; refusing to replace it", path.display())]
-    Refused { path: PathBuf, reason: String },
+    Refused {
+        /// The output path the user named.
+        path: PathBuf,
+        /// What is there instead (a symlink, a device, a foreign folder).
+        reason: String,
+    },
 }
 
 impl OutputError {
+    /// An [`OutputError::Io`] naming `path`.
     pub fn io(path: &Path, action: &'static str, error: io::Error) -> Self {
         OutputError::Io {
             path: path.to_path_buf(),

@@ -46,9 +46,13 @@ pub struct RunOptions {
 
 /// The result of a run.
 pub struct RunResult {
+    /// What `--json` prints and `summary.json` holds.
     pub summary: Summary,
+    /// Latency of each gradient collective, one series per name.
     pub collectives: Vec<LatencyStats>,
+    /// Iteration time over the trials.
     pub iteration: LatencyStats,
+    /// Per-link utilisation, accumulated over the trials.
     pub links: LinkAccumulator,
     /// Files written, in order.
     pub files: Vec<PathBuf>,

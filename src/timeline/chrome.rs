@@ -36,6 +36,8 @@ fn meta(pid: u64, tid: Option<u64>, key: &str, value: String) -> Value {
     e
 }
 
+/// Writes the Chrome trace (`chrome://tracing`, Perfetto) of one trial:
+/// compute per GPU, collectives and transfers touching the shown `gpus`.
 pub fn write_chrome(
     w: &mut dyn Write,
     cluster: &Cluster,
