@@ -61,6 +61,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[warn(missing_docs)]
 pub mod bench;
 pub mod collective;
 pub mod engine;
@@ -76,6 +77,7 @@ pub mod memory;
 pub mod noise;
 #[warn(missing_docs)]
 pub mod output;
+#[warn(missing_docs)]
 pub mod partition;
 #[warn(missing_docs)]
 pub mod pipeline_metrics;
@@ -84,6 +86,7 @@ pub mod report;
 #[warn(missing_docs)]
 pub mod run;
 pub mod scenario;
+#[warn(missing_docs)]
 pub mod schedule;
 pub mod search;
 pub mod sweep;
