@@ -94,6 +94,7 @@ pub mod sweep;
 pub mod timeline;
 pub mod topology;
 pub mod training;
+#[warn(missing_docs)]
 pub mod units;
 pub mod validation;
 pub mod workload;
