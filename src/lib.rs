@@ -74,6 +74,7 @@ pub mod ids;
 pub mod input;
 #[warn(missing_docs)]
 pub mod memory;
+#[warn(missing_docs)]
 pub mod noise;
 #[warn(missing_docs)]
 pub mod output;
