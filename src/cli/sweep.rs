@@ -64,7 +64,7 @@ pub fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
             let expected = sweep.points(shard).map(|p| p.index);
             let mut partial = Partial::open(path, args.resume, &header, expected)?;
             options.skip = partial.done;
-            sweep.run(&options, &mut |row| {
+            sweep.run(&options, &mut |row| -> anyhow::Result<()> {
                 Ok(partial.write(&table::row_csv(&row)?)?)
             })?;
             partial.finish()?;
@@ -79,7 +79,9 @@ pub fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
         }
         None => {
             out(&header)?;
-            sweep.run(&options, &mut |row| Ok(out(table::row_csv(&row)?)?))?;
+            sweep.run(&options, &mut |row| -> anyhow::Result<()> {
+                Ok(out(table::row_csv(&row)?)?)
+            })?;
         }
     }
     Ok(())

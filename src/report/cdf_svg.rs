@@ -14,7 +14,7 @@
 
 use super::cdf_csv::percentiles;
 use super::groups::top_k;
-use super::{Exporter, LatencyStats, Report};
+use super::{ExportError, Exporter, LatencyStats, Report};
 use crate::units::format_secs;
 use plotters::prelude::*;
 use std::io::Write;
@@ -40,8 +40,8 @@ const OTHERS: RGBColor = RGBColor(190, 190, 190);
 
 pub struct CdfSvg;
 
-fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
-    anyhow::anyhow!("drawing cdf.svg: {e:?}")
+fn err<E: std::fmt::Debug>(e: E) -> ExportError {
+    ExportError::Draw(format!("drawing cdf.svg: {e:?}"))
 }
 
 /// (latency s, fraction) at each percentile of the ladder.
@@ -56,7 +56,7 @@ fn title(report: &Report, what: &str) -> String {
     format!("{}: {what}", report.summary.scenario)
 }
 
-fn cdfs(report: &Report, svg: &mut String) -> anyhow::Result<()> {
+fn cdfs(report: &Report, svg: &mut String) -> Result<(), ExportError> {
     let cs = report.collectives;
     let p99: Vec<f64> = cs.iter().map(|c| c.quantile_s(0.99)).collect();
     let (top, rest) = top_k(&(0..cs.len()).collect::<Vec<_>>(), &p99, TOP);
@@ -121,7 +121,7 @@ fn cdfs(report: &Report, svg: &mut String) -> anyhow::Result<()> {
     root.present().map_err(err)
 }
 
-fn points(report: &Report, svg: &mut String) -> anyhow::Result<()> {
+fn points(report: &Report, svg: &mut String) -> Result<(), ExportError> {
     let cs = report.collectives;
     let lat: Vec<f64> = cs.iter().map(|c| c.max.as_secs_f64() * 1e3).collect();
     let (top, _) = top_k(&(0..cs.len()).collect::<Vec<_>>(), &lat, TOP);
@@ -188,7 +188,7 @@ impl Exporter for CdfSvg {
     fn file_name(&self) -> String {
         "cdf.svg".into()
     }
-    fn export(&self, report: &Report, w: &mut dyn Write) -> anyhow::Result<()> {
+    fn export(&self, report: &Report, w: &mut dyn Write) -> Result<(), ExportError> {
         let mut svg = String::new();
         if report.summary.trials > 1 {
             cdfs(report, &mut svg)?;

@@ -1,6 +1,5 @@
 //! `timeline.txt`, `timeline.json` (Chrome trace) and `timeline.svg`: one
-//! representative trial (trial 0), drawn by [`crate::timeline`] for the
-//! GPUs the run chose (`RunOptions::timeline`).
+//! representative trial (trial 0), drawn by [`crate::timeline`].
 
 use super::{Exporter, Report};
 use std::io::Write;
@@ -22,7 +21,7 @@ impl Exporter for Timeline {
         }
         .into()
     }
-    fn export(&self, report: &Report, w: &mut dyn Write) -> anyhow::Result<()> {
+    fn export(&self, report: &Report, w: &mut dyn Write) -> Result<(), super::ExportError> {
         let t = report.timeline;
         let f = match self {
             Timeline::Text => crate::timeline::write_text,

@@ -5,7 +5,6 @@
 
 use crate::output::AtomicDir;
 use crate::report::{self, Report};
-use anyhow::Context;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
@@ -16,17 +15,20 @@ pub(super) fn write(
     staging: AtomicDir,
     report: &Report,
     html: bool,
-) -> anyhow::Result<Vec<PathBuf>> {
+) -> Result<Vec<PathBuf>, super::RunError> {
     for exporter in report::exporters(report) {
         let name = exporter.file_name();
         let mut w = BufWriter::new(staging.create(&name)?);
         exporter
             .export(report, &mut w)
-            .with_context(|| format!("writing {name}"))?;
+            .map_err(|source| super::RunError::Export {
+                name: name.clone(),
+                source,
+            })?;
         w.flush()?;
     }
     if html {
-        let page = report::html::render(staging.path())?;
+        let page = report::html::render(staging.path()).map_err(super::RunError::Html)?;
         let mut w = staging.create(report::html::RUN_REPORT)?;
         w.write_all(page.as_bytes())?;
     }

@@ -57,6 +57,7 @@ fn merge(spans: &[super::Span], same: fn(&super::Span, &super::Span) -> bool) ->
     out
 }
 
+/// Draws one trial's timeline as SVG: a lane per shown GPU.
 pub fn write_svg(
     w: &mut dyn Write,
     _cluster: &Cluster,
