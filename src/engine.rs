@@ -128,6 +128,9 @@ struct Engine<'a> {
     route_links: Vec<crate::ids::LinkId>,
     route_index: HashMap<(GpuId, GpuId, u32), u32>,
     runs: Vec<Run>,
+    /// Slots of finished collectives, reused: live memory follows the
+    /// collectives in flight, not all those of the plan.
+    free_runs: Vec<u32>,
     sends: Vec<Send>,
     transfers: Vec<TransferRecord>,
     pending_background: Option<BackgroundFlow>,
@@ -191,6 +194,7 @@ impl<'a> Engine<'a> {
             route_links: Vec::new(),
             route_index: HashMap::new(),
             runs: Vec::new(),
+            free_runs: Vec::new(),
             sends: Vec::new(),
             transfers: Vec::new(),
             pending_background: None,
@@ -329,16 +333,26 @@ impl<'a> Engine<'a> {
                 let spec = &self.graph.collectives()[c as usize];
                 let machine =
                     collective::build(spec, self.cluster).expect("validated in Engine::new");
-                let run = self.runs.len() as u32;
                 let conns = machine.num_connections() as usize;
-                self.runs.push(Run {
+                let slot = Run {
                     task,
                     machine,
                     conn_routes: vec![u32::MAX; conns],
-                });
+                };
+                let run = match self.free_runs.pop() {
+                    Some(run) => {
+                        self.runs[run as usize] = slot;
+                        run
+                    }
+                    None => {
+                        self.runs.push(slot);
+                        (self.runs.len() - 1) as u32
+                    }
+                };
                 self.runs[run as usize].machine.start(&mut self.sends);
                 self.post_sends(run);
                 if self.runs[run as usize].machine.is_done() {
+                    self.release_run(run);
                     self.finish_task(task);
                 }
             }
@@ -436,6 +450,14 @@ impl<'a> Engine<'a> {
         self.sends.clear();
     }
 
+    /// Frees a finished collective's state (no send of it is in flight).
+    fn release_run(&mut self, run: u32) {
+        let slot = &mut self.runs[run as usize];
+        slot.machine = Box::new(Released);
+        slot.conn_routes = Vec::new();
+        self.free_runs.push(run);
+    }
+
     fn complete_xfer(&mut self, x: u32) {
         let xf = self.xfers[x as usize];
         self.free_xfers.push(x);
@@ -466,11 +488,29 @@ impl<'a> Engine<'a> {
                 self.post_sends(run);
                 if done {
                     let task = self.runs[run as usize].task;
+                    self.release_run(run);
                     self.finish_task(task);
                 }
             }
             Owner::Background => {}
         }
+    }
+}
+
+/// What a finished collective's slot holds until it is reused (a
+/// zero-sized box: no allocation).
+struct Released;
+
+impl Machine for Released {
+    fn num_connections(&self) -> u32 {
+        0
+    }
+    fn start(&mut self, _: &mut Vec<Send>) {}
+    fn delivered(&mut self, _: u64, _: &mut Vec<Send>) -> bool {
+        true
+    }
+    fn is_done(&self) -> bool {
+        true
     }
 }
 

@@ -1,13 +1,17 @@
 //! Shortest-path routing with ECMP, built for thousands of GPUs.
 //!
 //! GPUs are endpoints: a route never passes through a GPU other than its two
-//! ends. Distances are hop counts. We keep, lazily and per switch `t`, the hop
-//! distance from every switch to `t` over the switch-only graph (one BFS per
-//! row, computed on first use and shared across threads). The distance from a
-//! switch to a GPU is then 1 + the minimum over the GPU's attachment switches,
-//! so a route is walked hop by hop, choosing at each hop among the links that
-//! bring it one step closer — ECMP picks by a hash of (flow, hop), after
-//! preferring intra-host links where they tie with the NIC path.
+//! ends. Distances are hop counts. Per switch `t` we compute, on first use,
+//! the hop distance from every switch to `t` over the switch-only graph (one
+//! BFS per row). Rows live in a cache shared across threads and bounded to
+//! [`ROW_CACHE_BYTES`]: a ring or torus of 16k routers would otherwise keep
+//! 16k rows of 16k distances (512 MiB); rows beyond the bound are evicted
+//! oldest first and recomputed if needed again (a row is a pure function of
+//! the graph, so eviction changes speed, never a route). The distance from
+//! a switch to a GPU is then 1 + the minimum over the GPU's attachment
+//! switches, so a route is walked hop by hop, choosing at each hop among the
+//! links that bring it one step closer — ECMP picks by a hash of (flow, hop),
+//! after preferring intra-host links where they tie with the NIC path.
 //!
 //! What it does not do: latency-weighted paths, adaptive routing, or routes
 //! through GPUs (NVLink relays such as NCCL's PXN).
@@ -16,9 +20,25 @@ use super::{Cluster, Link, LinkKind, Node, NodeKind};
 use crate::ids::{GpuId, LinkId, NodeId};
 use crate::units::SimTime;
 use std::collections::VecDeque;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex};
 
 const UNREACHABLE: u16 = u16::MAX;
+
+/// Bound on the distance rows kept at once (64 MiB). Below 5,792 switches
+/// every row fits; above, at least this many bytes' worth stay cached.
+pub(crate) const ROW_CACHE_BYTES: usize = 64 << 20;
+
+/// A distance row: hops from every switch (dense index) to one switch.
+type Row = Arc<[u16]>;
+
+/// Rows computed so far, oldest first in `order`, within a byte bound.
+#[derive(Debug)]
+struct RowCache {
+    rows: Vec<Option<Row>>,
+    order: VecDeque<u32>,
+    /// How many rows may be kept at once (≥ 1).
+    capacity: usize,
+}
 
 /// The links a flow crosses, in order, and what it pays before bandwidth.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,8 +58,9 @@ pub(crate) struct Router {
     out_to_switch: Vec<Vec<LinkId>>,
     /// Dense switch index per node (`u32::MAX` for GPUs).
     switch_index: Vec<u32>,
-    /// Per switch `t` (dense index): hop distance from every switch to `t`.
-    rows: Vec<OnceLock<Box<[u16]>>>,
+    /// Per switch `t` (dense index): hop distance from every switch to `t`,
+    /// for the rows computed and not yet evicted.
+    rows: Mutex<RowCache>,
     /// Switch-graph adjacency in dense switch indices, for the BFS.
     switch_adj: Vec<Vec<u32>>,
 }
@@ -73,7 +94,11 @@ impl Router {
             out_all,
             out_to_switch,
             switch_index,
-            rows: (0..n_switches).map(|_| OnceLock::new()).collect(),
+            rows: Mutex::new(RowCache {
+                rows: vec![None; n_switches as usize],
+                order: VecDeque::new(),
+                capacity: (ROW_CACHE_BYTES / (2 * n_switches.max(1) as usize)).max(1),
+            }),
             switch_adj,
         }
     }
@@ -82,29 +107,78 @@ impl Router {
         &self.out_all[n.index()]
     }
 
-    /// Hop distances from every switch to switch `t` (dense index).
-    fn row(&self, t: u32) -> &[u16] {
-        self.rows[t as usize].get_or_init(|| {
-            let mut dist = vec![UNREACHABLE; self.switch_adj.len()].into_boxed_slice();
-            let mut queue = VecDeque::new();
-            dist[t as usize] = 0;
-            queue.push_back(t);
-            while let Some(s) = queue.pop_front() {
-                let d = dist[s as usize];
-                for &n in &self.switch_adj[s as usize] {
-                    if dist[n as usize] == UNREACHABLE {
-                        dist[n as usize] = d + 1;
-                        queue.push_back(n);
-                    }
+    /// Hop distances from every switch to switch `t` (dense index): from
+    /// the cache, or by one BFS (outside the lock, so threads computing
+    /// different rows do not wait for each other).
+    fn row(&self, t: u32) -> Row {
+        if let Some(row) = self.lock_rows().rows[t as usize].clone() {
+            return row;
+        }
+        let mut dist = vec![UNREACHABLE; self.switch_adj.len()];
+        let mut queue = VecDeque::new();
+        dist[t as usize] = 0;
+        queue.push_back(t);
+        while let Some(s) = queue.pop_front() {
+            let d = dist[s as usize];
+            for &n in &self.switch_adj[s as usize] {
+                if dist[n as usize] == UNREACHABLE {
+                    dist[n as usize] = d + 1;
+                    queue.push_back(n);
                 }
             }
-            dist
-        })
+        }
+        let row: Row = dist.into();
+        let mut cache = self.lock_rows();
+        if cache.rows[t as usize].is_none() {
+            if cache.order.len() >= cache.capacity {
+                if let Some(old) = cache.order.pop_front() {
+                    cache.rows[old as usize] = None;
+                }
+            }
+            cache.rows[t as usize] = Some(row.clone());
+            cache.order.push_back(t);
+        }
+        row
     }
 
-    /// Hops from `node` to GPU node `dst` (u32::MAX if unreachable). A GPU
-    /// other than `dst` is a dead end.
-    fn node_distance(&self, c: &Cluster, node: NodeId, dst: NodeId) -> u32 {
+    /// The row cache; a panic elsewhere while holding it cannot leave it
+    /// inconsistent (rows are whole values), so a poisoned lock is reused.
+    fn lock_rows(&self) -> std::sync::MutexGuard<'_, RowCache> {
+        self.rows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Rows currently cached (for the memory-bound test).
+    #[cfg(test)]
+    pub(crate) fn cached_rows(&self) -> usize {
+        self.lock_rows().order.len()
+    }
+
+    /// Shrinks the cache (for the eviction test).
+    #[cfg(test)]
+    pub(crate) fn set_row_capacity(&self, capacity: usize) {
+        let mut cache = self.lock_rows();
+        cache.capacity = capacity;
+        while cache.order.len() > capacity {
+            if let Some(old) = cache.order.pop_front() {
+                cache.rows[old as usize] = None;
+            }
+        }
+    }
+
+    /// The rows of `dst`'s attachment switches: what every distance to the
+    /// GPU node `dst` is computed from.
+    fn targets(&self, c: &Cluster, dst: NodeId) -> Vec<Row> {
+        self.out_to_switch[dst.index()]
+            .iter()
+            .map(|&l| self.row(self.switch_index[c.link(l).to.index()]))
+            .collect()
+    }
+
+    /// Hops from `node` to GPU node `dst` (u32::MAX if unreachable), given
+    /// `dst`'s [`Router::targets`]. A GPU other than `dst` is a dead end.
+    fn node_distance(&self, targets: &[Row], node: NodeId, dst: NodeId) -> u32 {
         if node == dst {
             return 0;
         }
@@ -113,10 +187,10 @@ impl Router {
             return u32::MAX;
         }
         let mut best = u32::MAX;
-        for &l in &self.out_to_switch[dst.index()] {
-            // dst's attachment switch t: the link dst → t; the route enters dst via t.
-            let t = self.switch_index[c.link(l).to.index()];
-            let d = self.row(t)[s as usize];
+        // Each row is to one of dst's attachment switches t; the route
+        // enters dst via t.
+        for row in targets {
+            let d = row[s as usize];
             if d != UNREACHABLE {
                 best = best.min(u32::from(d) + 1);
             }
@@ -129,9 +203,13 @@ impl Router {
         if a == b {
             return Some(0);
         }
+        self.distance_with(c, &self.targets(c, b), a, b)
+    }
+
+    fn distance_with(&self, c: &Cluster, targets: &[Row], a: NodeId, b: NodeId) -> Option<u32> {
         let mut best = u32::MAX;
         for &l in &self.out_all[a.index()] {
-            let d = self.node_distance(c, c.link(l).to, b);
+            let d = self.node_distance(targets, c.link(l).to, b);
             if d != u32::MAX {
                 best = best.min(d + 1);
             }
@@ -149,7 +227,8 @@ impl Router {
         if a == b {
             return route;
         }
-        let Some(mut remaining) = self.distance(c, src, dst) else {
+        let targets = self.targets(c, b);
+        let Some(mut remaining) = self.distance_with(c, &targets, a, b) else {
             // build() rejects disconnected clusters, so this is unreachable
             // for a built Cluster; an empty route keeps callers total.
             return route;
@@ -170,7 +249,7 @@ impl Router {
             } else {
                 // Next hop is a switch (GPUs never forward).
                 for &l in &self.out_to_switch[cur.index()] {
-                    if self.node_distance(c, c.link(l).to, b) == remaining - 1 {
+                    if self.node_distance(&targets, c.link(l).to, b) == remaining - 1 {
                         candidates.push(l);
                     }
                 }
@@ -277,4 +356,63 @@ fn mix(flow_hash: u64, hop: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ROW_CACHE_BYTES;
+    use crate::ids::GpuId;
+    use crate::topology::generators::Fabric;
+    use crate::topology::generators::tests::{SW, hosts, make, up};
+
+    /// A ring of 16,384 single-GPU hosts (16,384 router switches): routing
+    /// every ring neighbour touches every row, yet at most
+    /// `ROW_CACHE_BYTES` of rows stay cached (unbounded: 512 MiB), and
+    /// routes are still shortest (GPU → router → router → GPU).
+    #[test]
+    fn rows_stay_within_the_bound_on_a_16k_ring() {
+        let n = 16_384u32;
+        let c = make(
+            &hosts(n, 1),
+            Fabric::Ring {
+                latency: SW,
+                link: up(100.0, 1000),
+            },
+        );
+        for g in (0..n).step_by(7) {
+            let route = c.route(GpuId(g), GpuId((g + 1) % n), 0);
+            assert_eq!(route.links.len(), 3);
+        }
+        let switches = c.num_switches();
+        assert_eq!(switches, n as usize);
+        let cached = c.router.cached_rows();
+        assert!(cached * 2 * switches <= ROW_CACHE_BYTES, "{cached} rows");
+        assert!(cached < n as usize / 7, "the bound evicted rows");
+    }
+
+    /// Eviction changes speed, never a route: a cache of one row gives
+    /// the same routes as an unbounded one on a torus.
+    #[test]
+    fn eviction_does_not_change_routes() {
+        let torus = || {
+            make(
+                &hosts(36, 2),
+                Fabric::Torus {
+                    dims: vec![6, 6],
+                    latency: SW,
+                    link: up(100.0, 1000),
+                },
+            )
+        };
+        let (full, tiny) = (torus(), torus());
+        tiny.router.set_row_capacity(1);
+        for a in 0..72 {
+            for b in (0..72).step_by(5) {
+                let (a, b) = (GpuId(a), GpuId(b));
+                let h = u64::from(a.0) * 31 + u64::from(b.0);
+                assert_eq!(full.route(a, b, h), tiny.route(a, b, h));
+            }
+        }
+        assert_eq!(tiny.router.cached_rows(), 1);
+    }
 }
