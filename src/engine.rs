@@ -382,7 +382,10 @@ impl<'a> Engine<'a> {
             return r;
         }
         let hash = (u64::from(src.0) << 40) ^ (u64::from(dst.0) << 16) ^ u64::from(channel);
-        let route = self.cluster.route(src, dst, hash);
+        let route = match self.graph.loopback(src) {
+            Some(pinned) if src == dst => pinned.clone(),
+            _ => self.cluster.route(src, dst, hash),
+        };
         let id = self.routes.len() as u32;
         self.routes.push(CachedRoute {
             start: self.route_links.len() as u32,

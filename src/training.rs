@@ -33,9 +33,11 @@
 //! checked [`TrainingJob`].
 
 use crate::collective::{Algorithm, CollectiveOp, CollectiveSpec};
+use crate::fabric::LinkStats;
 use crate::ids::{GpuId, TaskId};
 use crate::plan::{Phase, Tag, TaskGraph};
 use crate::schedule::{Op, OpKind, Schedule, ScheduleError, Shape};
+use crate::topology::Cluster;
 use crate::units::SimTime;
 use crate::workload::{Layer, Workload};
 use std::collections::{BTreeMap, HashMap};
@@ -153,6 +155,50 @@ pub struct Plan {
     /// Data-parallel gradient all-reduces, in the order they are issued.
     pub grad_collectives: Vec<TaskId>,
     pub stages: Vec<StagePlan>,
+    /// Set when identical replicas were folded into replica 0 (see
+    /// `fold.rs`): the graph then holds replica 0 only.
+    pub fold: Option<Fold>,
+}
+
+impl Plan {
+    /// Gradient collective `i`: its first and last task (the same task
+    /// unless folded), name and bytes.
+    pub fn grad_collective(&self, i: usize) -> (TaskId, TaskId, &str, u64) {
+        let last = self.grad_collectives[i];
+        match &self.fold {
+            Some(fold) => {
+                let (first, name, bytes) = &fold.rings[i];
+                (*first, last, name, *bytes)
+            }
+            None => {
+                let spec = self
+                    .graph
+                    .collective_of(last)
+                    .expect("unfolded gradient collectives are collectives");
+                (last, last, &spec.name, spec.bytes)
+            }
+        }
+    }
+
+    /// The GPU whose history `gpu` shares (itself unless folded).
+    pub fn representative(&self, gpu: GpuId) -> GpuId {
+        self.fold
+            .as_ref()
+            .and_then(|f| f.representative.get(gpu.index()).copied())
+            .unwrap_or(gpu)
+    }
+
+    /// Link statistics of the whole cluster from a run of this plan: a
+    /// folded run's links of replicas 1.. take their replica-0 image's.
+    pub fn unfold_links(&self, links: &[LinkStats]) -> Vec<LinkStats> {
+        let mut out = links.to_vec();
+        if let Some(fold) = &self.fold {
+            for &(l, image) in &fold.link_images {
+                out[l.index()] = links[image.index()].clone();
+            }
+        }
+        out
+    }
 }
 
 impl TrainingJob<'_> {
@@ -225,9 +271,19 @@ impl TrainingJob<'_> {
             .collect()
     }
 
-    /// Builds the task graph of one iteration.
+    /// Builds the task graph of one iteration, every replica expanded.
     pub fn build(&self) -> Plan {
-        Builder::new(self).build()
+        Builder::new(self, None).build()
+    }
+
+    /// Builds the task graph of one iteration with identical replicas
+    /// folded into replica 0 when [`fold::prove`] shows that exact (noise
+    /// must be `quiet`); expanded otherwise.
+    pub fn build_on(&self, cluster: &Cluster, quiet: bool) -> Plan {
+        match fold::prove(self, cluster, quiet) {
+            Ok(fold) => Builder::new(self, Some(fold)).build(),
+            Err(_) => self.build(),
+        }
     }
 }
 
@@ -293,10 +349,12 @@ struct Builder<'j, 'w> {
     synced: BTreeMap<(u32, u32), TaskId>,
     /// Per (replica, stage, tensor rank): the task that ends its last op.
     last_op: BTreeMap<(u32, u32, u32), TaskId>,
+    /// Replicas folded into replica 0, if proven identical.
+    fold: Option<Fold>,
 }
 
 impl<'j, 'w> Builder<'j, 'w> {
-    fn new(job: &'j TrainingJob<'w>) -> Self {
+    fn new(job: &'j TrainingJob<'w>, fold: Option<Fold>) -> Self {
         Builder {
             job,
             graph: TaskGraph::new(),
@@ -307,16 +365,23 @@ impl<'j, 'w> Builder<'j, 'w> {
             grad_collectives: Vec::new(),
             synced: BTreeMap::new(),
             last_op: BTreeMap::new(),
+            fold,
+        }
+    }
+
+    /// Replicas whose tasks are built: 1 when folded, else all d.
+    fn replicas(&self) -> u32 {
+        if self.fold.is_some() {
+            1
+        } else {
+            self.job.parallelism.data
         }
     }
 
     fn build(mut self) -> Plan {
         let job = self.job;
-        let Parallelism {
-            data: d,
-            pipeline: p,
-            ..
-        } = job.parallelism;
+        let p = job.parallelism.pipeline;
+        let d = self.replicas();
         let m = job.microbatches();
         let orders = job.schedule.order(Shape {
             stages: p,
@@ -334,10 +399,16 @@ impl<'j, 'w> Builder<'j, 'w> {
         self.add_pipeline_transfers(m);
         self.add_gradient_sync();
         self.add_optimizer_steps();
+        if let Some(fold) = &mut self.fold {
+            for (gpu, route) in &fold.loopbacks {
+                self.graph.pin_loopback(*gpu, route.clone());
+            }
+        }
         Plan {
             graph: self.graph,
             grad_collectives: self.grad_collectives,
             stages: job.stages(),
+            fold: self.fold,
         }
     }
 
@@ -411,13 +482,12 @@ impl<'j, 'w> Builder<'j, 'w> {
     fn add_pipeline_transfers(&mut self, m: u32) {
         let job = self.job;
         let Parallelism {
-            data: d,
             pipeline: p,
             tensor: t,
             ..
         } = job.parallelism;
         let v = job.virtual_stages();
-        for r in 0..d {
+        for r in 0..self.replicas() {
             for k in 0..t {
                 for j in 0..v {
                     let last_layer = &job.workload.layers[job.layers(j).end - 1];
@@ -497,8 +567,11 @@ impl<'j, 'w> Builder<'j, 'w> {
     }
 }
 
+pub mod fold;
 mod gradients;
 mod tensor;
+
+pub use fold::Fold;
 
 use gradients::{buckets, gradient_completing};
 
