@@ -2,8 +2,10 @@
 //!
 //! GPUs are endpoints: a route never passes through a GPU other than its two
 //! ends. Distances are hop counts. Per switch `t` we compute, on first use,
-//! the hop distance from every switch to `t` over the switch-only graph (one
-//! BFS per row). Rows live in a cache shared across threads and bounded to
+//! the hop distance to `t` from every switch of `t`'s connected component of
+//! the switch-only graph (one BFS per row; other components cannot reach
+//! it, so a host's NVSwitch, alone in its component, has a row of one).
+//! Rows live in a cache shared across threads and bounded to
 //! [`ROW_CACHE_BYTES`]: a ring or torus of 16k routers would otherwise keep
 //! 16k rows of 16k distances (512 MiB); rows beyond the bound are evicted
 //! oldest first and recomputed if needed again (a row is a pure function of
@@ -24,20 +26,23 @@ use std::sync::{Arc, Mutex};
 
 const UNREACHABLE: u16 = u16::MAX;
 
-/// Bound on the distance rows kept at once (64 MiB). Below 5,792 switches
-/// every row fits; above, at least this many bytes' worth stay cached.
+/// Bound on the distance rows kept at once (64 MiB; a component of up to
+/// 5,792 switches keeps all its rows).
 pub(crate) const ROW_CACHE_BYTES: usize = 64 << 20;
 
-/// A distance row: hops from every switch (dense index) to one switch.
+/// A distance row: hops to one switch from every switch of its component
+/// (indexed by [`Router::local`]).
 type Row = Arc<[u16]>;
 
-/// Rows computed so far, oldest first in `order`, within a byte bound.
+/// Rows computed so far, oldest first in `order`, within a bound on cells.
 #[derive(Debug)]
 struct RowCache {
     rows: Vec<Option<Row>>,
     order: VecDeque<u32>,
-    /// How many rows may be kept at once (≥ 1).
-    capacity: usize,
+    /// Distances held by the cached rows, and the most it may hold (a
+    /// single row over the bound is still kept).
+    cells: usize,
+    max_cells: usize,
 }
 
 /// The links a flow crosses, in order, and what it pays before bandwidth.
@@ -63,6 +68,11 @@ pub(crate) struct Router {
     rows: Mutex<RowCache>,
     /// Switch-graph adjacency in dense switch indices, for the BFS.
     switch_adj: Vec<Vec<u32>>,
+    /// Per switch: its component of the switch graph, its index there,
+    /// and per component its size.
+    component: Vec<u32>,
+    local: Vec<u32>,
+    component_size: Vec<u32>,
 }
 
 impl Router {
@@ -90,6 +100,16 @@ impl Router {
                 }
             }
         }
+        let component = components(&switch_adj);
+        let mut component_size = Vec::new();
+        let mut local = vec![0; n_switches as usize];
+        for (s, &c) in component.iter().enumerate() {
+            if component_size.len() <= c as usize {
+                component_size.resize(c as usize + 1, 0);
+            }
+            local[s] = component_size[c as usize];
+            component_size[c as usize] += 1;
+        }
         Router {
             out_all,
             out_to_switch,
@@ -97,9 +117,13 @@ impl Router {
             rows: Mutex::new(RowCache {
                 rows: vec![None; n_switches as usize],
                 order: VecDeque::new(),
-                capacity: (ROW_CACHE_BYTES / (2 * n_switches.max(1) as usize)).max(1),
+                cells: 0,
+                max_cells: ROW_CACHE_BYTES / 2,
             }),
             switch_adj,
+            component,
+            local,
+            component_size,
         }
     }
 
@@ -114,15 +138,17 @@ impl Router {
         if let Some(row) = self.lock_rows().rows[t as usize].clone() {
             return row;
         }
-        let mut dist = vec![UNREACHABLE; self.switch_adj.len()];
+        let size = self.component_size[self.component[t as usize] as usize] as usize;
+        let mut dist = vec![UNREACHABLE; size];
         let mut queue = VecDeque::new();
-        dist[t as usize] = 0;
+        dist[self.local[t as usize] as usize] = 0;
         queue.push_back(t);
         while let Some(s) = queue.pop_front() {
-            let d = dist[s as usize];
+            let d = dist[self.local[s as usize] as usize];
             for &n in &self.switch_adj[s as usize] {
-                if dist[n as usize] == UNREACHABLE {
-                    dist[n as usize] = d + 1;
+                let cell = &mut dist[self.local[n as usize] as usize];
+                if *cell == UNREACHABLE {
+                    *cell = d + 1;
                     queue.push_back(n);
                 }
             }
@@ -130,15 +156,21 @@ impl Router {
         let row: Row = dist.into();
         let mut cache = self.lock_rows();
         if cache.rows[t as usize].is_none() {
-            if cache.order.len() >= cache.capacity {
-                if let Some(old) = cache.order.pop_front() {
-                    cache.rows[old as usize] = None;
-                }
-            }
+            cache.cells += size;
             cache.rows[t as usize] = Some(row.clone());
             cache.order.push_back(t);
+            cache.shrink();
         }
         row
+    }
+
+    /// Hops from switch `s` to the switch whose row is `row` (both dense).
+    fn hops(&self, row: &(u32, Row), s: u32) -> u16 {
+        if self.component[s as usize] == row.0 {
+            row.1[self.local[s as usize] as usize]
+        } else {
+            UNREACHABLE
+        }
     }
 
     /// The row cache; a panic elsewhere while holding it cannot leave it
@@ -149,36 +181,36 @@ impl Router {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Rows currently cached (for the memory-bound test).
+    /// Rows and distances currently cached (for the memory-bound test).
     #[cfg(test)]
-    pub(crate) fn cached_rows(&self) -> usize {
-        self.lock_rows().order.len()
+    pub(crate) fn cached(&self) -> (usize, usize) {
+        let cache = self.lock_rows();
+        (cache.order.len(), cache.cells)
     }
 
     /// Shrinks the cache (for the eviction test).
     #[cfg(test)]
-    pub(crate) fn set_row_capacity(&self, capacity: usize) {
+    pub(crate) fn set_max_cells(&self, cells: usize) {
         let mut cache = self.lock_rows();
-        cache.capacity = capacity;
-        while cache.order.len() > capacity {
-            if let Some(old) = cache.order.pop_front() {
-                cache.rows[old as usize] = None;
-            }
-        }
+        cache.max_cells = cells;
+        cache.shrink();
     }
 
     /// The rows of `dst`'s attachment switches: what every distance to the
     /// GPU node `dst` is computed from.
-    fn targets(&self, c: &Cluster, dst: NodeId) -> Vec<Row> {
+    fn targets(&self, c: &Cluster, dst: NodeId) -> Vec<(u32, Row)> {
         self.out_to_switch[dst.index()]
             .iter()
-            .map(|&l| self.row(self.switch_index[c.link(l).to.index()]))
+            .map(|&l| {
+                let t = self.switch_index[c.link(l).to.index()];
+                (self.component[t as usize], self.row(t))
+            })
             .collect()
     }
 
     /// Hops from `node` to GPU node `dst` (u32::MAX if unreachable), given
     /// `dst`'s [`Router::targets`]. A GPU other than `dst` is a dead end.
-    fn node_distance(&self, targets: &[Row], node: NodeId, dst: NodeId) -> u32 {
+    fn node_distance(&self, targets: &[(u32, Row)], node: NodeId, dst: NodeId) -> u32 {
         if node == dst {
             return 0;
         }
@@ -190,7 +222,7 @@ impl Router {
         // Each row is to one of dst's attachment switches t; the route
         // enters dst via t.
         for row in targets {
-            let d = row[s as usize];
+            let d = self.hops(row, s);
             if d != UNREACHABLE {
                 best = best.min(u32::from(d) + 1);
             }
@@ -206,7 +238,13 @@ impl Router {
         self.distance_with(c, &self.targets(c, b), a, b)
     }
 
-    fn distance_with(&self, c: &Cluster, targets: &[Row], a: NodeId, b: NodeId) -> Option<u32> {
+    fn distance_with(
+        &self,
+        c: &Cluster,
+        targets: &[(u32, Row)],
+        a: NodeId,
+        b: NodeId,
+    ) -> Option<u32> {
         let mut best = u32::MAX;
         for &l in &self.out_all[a.index()] {
             let d = self.node_distance(targets, c.link(l).to, b);
@@ -291,7 +329,7 @@ impl Router {
     pub(crate) fn unreachable_pair(&self, c: &Cluster) -> Option<(GpuId, GpuId)> {
         let n = c.num_gpus();
         // Fast path: one switch component that every GPU attaches to.
-        let comp = self.switch_components();
+        let comp = &self.component;
         if !comp.is_empty() {
             let mut common: Option<Vec<u32>> = None;
             for g in c.gpus() {
@@ -323,30 +361,43 @@ impl Router {
         }
         None
     }
+}
 
-    /// Connected-component label per switch (dense index) in the switch graph.
-    fn switch_components(&self) -> Vec<u32> {
-        let n = self.switch_adj.len();
-        let mut comp = vec![u32::MAX; n];
-        let mut next = 0;
-        for start in 0..n {
-            if comp[start] != u32::MAX {
-                continue;
-            }
-            comp[start] = next;
-            let mut stack = vec![start as u32];
-            while let Some(s) = stack.pop() {
-                for &t in &self.switch_adj[s as usize] {
-                    if comp[t as usize] == u32::MAX {
-                        comp[t as usize] = next;
-                        stack.push(t);
-                    }
+impl RowCache {
+    /// Evicts the oldest rows until within the bound (keeping the newest).
+    fn shrink(&mut self) {
+        while self.cells > self.max_cells && self.order.len() > 1 {
+            if let Some(old) = self.order.pop_front() {
+                if let Some(row) = self.rows[old as usize].take() {
+                    self.cells -= row.len();
                 }
             }
-            next += 1;
         }
-        comp
     }
+}
+
+/// Connected-component label per switch (dense index) in the switch graph.
+fn components(switch_adj: &[Vec<u32>]) -> Vec<u32> {
+    let n = switch_adj.len();
+    let mut comp = vec![u32::MAX; n];
+    let mut next = 0;
+    for start in 0..n {
+        if comp[start] != u32::MAX {
+            continue;
+        }
+        comp[start] = next;
+        let mut stack = vec![start as u32];
+        while let Some(s) = stack.pop() {
+            for &t in &switch_adj[s as usize] {
+                if comp[t as usize] == u32::MAX {
+                    comp[t as usize] = next;
+                    stack.push(t);
+                }
+            }
+        }
+        next += 1;
+    }
+    comp
 }
 
 /// SplitMix64 finaliser of (flow hash, hop): a well-spread, deterministic
@@ -385,9 +436,12 @@ mod tests {
         }
         let switches = c.num_switches();
         assert_eq!(switches, n as usize);
-        let cached = c.router.cached_rows();
-        assert!(cached * 2 * switches <= ROW_CACHE_BYTES, "{cached} rows");
-        assert!(cached < n as usize / 7, "the bound evicted rows");
+        let (rows, cells) = c.router.cached();
+        assert!(
+            cells * 2 <= ROW_CACHE_BYTES,
+            "{rows} rows, {cells} distances"
+        );
+        assert!(rows < n as usize / 7, "the bound evicted rows");
     }
 
     /// Eviction changes speed, never a route: a cache of one row gives
@@ -405,7 +459,7 @@ mod tests {
             )
         };
         let (full, tiny) = (torus(), torus());
-        tiny.router.set_row_capacity(1);
+        tiny.router.set_max_cells(1);
         for a in 0..72 {
             for b in (0..72).step_by(5) {
                 let (a, b) = (GpuId(a), GpuId(b));
@@ -413,6 +467,6 @@ mod tests {
                 assert_eq!(full.route(a, b, h), tiny.route(a, b, h));
             }
         }
-        assert_eq!(tiny.router.cached_rows(), 1);
+        assert_eq!(tiny.router.cached().0, 1);
     }
 }
