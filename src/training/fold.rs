@@ -35,6 +35,7 @@
 use super::{Parallelism, TrainingJob, buckets};
 use crate::collective::Algorithm;
 use crate::ids::{GpuId, LinkId, TaskId};
+use crate::schedule::stage_of_virtual;
 use crate::topology::{Cluster, LinkKind, Route};
 use std::collections::HashMap;
 
@@ -212,9 +213,9 @@ pub fn prove(job: &TrainingJob, cluster: &Cluster, quiet: bool) -> Result<Fold, 
         return Err("gradient collectives are not one-chunk rings");
     }
     let mut proof = Proof::new(job, cluster);
-    let v = job.virtual_stages();
+    let v = job.all_virtual_stages();
     for j in 0..v.saturating_sub(1) {
-        let (s, s2) = (j % p, (j + 1) % p);
+        let (s, s2) = (stage_of_virtual(j, p), stage_of_virtual(j + 1, p));
         for k in 0..t {
             if job.gpu(0, s, k) != job.gpu(0, s2, k) {
                 proof.orbit(d, |r| (job.gpu(r, s, k), job.gpu(r, s2, k)))?;
@@ -246,7 +247,7 @@ pub fn prove(job: &TrainingJob, cluster: &Cluster, quiet: bool) -> Result<Fold, 
             loopbacks.push(ring_loopback(&mut proof, d, |r| job.gpu(r % d, s, k))?);
         }
     }
-    for j in 0..job.virtual_stages() {
+    for j in 0..job.all_virtual_stages() {
         let range = job.layers(j);
         let layers = &job.workload.layers[range.clone()];
         for group in buckets(layers, range.start, dp.bucket_bytes) {
