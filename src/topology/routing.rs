@@ -413,7 +413,7 @@ fn mix(flow_hash: u64, hop: u64) -> u64 {
 mod tests {
     use super::ROW_CACHE_BYTES;
     use crate::ids::GpuId;
-    use crate::topology::generators::Fabric;
+    use crate::topology::generators::FabricLayout as Fabric;
     use crate::topology::generators::tests::{SW, hosts, make, up};
 
     /// A ring of 16,384 single-GPU hosts (16,384 router switches): routing
