@@ -367,10 +367,12 @@ impl RowCache {
     /// Evicts the oldest rows until within the bound (keeping the newest).
     fn shrink(&mut self) {
         while self.cells > self.max_cells && self.order.len() > 1 {
-            if let Some(old) = self.order.pop_front() {
-                if let Some(row) = self.rows[old as usize].take() {
-                    self.cells -= row.len();
-                }
+            if let Some(row) = self
+                .order
+                .pop_front()
+                .and_then(|old| self.rows[old as usize].take())
+            {
+                self.cells -= row.len();
             }
         }
     }

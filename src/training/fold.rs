@@ -255,7 +255,7 @@ pub fn prove(job: &TrainingJob, cluster: &Cluster, quiet: bool) -> Result<Fold, 
                 .iter()
                 .map(|&l| job.workload.layers[l].grad_bytes)
                 .sum();
-            if bytes % u64::from(d) != 0 {
+            if !bytes.is_multiple_of(u64::from(d)) {
                 return Err("a gradient bucket does not split into equal ring pieces");
             }
         }
