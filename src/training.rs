@@ -291,6 +291,9 @@ struct Builder<'j, 'w> {
     grad_collectives: Vec<TaskId>,
     /// Per (stage, tensor rank): the last gradient collective.
     synced: BTreeMap<(u32, u32), TaskId>,
+    /// ZeRO-1: per (stage, tensor rank), the parameter all-gathers that
+    /// follow the optimizer steps.
+    gathers: HashMap<(u32, u32), Vec<(CollectiveSpec, Tag, TaskId)>>,
     /// Per (replica, stage, tensor rank): the task that ends its last op.
     last_op: BTreeMap<(u32, u32, u32), TaskId>,
 }
@@ -306,6 +309,7 @@ impl<'j, 'w> Builder<'j, 'w> {
             pending_tensor: HashMap::new(),
             grad_collectives: Vec::new(),
             synced: BTreeMap::new(),
+            gathers: HashMap::new(),
             last_op: BTreeMap::new(),
         }
     }

@@ -123,3 +123,41 @@ fn optimizer_runs_after_the_gradient_sync_and_embeddings_all_reduce_across_the_p
     assert!(end > last_sync);
     assert_eq!(out.makespan, end);
 }
+
+#[test]
+fn zero_1_steps_between_the_reduce_scatter_and_the_parameter_all_gather() {
+    let w = model(1, 1, Recompute::None, false);
+    let mut j = job(&w, 1, 2, 2, Schedule::OneFOneB);
+    j.data_parallel.zero = 1;
+    let plan = j.build();
+    let c = star(2, 100.0, SimTime::from_us(1), SimTime::ZERO, SimTime::ZERO);
+    let out = simulate(&c, &plan.graph, SimOptions::default(), &mut Quiet).unwrap();
+    let of = |op: CollectiveOp| -> Vec<usize> {
+        let ids = plan.grad_collectives.iter();
+        ids.filter(|t| plan.graph.collective_of(**t).unwrap().op == op)
+            .map(|t| t.index())
+            .collect()
+    };
+    let (rs, ag) = (of(CollectiveOp::ReduceScatter), of(CollectiveOp::AllGather));
+    assert_eq!(rs.len(), ag.len());
+    assert!(!rs.is_empty());
+    let steps: Vec<usize> = (0..plan.graph.len())
+        .filter(|&i| plan.graph.tasks()[i].tag.phase == crate::plan::Phase::Optimizer)
+        .collect();
+    assert_eq!(steps.len(), 2, "one per replica");
+    let last_rs = rs.iter().map(|&i| out.task_end[i]).max().unwrap();
+    let first_ag = ag.iter().map(|&i| out.task_start[i]).min().unwrap();
+    for &i in &steps {
+        assert!(
+            out.task_start[i] >= last_rs,
+            "the step needs every shard's gradients"
+        );
+        assert!(
+            first_ag >= out.task_end[i],
+            "the all-gather sends updated weights"
+        );
+    }
+    // The iteration ends with the last all-gather, after the steps.
+    let last_ag = ag.iter().map(|&i| out.task_end[i]).max().unwrap();
+    assert_eq!(out.makespan, last_ag);
+}

@@ -136,16 +136,27 @@ pub fn block(g: &Gpu, x: &Dims) -> Costs {
     }
 }
 
+/// Bytes per logit of Megatron-LM's vocab-parallel cross-entropy
+/// (megatron/mpu/cross_entropy.py, on `output.float()` from
+/// megatron/model/gpt_model.py), for d-byte logits: (forward, backward).
+/// Forward: the cast to fp32 (d + 4), the max (4), the in-place subtract
+/// (4 + 4), exp (4 + 4), its sum (4) and the in-place divide into the
+/// softmax kept for the backward (4 + 4): d + 36. Backward: the softmax
+/// scaled in place by the loss gradient (4 + 4) and cast back to d bytes
+/// (4 + d): d + 12.
+pub fn cross_entropy_bytes(d: f64) -> (f64, f64) {
+    (d + 36.0, d + 12.0)
+}
+
 /// The LM head (final LayerNorm, logits GEMM, vocab-parallel cross-entropy
 /// in fp32), one microbatch, one GPU.
 pub fn head(g: &Gpu, x: &Dims) -> Costs {
     let tok = x.tokens();
     let (f, dg, wg) = g.linear(tok, x.vocab / x.t, x.h);
     let logits = tok * x.vocab / x.t;
-    // Forward: 16-bit logits to fp32, max, exp-sum, loss (≈ four fp32
-    // passes); backward: softmax − one-hot in fp32, back to 16 bits.
-    let ce_f = g.memory(logits * (g.elem + 4.0 * 4.0));
-    let ce_b = g.memory(logits * (2.0 * 4.0 + g.elem));
+    let (ce_fwd, ce_bwd) = cross_entropy_bytes(g.elem);
+    let ce_f = g.memory(logits * ce_fwd);
+    let ce_b = g.memory(logits * ce_bwd);
     let norm_f = g.memory(2.0 * x.norm_rows() * x.h * g.elem);
     let norm_b = g.memory(3.0 * x.norm_rows() * x.h * g.elem);
     Costs {

@@ -140,8 +140,7 @@ pub(super) fn build(
     let ar_bytes = if t > 1 { bytes(boundary) } else { 0 };
     let ars = |n: u32| if t > 1 { n } else { 0 };
     let optimizer = |params: f64| {
-        let state = m.optimizer.state_bytes_per_param(m.dtype.value) as f64;
-        let per_param = 2.0 * state + 2.0 * (d + 4.0) + 4.0;
+        let per_param = m.optimizer.step_bytes_per_param(m.dtype.value) as f64;
         SimTime::from_secs_ceil(params * per_param / (g.hbm * g.profile.hbm_fraction))
     };
     let block_weights = block_params * d / tf;
