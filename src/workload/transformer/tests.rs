@@ -307,3 +307,15 @@ fn cross_entropy_passes_over_the_logits() {
         + g.memory(2.0 * 2048.0 * 12288.0 * 2.0).secs;
     assert!((block::head(&g, &x).forward.secs / want - 1.0).abs() < 1e-12);
 }
+
+#[test]
+fn causal_flash_attention_skips_the_blocks_above_the_diagonal() {
+    // s = 2048: 16 blocks a side, 16·17/2 of 256 computed.
+    assert_eq!(block::causal_fraction(2048.0), 17.0 / 32.0);
+    assert_eq!(block::causal_fraction(100.0), 1.0, "one block: all of it");
+    let flash = GPT3.replace("dtype: bf16", "dtype: bf16\n  attention: flash");
+    let (f, w) = (yaml(&flash).unwrap(), yaml(GPT3).unwrap());
+    // Same FLOPs, less time than the standard attention.
+    assert_eq!(f.layers[1].flops_forward, w.layers[1].flops_forward);
+    assert!(f.layers[1].forward < w.layers[1].forward);
+}
