@@ -16,7 +16,7 @@ use crate::report::{
     self, CollectiveSummary, Distribution, LatencyStats, LinkAccumulator, Report, Summary,
 };
 use crate::scenario::Scenario;
-use crate::training::Plan;
+use crate::training::TrainingPlan;
 use crate::units::SimTime;
 use anyhow::Context;
 use rayon::prelude::*;
@@ -64,7 +64,7 @@ struct TrialResult {
 
 /// The distinct collective names in the order they are issued, and which
 /// series each gradient collective feeds.
-fn series(plan: &Plan) -> (Vec<LatencyStats>, Vec<usize>) {
+fn series(plan: &TrainingPlan) -> (Vec<LatencyStats>, Vec<usize>) {
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut stats = Vec::new();
     let mut of_task = Vec::new();
@@ -83,7 +83,7 @@ fn series(plan: &Plan) -> (Vec<LatencyStats>, Vec<usize>) {
 }
 
 impl TrialResult {
-    fn of(plan: &Plan, out: &Outcome) -> TrialResult {
+    fn of(plan: &TrainingPlan, out: &Outcome) -> TrialResult {
         let span = |t: TaskId| (out.task_start[t.index()], out.task_end[t.index()]);
         TrialResult {
             makespan: out.makespan,
@@ -94,7 +94,11 @@ impl TrialResult {
     }
 }
 
-fn simulate_trial(scenario: &Scenario, plan: &Plan, trial: u64) -> anyhow::Result<TrialResult> {
+fn simulate_trial(
+    scenario: &Scenario,
+    plan: &TrainingPlan,
+    trial: u64,
+) -> anyhow::Result<TrialResult> {
     let mut noise = scenario
         .noise
         .trial(scenario.seed, trial, scenario.cluster.num_gpus());
