@@ -37,6 +37,10 @@ pub(super) fn scale(t: SimTime, m: u32) -> SimTime {
 /// Key of an op instance: (replica, virtual stage, microbatch, kind).
 pub(super) type OpKey = (u32, u32, u32, OpKind);
 
+/// ZeRO-1: a parameter all-gather still to place, its tag and the
+/// reduce-scatter it pairs with.
+pub(super) type Gather = (CollectiveSpec, Tag, TaskId);
+
 /// The bucket tasks of one gradient-completing op, with their layers.
 pub(super) type Completion = Vec<(TaskId, Vec<usize>)>;
 
@@ -68,7 +72,7 @@ pub(super) struct Builder<'j, 'w> {
     pub(super) synced: BTreeMap<(u32, u32), TaskId>,
     /// ZeRO-1: per (stage, tensor rank), the parameter all-gathers that
     /// follow the optimizer steps, each with its reduce-scatter.
-    pub(super) gathers: HashMap<(u32, u32), Vec<(CollectiveSpec, Tag, TaskId)>>,
+    pub(super) gathers: HashMap<(u32, u32), Vec<Gather>>,
     /// Per (replica, stage, tensor rank): the task that ends its last op.
     pub(super) last_op: BTreeMap<(u32, u32, u32), TaskId>,
 }
