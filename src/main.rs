@@ -54,12 +54,12 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if fabsim::exit::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) if fabsim::exit::is_broken_pipe(e.as_ref()) => ExitCode::SUCCESS,
         Err(e) => {
             use std::io::Write;
             // A failing stderr has no one left to tell.
             let _ = writeln!(std::io::stderr(), "error: {}", chain(&e));
-            if fabsim::exit::is_user_error(&e) {
+            if fabsim::exit::is_user_error(e.as_ref()) {
                 ExitCode::from(2)
             } else {
                 ExitCode::from(1)

@@ -62,7 +62,7 @@ pub struct Overrides {
 impl Scenario {
     /// Loads `file`, applies `overrides`, loads the topology and workload it
     /// names, and validates everything.
-    pub fn load(file: &Path, overrides: &Overrides) -> Result<Scenario, anyhow::Error> {
+    pub fn load(file: &Path, overrides: &Overrides) -> Result<Scenario, crate::input::LoadError> {
         let src = Source::read(file)?;
         let split = overrides::split(&overrides.set);
         let spec: ScenarioFile = if split.scenario.is_empty() {
@@ -81,52 +81,9 @@ impl Scenario {
         overrides: &Overrides,
         split: &overrides::Split,
     ) -> Result<Scenario, InputError> {
-        let dir = src.file.parent().unwrap_or(Path::new("."));
-        let topology_file = dir.join(&spec.topology.value);
-        let workload_file = dir.join(&spec.workload.value);
-        let missing = |s: &Spanned<PathBuf>, what: &str, path: &Path| {
-            src.error_at(
-                s,
-                format!("the {what} file {} does not exist", path.display()),
-            )
-            .with_path(what)
-        };
-        if !topology_file.is_file() {
-            return Err(missing(&spec.topology, "topology", &topology_file));
-        }
-        if !workload_file.is_file() {
-            return Err(missing(&spec.workload, "workload", &workload_file));
-        }
+        let (topology_file, workload_file) = input_files(src, &spec)?;
         let cluster = overrides::load_topology(&topology_file, &split.topology)?;
-        let parallelism = match &spec.parallelism {
-            Some(p) => p.value,
-            None => Parallelism {
-                data: cluster.num_gpus() as u32,
-                pipeline: 1,
-                tensor: 1,
-                sequence_parallel: false,
-            },
-        };
-        let par_err = |msg: String| match &spec.parallelism {
-            Some(p) => src.error_at(p, msg).with_path("parallelism"),
-            None => src.error(msg),
-        };
-        if parallelism.data == 0 || parallelism.pipeline == 0 || parallelism.tensor == 0 {
-            return Err(par_err(
-                "data, pipeline and tensor degrees must each be at least 1".into(),
-            ));
-        }
-        if parallelism.gpus() != cluster.num_gpus() as u64 {
-            return Err(par_err(format!(
-                "data × pipeline × tensor = {} × {} × {} = {} GPUs, but the topology {} has {}",
-                parallelism.data,
-                parallelism.pipeline,
-                parallelism.tensor,
-                parallelism.gpus(),
-                topology_file.display(),
-                cluster.num_gpus()
-            )));
-        }
+        let parallelism = parallelism(src, &spec, &cluster, &topology_file)?;
         let options = model_options::options(src, &spec, parallelism)?;
         let workload =
             overrides::load_workload(&workload_file, &split.workload, &cluster.gpu, &options)?;
@@ -153,20 +110,7 @@ impl Scenario {
                 },
             )?
         };
-        let trials = match (overrides.trials, &spec.trials.count, &spec.trials.epochs) {
-            (Some(n), _, _) => n,
-            (None, Some(c), _) => c.value,
-            (None, None, Some(e)) => workload.trials_for_epochs(e.value),
-            (None, None, None) => 1,
-        };
-        if trials == 0 {
-            let msg = "the scenario must run at least one trial";
-            return Err(match (&spec.trials.count, &spec.trials.epochs) {
-                (Some(c), _) => src.error_at(c, msg),
-                (_, Some(e)) => src.error_at(e, msg),
-                _ => src.error(msg),
-            });
-        }
+        let trials = trials(src, &spec, overrides, &workload)?;
         bounds::check(src, &spec, &workload, trials)?;
         let noise = spec.noise.check(src)?;
         let zero = &spec.collective.zero;
@@ -258,6 +202,93 @@ impl Scenario {
         }
         Ok(())
     }
+}
+
+/// The topology and workload files the scenario names, relative to it;
+/// each must exist.
+fn input_files(src: &Source, spec: &ScenarioFile) -> Result<(PathBuf, PathBuf), InputError> {
+    let dir = src.file.parent().unwrap_or(Path::new("."));
+    let topology_file = dir.join(&spec.topology.value);
+    let workload_file = dir.join(&spec.workload.value);
+    let missing = |s: &Spanned<PathBuf>, what: &str, path: &Path| {
+        src.error_at(
+            s,
+            format!("the {what} file {} does not exist", path.display()),
+        )
+        .with_path(what)
+    };
+    if !topology_file.is_file() {
+        return Err(missing(&spec.topology, "topology", &topology_file));
+    }
+    if !workload_file.is_file() {
+        return Err(missing(&spec.workload, "workload", &workload_file));
+    }
+    Ok((topology_file, workload_file))
+}
+
+/// The scenario's parallelism (default: data parallel over every GPU),
+/// each degree at least 1 and their product the topology's GPU count.
+fn parallelism(
+    src: &Source,
+    spec: &ScenarioFile,
+    cluster: &Cluster,
+    topology_file: &Path,
+) -> Result<Parallelism, InputError> {
+    let parallelism = match &spec.parallelism {
+        Some(p) => p.value,
+        None => Parallelism {
+            data: cluster.num_gpus() as u32,
+            pipeline: 1,
+            tensor: 1,
+            sequence_parallel: false,
+        },
+    };
+    let par_err = |msg: String| match &spec.parallelism {
+        Some(p) => src.error_at(p, msg).with_path("parallelism"),
+        None => src.error(msg),
+    };
+    if parallelism.data == 0 || parallelism.pipeline == 0 || parallelism.tensor == 0 {
+        return Err(par_err(
+            "data, pipeline and tensor degrees must each be at least 1".into(),
+        ));
+    }
+    if parallelism.gpus() != cluster.num_gpus() as u64 {
+        return Err(par_err(format!(
+            "data × pipeline × tensor = {} × {} × {} = {} GPUs, but the topology {} has {}",
+            parallelism.data,
+            parallelism.pipeline,
+            parallelism.tensor,
+            parallelism.gpus(),
+            topology_file.display(),
+            cluster.num_gpus()
+        )));
+    }
+    Ok(parallelism)
+}
+
+/// Trials: `--trials`, else `trials.count`, else whole epochs, else 1;
+/// never 0.
+fn trials(
+    src: &Source,
+    spec: &ScenarioFile,
+    overrides: &Overrides,
+    workload: &Workload,
+) -> Result<u64, InputError> {
+    let trials = match (overrides.trials, &spec.trials.count, &spec.trials.epochs) {
+        (Some(n), _, _) => n,
+        (None, Some(c), _) => c.value,
+        (None, None, Some(e)) => workload.trials_for_epochs(e.value),
+        (None, None, None) => 1,
+    };
+    if trials == 0 {
+        let msg = "the scenario must run at least one trial";
+        return Err(match (&spec.trials.count, &spec.trials.epochs) {
+            (Some(c), _) => src.error_at(c, msg),
+            (_, Some(e)) => src.error_at(e, msg),
+            _ => src.error(msg),
+        });
+    }
+    Ok(trials)
 }
 
 /// The time to send layer i's activation (one microbatch's share) between
