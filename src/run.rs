@@ -73,13 +73,10 @@ fn series(plan: &TrainingPlan) -> (Vec<LatencyStats>, Vec<usize>) {
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut stats = Vec::new();
     let mut of_task = Vec::new();
-    for &t in &plan.grad_collectives {
-        let spec = plan
-            .graph
-            .collective_of(t)
-            .expect("grad collectives are collectives");
-        let i = *index.entry(spec.name.clone()).or_insert_with(|| {
-            stats.push(LatencyStats::new(spec.name.clone(), spec.bytes));
+    for k in 0..plan.grad_collectives.len() {
+        let (_, _, name, bytes) = plan.grad_collective(k);
+        let i = *index.entry(name.to_string()).or_insert_with(|| {
+            stats.push(LatencyStats::new(name.to_string(), bytes));
             stats.len() - 1
         });
         of_task.push(i);
@@ -89,11 +86,15 @@ fn series(plan: &TrainingPlan) -> (Vec<LatencyStats>, Vec<usize>) {
 
 impl TrialResult {
     fn of(plan: &TrainingPlan, out: &Outcome) -> TrialResult {
-        let span = |t: TaskId| (out.task_start[t.index()], out.task_end[t.index()]);
+        let span = |(a, b, ..): (TaskId, TaskId, &str, u64)| {
+            (out.task_start[a.index()], out.task_end[b.index()])
+        };
         TrialResult {
             makespan: out.makespan,
-            collectives: plan.grad_collectives.iter().map(|&t| span(t)).collect(),
-            links: out.links.clone(),
+            collectives: (0..plan.grad_collectives.len())
+                .map(|k| span(plan.grad_collective(k)))
+                .collect(),
+            links: plan.unfold_links(&out.links),
             events: out.events,
         }
     }
