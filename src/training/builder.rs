@@ -37,10 +37,6 @@ pub(super) fn scale(t: SimTime, m: u32) -> SimTime {
 /// Key of an op instance: (replica, virtual stage, microbatch, kind).
 pub(super) type OpKey = (u32, u32, u32, OpKind);
 
-/// ZeRO-1: a parameter all-gather still to place, its tag and the
-/// reduce-scatter it pairs with.
-pub(super) type Gather = (CollectiveSpec, Tag, TaskId);
-
 /// The bucket tasks of one gradient-completing op, with their layers.
 pub(super) type Completion = Vec<(TaskId, Vec<usize>)>;
 
@@ -70,9 +66,6 @@ pub(super) struct Builder<'j, 'w> {
     pub(super) grad_collectives: Vec<TaskId>,
     /// Per (stage, tensor rank): the last gradient collective.
     pub(super) synced: BTreeMap<(u32, u32), TaskId>,
-    /// ZeRO-1: per (stage, tensor rank), the parameter all-gathers that
-    /// follow the optimizer steps, each with its reduce-scatter.
-    pub(super) gathers: HashMap<(u32, u32), Vec<Gather>>,
     /// Per (replica, stage, tensor rank): the task that ends its last op.
     pub(super) last_op: BTreeMap<(u32, u32, u32), TaskId>,
     /// Replicas folded into replica 0, if proven identical.
@@ -90,7 +83,6 @@ impl<'j, 'w> Builder<'j, 'w> {
             pending_tensor: HashMap::new(),
             grad_collectives: Vec::new(),
             synced: BTreeMap::new(),
-            gathers: HashMap::new(),
             last_op: BTreeMap::new(),
             fold,
         }

@@ -4,11 +4,9 @@
 //! Megatron-LM's `train_step`, the all-reduce of the tied word-embedding
 //! gradient between the first and last stage, and each GPU's optimizer
 //! step (Σ its layers' `optimizer_step`, ÷ d under ZeRO-1, where each
-//! replica updates its shard). The step follows the stage's last gradient
-//! collective; under ZeRO-1 that is the last reduce-scatter, and the
-//! all-gathers of the updated parameters follow every replica's step
-//! (Rajbhandari et al. SC'20, §5.1: reduce-scatter, update the shard,
-//! all-gather).
+//! replica updates its shard; the step is placed after the stage's last
+//! gradient collective — under ZeRO-1 the parameter all-gather really
+//! follows the step, a reordering of a term that is small next to both).
 
 use super::*;
 
@@ -80,14 +78,12 @@ impl Builder<'_, '_> {
                                 tag,
                                 &deps,
                             );
-                            // Its all-gather waits for the optimizer steps
-                            // (`add_optimizer_steps`).
-                            self.gathers.entry((s, k)).or_default().push((
+                            self.grad_collectives.push(rs);
+                            self.graph.collective(
                                 spec(format!("{name} all-gather"), CollectiveOp::AllGather),
                                 tag,
-                                rs,
-                            ));
-                            rs
+                                &[rs],
+                            )
                         } else {
                             self.graph
                                 .collective(spec(name, CollectiveOp::AllReduce), tag, &deps)
@@ -187,55 +183,24 @@ impl Builder<'_, '_> {
         } else {
             1
         };
-        let mut paired = Vec::new();
         for s in 0..p {
             let step: SimTime = (0..job.virtual_stages.max(1))
                 .flat_map(|c| job.layers(crate::schedule::global_virtual_stage(s, c, p)))
                 .map(|i| job.workload.layers[i].optimizer_step)
                 .fold(SimTime::ZERO, |a, b| a + b);
             let step = SimTime(step.ps().div_ceil(u64::from(shards.max(1))));
-            for k in 0..t {
-                let mut stepped = Vec::new();
-                for r in 0..d {
+            if step == SimTime::ZERO {
+                continue;
+            }
+            for r in 0..d {
+                for k in 0..t {
                     let mut deps = ready(self, r, s, k);
                     deps.extend(embedding.get(&(r, s, k)).copied());
-                    if step == SimTime::ZERO {
-                        stepped.extend(deps);
-                        continue;
-                    }
                     let tag = Tag::new(Phase::Optimizer).stage(s);
-                    stepped.push(self.graph.compute(job.gpu(r, s, k), step, tag, &deps));
+                    self.graph.compute(job.gpu(r, s, k), step, tag, &deps);
                 }
-                paired.extend(self.add_parameter_gathers(s, k, stepped));
             }
         }
-        if !paired.is_empty() {
-            // List each all-gather right after its reduce-scatter.
-            let pairs: HashMap<TaskId, TaskId> = paired.into_iter().collect();
-            self.grad_collectives = self
-                .grad_collectives
-                .iter()
-                .flat_map(|t| std::iter::once(*t).chain(pairs.get(t).copied()))
-                .collect();
-        }
-    }
-
-    /// ZeRO-1: the all-gathers of stage `s`, tensor rank `k`'s updated
-    /// parameter shards, one after another once every replica has stepped;
-    /// returns (reduce-scatter, its all-gather) pairs.
-    fn add_parameter_gathers(
-        &mut self,
-        s: u32,
-        k: u32,
-        mut deps: Vec<TaskId>,
-    ) -> Vec<(TaskId, TaskId)> {
-        let mut pairs = Vec::new();
-        for (spec, tag, rs) in self.gathers.remove(&(s, k)).unwrap_or_default() {
-            let task = self.graph.collective(spec, tag, &deps);
-            pairs.push((rs, task));
-            deps = vec![task];
-        }
-        pairs
     }
 }
 
