@@ -20,7 +20,6 @@ use crate::training::Plan;
 use crate::units::SimTime;
 use anyhow::Context;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
@@ -30,6 +29,7 @@ const BLOCK: u64 = 1024;
 
 pub mod derived;
 mod output;
+mod series;
 
 /// Timelines are drawn only for plans up to this many tasks.
 const MAX_TIMELINE_TASKS: usize = 200_000;
@@ -56,45 +56,30 @@ pub struct RunResult {
 /// What one trial contributes.
 struct TrialResult {
     makespan: SimTime,
-    /// (start, end) of each gradient collective, in plan order.
+    /// (start, end) of each reported collective (`series::Series::tasks`).
     collectives: Vec<(SimTime, SimTime)>,
     links: Vec<crate::fabric::LinkStats>,
     events: u64,
 }
 
-/// The distinct collective names in the order they are issued, and which
-/// series each gradient collective feeds.
-fn series(plan: &Plan) -> (Vec<LatencyStats>, Vec<usize>) {
-    let mut index: BTreeMap<String, usize> = BTreeMap::new();
-    let mut stats = Vec::new();
-    let mut of_task = Vec::new();
-    for &t in &plan.grad_collectives {
-        let spec = plan
-            .graph
-            .collective_of(t)
-            .expect("grad collectives are collectives");
-        let i = *index.entry(spec.name.clone()).or_insert_with(|| {
-            stats.push(LatencyStats::new(spec.name.clone(), spec.bytes));
-            stats.len() - 1
-        });
-        of_task.push(i);
-    }
-    (stats, of_task)
-}
-
 impl TrialResult {
-    fn of(plan: &Plan, out: &Outcome) -> TrialResult {
+    fn of(tasks: &[TaskId], out: &Outcome) -> TrialResult {
         let span = |t: TaskId| (out.task_start[t.index()], out.task_end[t.index()]);
         TrialResult {
             makespan: out.makespan,
-            collectives: plan.grad_collectives.iter().map(|&t| span(t)).collect(),
+            collectives: tasks.iter().map(|&t| span(t)).collect(),
             links: out.links.clone(),
             events: out.events,
         }
     }
 }
 
-fn simulate_trial(scenario: &Scenario, plan: &Plan, trial: u64) -> anyhow::Result<TrialResult> {
+fn simulate_trial(
+    scenario: &Scenario,
+    plan: &Plan,
+    tasks: &[TaskId],
+    trial: u64,
+) -> anyhow::Result<TrialResult> {
     let mut noise = scenario
         .noise
         .trial(scenario.seed, trial, scenario.cluster.num_gpus());
@@ -104,14 +89,18 @@ fn simulate_trial(scenario: &Scenario, plan: &Plan, trial: u64) -> anyhow::Resul
         SimOptions::default(),
         &mut noise,
     )?;
-    Ok(TrialResult::of(plan, &out))
+    Ok(TrialResult::of(tasks, &out))
 }
 
 /// Runs every trial of `scenario` and writes its outputs.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResult> {
     let job = scenario.job();
     let plan = scenario.plan();
-    let (mut collectives, of_task) = series(plan);
+    let series::Series {
+        stats: mut collectives,
+        tasks,
+        of_task,
+    } = series::series(plan);
     // Trial 0 in detail first (pipeline metrics, timelines); the trial loop
     // reuses it rather than simulating it twice.
     let detailed = plan.graph.len() <= MAX_TIMELINE_TASKS;
@@ -127,7 +116,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
         &mut noise,
     )
     .context("simulating trial 0")?;
-    let first = std::sync::Mutex::new(Some(TrialResult::of(plan, &trial0)));
+    let first = std::sync::Mutex::new(Some(TrialResult::of(&tasks, &trial0)));
     let mut iteration = LatencyStats::new("iteration", 0);
     let mut links = LinkAccumulator::default();
     let mut events = 0u64;
@@ -150,6 +139,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
             "start_s",
             "end_s",
             "latency_s",
+            "kind",
         ])?;
     }
     let bar = progress_bar(options.progress, scenario.trials);
@@ -164,7 +154,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
                     .flatten();
                 match reused {
                     Some(r) => Ok(r),
-                    None => simulate_trial(scenario, plan, t),
+                    None => simulate_trial(scenario, plan, &tasks, t),
                 }
             })
             .collect();
@@ -184,6 +174,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
                         secs(s),
                         secs(e),
                         secs(e - s),
+                        series.kind.map_or("", |k| k.word()).into(),
                     ])?;
                 }
             }
@@ -195,6 +186,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
                     secs(SimTime::ZERO),
                     secs(r.makespan),
                     secs(r.makespan),
+                    "iteration".into(),
                 ])?;
             }
         }
@@ -283,6 +275,7 @@ fn summarize(
             .iter()
             .map(|c| CollectiveSummary {
                 name: c.name.clone(),
+                kind: c.kind,
                 bytes: c.bytes,
                 latency: Distribution::of(c),
             })

@@ -30,7 +30,10 @@ pub struct ScenarioFile {
     pub description: String,
     pub topology: Spanned<PathBuf>,
     pub workload: Spanned<PathBuf>,
-    pub parallelism: Option<Spanned<Parallelism>>,
+    /// Degrees of parallelism (`data: auto`: see `conveniences`).
+    pub parallelism: Option<Spanned<conveniences::ParallelismYaml>>,
+    /// Samples per step over all replicas (a replica's batch: ÷ data).
+    pub global_batch: Option<Spanned<u32>>,
     #[serde(default)]
     pub placement: Placement,
     #[serde(default)]
@@ -270,38 +273,12 @@ impl Scenario {
             return Err(missing(&spec.workload, "workload", &workload_file));
         }
         let cluster = overrides::load_topology(&topology_file, &split.topology)?;
-        let parallelism = match &spec.parallelism {
-            Some(p) => p.value,
-            None => Parallelism {
-                data: cluster.num_gpus() as u32,
-                pipeline: 1,
-                tensor: 1,
-                sequence_parallel: false,
-            },
-        };
-        let par_err = |msg: String| match &spec.parallelism {
-            Some(p) => src.error_at(p, msg).with_path("parallelism"),
-            None => src.error(msg),
-        };
-        if parallelism.data == 0 || parallelism.pipeline == 0 || parallelism.tensor == 0 {
-            return Err(par_err(
-                "data, pipeline and tensor degrees must each be at least 1".into(),
-            ));
-        }
-        if parallelism.gpus() != cluster.num_gpus() as u64 {
-            return Err(par_err(format!(
-                "data × pipeline × tensor = {} × {} × {} = {} GPUs, but the topology {} has {}",
-                parallelism.data,
-                parallelism.pipeline,
-                parallelism.tensor,
-                parallelism.gpus(),
-                topology_file.display(),
-                cluster.num_gpus()
-            )));
-        }
+        let parallelism = conveniences::parallelism(src, &spec, &cluster, &topology_file)?;
+        let workload_set =
+            conveniences::workload_overrides(src, &spec, parallelism, &split.workload)?;
         let options = model_options::options(src, &spec, parallelism)?;
         let workload =
-            overrides::load_workload(&workload_file, &split.workload, &cluster.gpu, &options)?;
+            overrides::load_workload(&workload_file, &workload_set, &cluster.gpu, &options)?;
         let pipe = &spec.pipeline;
         if pipe.microbatches.value == 0 {
             return Err(src
@@ -463,8 +440,10 @@ fn cut_time<'a>(
 }
 
 pub mod bounds;
+pub mod conveniences;
 mod model_options;
 mod overrides;
+pub mod show;
 pub use overrides::{get_path, set_path};
 
 #[cfg(test)]
