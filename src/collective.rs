@@ -147,7 +147,7 @@ pub enum CollectiveError {
 
 /// One transfer a machine asks for.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct Send {
+pub struct Message {
     /// Dense connection index (< `num_connections`): the engine caches the
     /// route per connection.
     pub conn: u32,
@@ -165,11 +165,11 @@ pub trait Machine: std::marker::Send {
     /// Upper bound on connection indices this machine uses.
     fn num_connections(&self) -> u32;
     /// Emits the first sends.
-    fn start(&mut self, out: &mut Vec<Send>);
+    fn start(&mut self, out: &mut Vec<Message>);
     /// A send with this token has been fully received; emit what follows.
     /// Returns [`Machine::is_done`] (saving the engine a second call per
     /// transfer).
-    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) -> bool;
+    fn delivered(&mut self, token: u64, out: &mut Vec<Message>) -> bool;
     /// True once every rank has everything it needs.
     fn is_done(&self) -> bool;
 }

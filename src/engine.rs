@@ -16,12 +16,13 @@ mod error;
 mod event;
 mod perturb;
 pub mod queue;
+mod transfers;
 
 pub use error::{EngineError, MAX_BACKGROUND_FLOWS};
 use event::{Event, GENERATION_MASK, Packed};
 pub use perturb::{BackgroundFlow, Perturb, Quiet};
 
-use crate::collective::{self, Machine, Send};
+use crate::collective::{self, Machine, Message};
 use crate::fabric::{Fabric, FlowId, LinkStats};
 use crate::ids::{GpuId, TaskId};
 use crate::plan::{TaskGraph, TaskKind};
@@ -128,7 +129,7 @@ struct Engine<'a> {
     route_links: Vec<crate::ids::LinkId>,
     route_index: HashMap<(GpuId, GpuId, u32), u32>,
     runs: Vec<Run>,
-    sends: Vec<Send>,
+    sends: Vec<Message>,
     transfers: Vec<TransferRecord>,
     pending_background: Option<BackgroundFlow>,
     background_flows: u64,
@@ -359,117 +360,6 @@ impl<'a> Engine<'a> {
             if self.preds_left[s.index()] == 0 {
                 self.ready.push_back(s);
             }
-        }
-    }
-
-    /// The cached route index for (src, dst, channel).
-    fn route(&mut self, src: GpuId, dst: GpuId, channel: u32) -> u32 {
-        if let Some(&r) = self.route_index.get(&(src, dst, channel)) {
-            return r;
-        }
-        let hash = (u64::from(src.0) << 40) ^ (u64::from(dst.0) << 16) ^ u64::from(channel);
-        let route = self.cluster.route(src, dst, hash);
-        let id = self.routes.len() as u32;
-        self.routes.push(CachedRoute {
-            start: self.route_links.len() as u32,
-            len: route.links.len() as u32,
-            delay: route.overhead + route.latency,
-            src,
-            dst,
-        });
-        self.route_links.extend_from_slice(&route.links);
-        self.route_index.insert((src, dst, channel), id);
-        id
-    }
-
-    /// Posts a transfer now: its bandwidth phase starts after overhead,
-    /// latency and any perturbation.
-    fn post(&mut self, owner: Owner, route: u32, bytes: u64) {
-        let r = &self.routes[route as usize];
-        let delay = if self.quiet_transfers {
-            r.delay
-        } else {
-            r.delay + self.perturb.transfer_delay(r.src, r.dst, bytes)
-        };
-        if !matches!(owner, Owner::Background) {
-            self.in_flight += 1;
-        }
-        let xfer = Xfer {
-            owner,
-            route,
-            bytes,
-            posted: self.now,
-        };
-        let x = match self.free_xfers.pop() {
-            Some(x) => {
-                self.xfers[x as usize] = xfer;
-                x
-            }
-            None => {
-                self.xfers.push(xfer);
-                (self.xfers.len() - 1) as u32
-            }
-        };
-        self.queue
-            .push((self.now + delay).ps(), Event::Activate(x).into());
-    }
-
-    /// Posts the sends a collective's machine just emitted into `self.sends`.
-    fn post_sends(&mut self, run: u32) {
-        for i in 0..self.sends.len() {
-            let s = self.sends[i];
-            let conn = s.conn as usize;
-            let mut route = self.runs[run as usize].conn_routes[conn];
-            if route == u32::MAX {
-                route = self.route(s.src, s.dst, s.channel);
-                self.runs[run as usize].conn_routes[conn] = route;
-            }
-            self.post(
-                Owner::Collective {
-                    run,
-                    token: s.token,
-                },
-                route,
-                s.bytes,
-            );
-        }
-        self.sends.clear();
-    }
-
-    fn complete_xfer(&mut self, x: u32) {
-        let xf = self.xfers[x as usize];
-        self.free_xfers.push(x);
-        if !matches!(xf.owner, Owner::Background) {
-            self.in_flight -= 1;
-        }
-        if self.options.record_transfers {
-            let r = &self.routes[xf.route as usize];
-            self.transfers.push(TransferRecord {
-                task: match xf.owner {
-                    Owner::Task(t) => Some(t),
-                    Owner::Collective { run, .. } => Some(self.runs[run as usize].task),
-                    Owner::Background => None,
-                },
-                src: r.src,
-                dst: r.dst,
-                bytes: xf.bytes,
-                start: xf.posted,
-                end: self.now,
-            });
-        }
-        match xf.owner {
-            Owner::Task(t) => self.finish_task(t),
-            Owner::Collective { run, token } => {
-                let done = self.runs[run as usize]
-                    .machine
-                    .delivered(token, &mut self.sends);
-                self.post_sends(run);
-                if done {
-                    let task = self.runs[run as usize].task;
-                    self.finish_task(task);
-                }
-            }
-            Owner::Background => {}
         }
     }
 }

@@ -24,7 +24,7 @@
 //! Not counted: temporary buffers, communication buffers, the CUDA context,
 //! fragmentation. It does not simulate anything.
 
-use crate::schedule::{OpKind, Shape};
+use crate::schedule::{OpKind, Shape, global_virtual_stage};
 use crate::training::TrainingJob;
 use crate::workload::{Dtype, Layer};
 
@@ -84,7 +84,7 @@ pub fn estimate(job: &TrainingJob, capacity: u64) -> MemoryEstimate {
     let orders = job.schedule.order(Shape {
         stages: p,
         microbatches: job.microbatches(),
-        chunks: job.chunks,
+        virtual_stages: job.virtual_stages,
     });
     let stages: Vec<StageMemory> = (0..p)
         .map(|s| {
@@ -115,9 +115,9 @@ pub fn estimate(job: &TrainingJob, capacity: u64) -> MemoryEstimate {
 /// activations); `total` is their sum.
 pub fn static_memory(job: &TrainingJob, s: u32) -> StageMemory {
     let p = job.parallelism.pipeline;
-    let layers: Vec<&Layer> = (0..job.chunks.max(1))
+    let layers: Vec<&Layer> = (0..job.virtual_stages.max(1))
         .flat_map(|c| {
-            let j = (c * p + s) as usize;
+            let j = global_virtual_stage(s, c, p) as usize;
             let start: usize = job.partition.iter().take(j).sum();
             let n = job.partition.get(j).copied().unwrap_or(0);
             job.workload.layers.iter().skip(start).take(n)
@@ -191,8 +191,8 @@ pub fn virtual_stage_stash(job: &TrainingJob, j: u32) -> u64 {
 /// layers.
 pub fn working_bytes(job: &TrainingJob, s: u32) -> u64 {
     let p = job.parallelism.pipeline;
-    (0..job.chunks.max(1))
-        .flat_map(|c| virtual_stage_layers(job, c * p + s))
+    (0..job.virtual_stages.max(1))
+        .flat_map(|c| virtual_stage_layers(job, global_virtual_stage(s, c, p)))
         .map(|l| l.backward_working_bytes)
         .max()
         .unwrap_or(0)
@@ -207,14 +207,14 @@ fn peak_stash_in_order(job: &TrainingJob, s: u32, ops: &[crate::schedule::Op]) -
     } else {
         OpKind::Backward
     };
-    let stash = |chunk: u32| virtual_stage_stash(job, chunk * p + s);
+    let stash = |local: u32| virtual_stage_stash(job, global_virtual_stage(s, local, p));
     let (mut live, mut peak) = (0u64, 0u64);
     for op in ops {
         if op.kind == OpKind::Forward {
-            live = live.saturating_add(stash(op.chunk));
+            live = live.saturating_add(stash(op.virtual_stage));
             peak = peak.max(live);
         } else if op.kind == release {
-            live = live.saturating_sub(stash(op.chunk));
+            live = live.saturating_sub(stash(op.virtual_stage));
         }
     }
     peak

@@ -29,7 +29,7 @@
 use crate::engine::Outcome;
 use crate::ids::GpuId;
 use crate::plan::{Phase, TaskKind};
-use crate::training::{Plan, TrainingJob};
+use crate::training::{TrainingJob, TrainingPlan};
 use crate::workload::Layer;
 use std::collections::BTreeMap;
 
@@ -56,7 +56,11 @@ pub struct PipelineMetrics {
 }
 
 /// Computes the metrics of `plan` (built from `job`) as run in `outcome`.
-pub fn pipeline_metrics(job: &TrainingJob, plan: &Plan, outcome: &Outcome) -> PipelineMetrics {
+pub fn pipeline_metrics(
+    job: &TrainingJob,
+    plan: &TrainingPlan,
+    outcome: &Outcome,
+) -> PipelineMetrics {
     let graph = &plan.graph;
     let makespan = outcome.makespan.as_secs_f64();
     let mut busy: BTreeMap<GpuId, f64> = BTreeMap::new();
@@ -67,7 +71,7 @@ pub fn pipeline_metrics(job: &TrainingJob, plan: &Plan, outcome: &Outcome) -> Pi
         }
     }
     let p = job.parallelism.pipeline;
-    let v = job.chunks.max(1);
+    let v = job.virtual_stages.max(1);
     let mut total_busy = 0.0;
     let mut gpus = 0usize;
     let stages = plan
@@ -117,7 +121,7 @@ fn ratio(a: f64, b: f64) -> f64 {
 
 /// Peak stashed (chunk, microbatch) activations on `gpu`, and the peak of
 /// their bytes.
-fn peak_stash(job: &TrainingJob, plan: &Plan, outcome: &Outcome, gpu: GpuId) -> (u64, u64) {
+fn peak_stash(job: &TrainingJob, plan: &TrainingPlan, outcome: &Outcome, gpu: GpuId) -> (u64, u64) {
     let graph = &plan.graph;
     let release = if job.schedule.splits_backward() {
         Phase::BackwardWeight

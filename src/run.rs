@@ -16,7 +16,7 @@ use crate::report::{
     self, CollectiveSummary, Distribution, LatencyStats, LinkAccumulator, Report, Summary,
 };
 use crate::scenario::Scenario;
-use crate::training::Plan;
+use crate::training::TrainingPlan;
 use crate::units::SimTime;
 use anyhow::Context;
 use rayon::prelude::*;
@@ -76,7 +76,7 @@ impl TrialResult {
 
 fn simulate_trial(
     scenario: &Scenario,
-    plan: &Plan,
+    plan: &TrainingPlan,
     tasks: &[TaskId],
     trial: u64,
 ) -> anyhow::Result<TrialResult> {

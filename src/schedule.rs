@@ -90,8 +90,9 @@ pub enum OpKind {
 pub struct Op {
     pub kind: OpKind,
     pub microbatch: u32,
-    /// Model chunk on this GPU (interleaved schedules); 0 otherwise.
-    pub chunk: u32,
+    /// Which of this GPU's virtual stages (0..`virtual_stages`; Megatron's
+    /// "model chunk"); 0 unless interleaved.
+    pub virtual_stage: u32,
 }
 
 impl Op {
@@ -99,25 +100,40 @@ impl Op {
         Op {
             kind: OpKind::Forward,
             microbatch,
-            chunk: 0,
+            virtual_stage: 0,
         }
     }
     pub fn b(microbatch: u32) -> Op {
         Op {
             kind: OpKind::Backward,
             microbatch,
-            chunk: 0,
+            virtual_stage: 0,
         }
     }
 }
 
-/// The shape of a pipeline: stages, microbatches, chunks per GPU.
+/// The global virtual stage that is virtual stage `local` of pipeline stage
+/// `stage`, in a pipeline of `stages` stages: Megatron's interleaved layout
+/// j = local·p + stage, so stage s holds j = s, s + p, s + 2p, …. Every
+/// module maps through this one function (and [`stage_of_virtual`]), so
+/// another layout (e.g. a V shape) changes one place.
+pub fn global_virtual_stage(stage: u32, local: u32, stages: u32) -> u32 {
+    local * stages + stage
+}
+
+/// The pipeline stage holding global virtual stage `j`: the inverse of
+/// [`global_virtual_stage`].
+pub fn stage_of_virtual(j: u32, stages: u32) -> u32 {
+    j % stages
+}
+
+/// The shape of a pipeline: stages, microbatches, virtual stages per GPU.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Shape {
     pub stages: u32,
     pub microbatches: u32,
-    /// Model chunks per GPU (interleaved); 1 otherwise.
-    pub chunks: u32,
+    /// Virtual stages (model chunks) per GPU (interleaved); 1 otherwise.
+    pub virtual_stages: u32,
 }
 
 impl Schedule {
@@ -141,13 +157,13 @@ impl Schedule {
         if shape.microbatches == 0 {
             return Err(ScheduleError::NoMicrobatches);
         }
-        if shape.chunks == 0 {
+        if shape.virtual_stages == 0 {
             return Err(ScheduleError::NoChunks);
         }
-        if shape.chunks > 1 && self != Schedule::Interleaved {
+        if shape.virtual_stages > 1 && self != Schedule::Interleaved {
             return Err(ScheduleError::ChunksNeedInterleaved {
                 schedule: self,
-                chunks: shape.chunks,
+                chunks: shape.virtual_stages,
             });
         }
         match self {
@@ -202,7 +218,7 @@ impl Schedule {
     pub fn ideal_bubble(self, shape: Shape) -> Option<f64> {
         let p = f64::from(shape.stages);
         let m = f64::from(shape.microbatches);
-        let v = f64::from(shape.chunks.max(1));
+        let v = f64::from(shape.virtual_stages.max(1));
         match self {
             Schedule::Naive => Some((p - 1.0) / p),
             Schedule::Gpipe | Schedule::OneFOneB => Some((p - 1.0) / (m + p - 1.0)),
@@ -224,11 +240,11 @@ impl Schedule {
 mod tests {
     use super::*;
 
-    fn shape(stages: u32, microbatches: u32, chunks: u32) -> Shape {
+    fn shape(stages: u32, microbatches: u32, virtual_stages: u32) -> Shape {
         Shape {
             stages,
             microbatches,
-            chunks,
+            virtual_stages,
         }
     }
 
@@ -265,7 +281,7 @@ mod tests {
                                 let o = Op {
                                     kind,
                                     microbatch: mb,
-                                    chunk: c,
+                                    virtual_stage: c,
                                 };
                                 ops.iter().position(|&x| x == o).unwrap()
                             };

@@ -22,7 +22,7 @@ pub use cost::Prices;
 pub use dot::to_dot;
 pub use routing::Route;
 pub use spec::{from_source, load};
-pub use summary::Summary;
+pub use summary::TopologySummary;
 
 use crate::ids::{GpuId, LinkId, NodeId};
 use crate::units::{Bandwidth, SimTime};

@@ -6,7 +6,7 @@
 //! Uncontended, on a fabric that carries all pairs at once:
 //! (n−1)(α + S/(nB)) = (n−1)α + (n−1)/n · S/B.
 
-use super::{Machine, Send, part_bytes};
+use super::{Machine, Message, part_bytes};
 use crate::ids::GpuId;
 
 pub struct Direct {
@@ -29,10 +29,10 @@ impl Direct {
     }
 
     /// Rank `i`'s round-`k` send (to rank i+k).
-    fn send(&self, i: u64, k: u64, out: &mut Vec<Send>) {
+    fn send(&self, i: u64, k: u64, out: &mut Vec<Message>) {
         let n = self.n();
         let dst = (i + k) % n;
-        out.push(Send {
+        out.push(Message {
             conn: (i * n + dst) as u32,
             src: self.ranks[i as usize],
             dst: self.ranks[dst as usize],
@@ -48,14 +48,14 @@ impl Machine for Direct {
     fn num_connections(&self) -> u32 {
         (self.n() * self.n()) as u32
     }
-    fn start(&mut self, out: &mut Vec<Send>) {
+    fn start(&mut self, out: &mut Vec<Message>) {
         if self.n() > 1 {
             for i in 0..self.n() {
                 self.send(i, 1, out);
             }
         }
     }
-    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) -> bool {
+    fn delivered(&mut self, token: u64, out: &mut Vec<Message>) -> bool {
         self.delivered += 1;
         let (j, k) = (token / self.n(), token % self.n());
         if k + 1 < self.n() {

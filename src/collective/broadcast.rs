@@ -6,7 +6,7 @@
 //!
 //! Uncontended: (n − 1 + C − 1)(α + S/(C·B)).
 
-use super::{Machine, Send, part_bytes};
+use super::{Machine, Message, part_bytes};
 use crate::ids::GpuId;
 
 pub struct Chain {
@@ -39,7 +39,7 @@ impl Chain {
     }
 
     /// Sends the next chunk on hop `i` if it is idle and the chunk is there.
-    fn pump(&mut self, i: usize, out: &mut Vec<Send>) {
+    fn pump(&mut self, i: usize, out: &mut Vec<Message>) {
         if i + 1 >= self.ranks.len() || self.busy[i] {
             return;
         }
@@ -47,7 +47,7 @@ impl Chain {
         if c < self.chunks && c < self.have[i] {
             self.busy[i] = true;
             self.next[i] += 1;
-            out.push(Send {
+            out.push(Message {
                 conn: i as u32,
                 src: self.ranks[i],
                 dst: self.ranks[i + 1],
@@ -63,10 +63,10 @@ impl Machine for Chain {
     fn num_connections(&self) -> u32 {
         self.ranks.len() as u32
     }
-    fn start(&mut self, out: &mut Vec<Send>) {
+    fn start(&mut self, out: &mut Vec<Message>) {
         self.pump(0, out);
     }
-    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) -> bool {
+    fn delivered(&mut self, token: u64, out: &mut Vec<Message>) -> bool {
         let i = token as usize;
         self.delivered += 1;
         self.busy[i] = false;

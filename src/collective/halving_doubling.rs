@@ -8,7 +8,7 @@
 //! - Recursive doubling: L steps exchanging the whole buffer with partners
 //!   1, 2, …, n/2 away. Uncontended: L·(α + S/B).
 
-use super::{Machine, Send};
+use super::{Machine, Message};
 use crate::ids::GpuId;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -67,10 +67,10 @@ impl HalvingDoubling {
         (d, d * (self.bytes / n) + longer)
     }
 
-    fn send(&self, i: u64, k: u64, out: &mut Vec<Send>) {
+    fn send(&self, i: u64, k: u64, out: &mut Vec<Message>) {
         let (d, bytes) = self.step(i, k);
         let j = i ^ d;
-        out.push(Send {
+        out.push(Message {
             conn: (i * self.steps + k) as u32,
             src: self.ranks[i as usize],
             dst: self.ranks[j as usize],
@@ -85,14 +85,14 @@ impl Machine for HalvingDoubling {
     fn num_connections(&self) -> u32 {
         (self.ranks.len() as u64 * self.steps) as u32
     }
-    fn start(&mut self, out: &mut Vec<Send>) {
+    fn start(&mut self, out: &mut Vec<Message>) {
         if self.steps > 0 {
             for i in 0..self.ranks.len() as u64 {
                 self.send(i, 0, out);
             }
         }
     }
-    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) -> bool {
+    fn delivered(&mut self, token: u64, out: &mut Vec<Message>) -> bool {
         self.delivered += 1;
         let (j, k) = (token / self.steps, token % self.steps);
         if k + 1 < self.steps {

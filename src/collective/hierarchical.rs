@@ -7,7 +7,7 @@
 //! 2(g−1)α_in + 2(g−1)/g·S/B_in + 2(k−1)α_out + 2(k−1)/k·(S/g)/B_out.
 
 use super::ring::{Ring, RingOp};
-use super::{CollectiveError, Machine, Send, part_bytes};
+use super::{CollectiveError, Machine, Message, part_bytes};
 use crate::ids::GpuId;
 use crate::topology::Cluster;
 use std::collections::BTreeMap;
@@ -23,7 +23,7 @@ pub struct Phased {
     offsets: Vec<Vec<u32>>,
     total_conns: u32,
     current: usize,
-    scratch: Vec<Send>,
+    scratch: Vec<Message>,
 }
 
 impl Phased {
@@ -50,7 +50,7 @@ impl Phased {
         }
     }
 
-    fn forward(&mut self, k: usize, out: &mut Vec<Send>) {
+    fn forward(&mut self, k: usize, out: &mut Vec<Message>) {
         let offset = self.offsets[self.current][k];
         for mut s in self.scratch.drain(..) {
             s.conn += offset;
@@ -60,7 +60,7 @@ impl Phased {
     }
 
     /// Starts phases until one has work in flight (or all are done).
-    fn start_phase(&mut self, out: &mut Vec<Send>) {
+    fn start_phase(&mut self, out: &mut Vec<Message>) {
         while self.current < self.phases.len() {
             for k in 0..self.phases[self.current].len() {
                 self.phases[self.current][k].start(&mut self.scratch);
@@ -82,10 +82,10 @@ impl Machine for Phased {
     fn num_connections(&self) -> u32 {
         self.total_conns
     }
-    fn start(&mut self, out: &mut Vec<Send>) {
+    fn start(&mut self, out: &mut Vec<Message>) {
         self.start_phase(out);
     }
-    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) -> bool {
+    fn delivered(&mut self, token: u64, out: &mut Vec<Message>) -> bool {
         let k = (token >> SUB_SHIFT) as usize;
         let sub = token & ((1 << SUB_SHIFT) - 1);
         self.phases[self.current][k].delivered(sub, &mut self.scratch);

@@ -31,7 +31,7 @@
 //! NVLink SHARP (NVLS), CollNet, PXN relays, NCCL's kernel-launch latency.
 
 use super::tree::{ROOT, TreeShape, Trees};
-use super::{Machine, Send, part_bytes};
+use super::{Machine, Message, part_bytes};
 use crate::ids::GpuId;
 use crate::topology::{Cluster, LinkKind};
 
@@ -229,7 +229,7 @@ impl Wire {
         }
     }
 
-    fn inflate(&self, from: usize, out: &mut [Send]) {
+    fn inflate(&self, from: usize, out: &mut [Message]) {
         for s in &mut out[from..] {
             let eff = if self.host[s.src.index()] == self.host[s.dst.index()] {
                 NVLINK_EFFICIENCY
@@ -250,12 +250,12 @@ impl Machine for Wire {
     fn num_connections(&self) -> u32 {
         self.inner.num_connections()
     }
-    fn start(&mut self, out: &mut Vec<Send>) {
+    fn start(&mut self, out: &mut Vec<Message>) {
         let from = out.len();
         self.inner.start(out);
         self.inflate(from, out);
     }
-    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) -> bool {
+    fn delivered(&mut self, token: u64, out: &mut Vec<Message>) -> bool {
         let from = out.len();
         let done = self.inner.delivered(token, out);
         self.inflate(from, out);

@@ -11,7 +11,7 @@
 //! Uncontended, on identical paths (α = overhead + path latency):
 //! all-reduce 2(n−1)(α + S/(nB)); reduce-scatter, all-gather (n−1)(α + S/(nB)).
 
-use super::{Machine, Send, part_bytes};
+use super::{Machine, Message, part_bytes};
 use crate::ids::GpuId;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -70,14 +70,14 @@ impl Ring {
     }
 
     /// Rank `i` sends its step-`k` piece of chunk `c` to its successor.
-    fn send(&self, c: u64, i: u64, k: u64, out: &mut Vec<Send>) {
+    fn send(&self, c: u64, i: u64, k: u64, out: &mut Vec<Message>) {
         let n = self.n();
         let next = if i + 1 == n { 0 } else { i + 1 };
         // The piece rank i forwards at step k (NCCL's ring order):
         // (i − k) mod n, with k < 2n.
         let k_mod = if k >= n { k - n } else { k };
         let piece = if i >= k_mod { i - k_mod } else { i + n - k_mod };
-        out.push(Send {
+        out.push(Message {
             conn: (c * n + i) as u32,
             src: self.ranks[i as usize],
             dst: self.ranks[next as usize],
@@ -93,7 +93,7 @@ impl Machine for Ring {
         (self.chunks * self.n()) as u32
     }
 
-    fn start(&mut self, out: &mut Vec<Send>) {
+    fn start(&mut self, out: &mut Vec<Message>) {
         if self.steps == 0 {
             return;
         }
@@ -104,7 +104,7 @@ impl Machine for Ring {
         }
     }
 
-    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) -> bool {
+    fn delivered(&mut self, token: u64, out: &mut Vec<Message>) -> bool {
         self.delivered += 1;
         let k = token & ((1 << STEP_BITS) - 1);
         if k + 1 < self.steps {

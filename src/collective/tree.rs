@@ -14,7 +14,7 @@
 //!
 //! For n = 2 the double tree is one exchange each way twice: 2(α + S/(2B)).
 
-use super::{Machine, Send, part_bytes};
+use super::{Machine, Message, part_bytes};
 use crate::ids::GpuId;
 
 const UP: u64 = 0;
@@ -138,12 +138,12 @@ impl Trees {
         }
     }
 
-    fn emit(&self, t: usize, dir: u64, p: usize, c: u64, out: &mut Vec<Send>) {
+    fn emit(&self, t: usize, dir: u64, p: usize, c: u64, out: &mut Vec<Message>) {
         let s = &self.trees[t];
         let parent = s.shape.parent[p] as usize;
         let (src, dst) = if dir == UP { (p, parent) } else { (parent, p) };
         let id = ((t as u64 * 2 + dir) * self.n) + p as u64;
-        out.push(Send {
+        out.push(Message {
             conn: id as u32,
             src: s.shape.ranks[src],
             dst: s.shape.ranks[dst],
@@ -154,7 +154,7 @@ impl Trees {
     }
 
     /// Position p sends its next chunk up if every one of its children has sent it.
-    fn pump_up(&mut self, t: usize, p: usize, out: &mut Vec<Send>) {
+    fn pump_up(&mut self, t: usize, p: usize, out: &mut Vec<Message>) {
         let s = &self.trees[t];
         if s.is_root(p) || s.up_busy[p] || s.up_next[p] == self.chunks {
             return;
@@ -168,7 +168,7 @@ impl Trees {
     }
 
     /// The parent of p sends p the next chunk if it has it.
-    fn pump_down(&mut self, t: usize, p: usize, out: &mut Vec<Send>) {
+    fn pump_down(&mut self, t: usize, p: usize, out: &mut Vec<Message>) {
         let s = &self.trees[t];
         if s.down_busy[p] || s.down_next[p] == self.chunks {
             return;
@@ -181,7 +181,7 @@ impl Trees {
         }
     }
 
-    fn pump_children(&mut self, t: usize, p: usize, out: &mut Vec<Send>) {
+    fn pump_children(&mut self, t: usize, p: usize, out: &mut Vec<Message>) {
         let mut kids = std::mem::take(&mut self.scratch);
         kids.clear();
         kids.extend_from_slice(self.trees[t].children(p));
@@ -191,7 +191,7 @@ impl Trees {
         self.scratch = kids;
     }
 
-    fn root_reduced(&mut self, t: usize, root: usize, out: &mut Vec<Send>) {
+    fn root_reduced(&mut self, t: usize, root: usize, out: &mut Vec<Message>) {
         let s = &self.trees[t];
         let have = s
             .children(root)
@@ -209,7 +209,7 @@ impl Machine for Trees {
         (2 * self.trees.len() as u64 * self.n) as u32
     }
 
-    fn start(&mut self, out: &mut Vec<Send>) {
+    fn start(&mut self, out: &mut Vec<Message>) {
         for t in 0..self.trees.len() {
             for p in 0..self.n as usize {
                 self.pump_up(t, p, out);
@@ -217,7 +217,7 @@ impl Machine for Trees {
         }
     }
 
-    fn delivered(&mut self, token: u64, out: &mut Vec<Send>) -> bool {
+    fn delivered(&mut self, token: u64, out: &mut Vec<Message>) -> bool {
         let p = (token % self.n) as usize;
         let td = token / self.n;
         let (t, dir) = ((td / 2) as usize, td % 2);

@@ -22,7 +22,7 @@ const ALPHA_S: f64 = 4.5e-6;
 
 /// One send: `bytes` from rank `src` to rank `dst` once every send in
 /// `after` has been delivered.
-struct Send {
+struct Message {
     src: usize,
     dst: usize,
     bytes: f64,
@@ -31,7 +31,7 @@ struct Send {
 
 /// The sends of a double-tree all-reduce of `total` bytes in `chunks`
 /// pieces per half, derived from the trees' shape alone.
-fn double_tree_sends(n: usize, total: u64, chunks: usize) -> Vec<Send> {
+fn double_tree_sends(n: usize, total: u64, chunks: usize) -> Vec<Message> {
     let mut sends = Vec::new();
     for tree in 0..2 {
         let rank = |p: usize| if tree == 0 { p } else { n - 1 - p };
@@ -51,7 +51,7 @@ fn double_tree_sends(n: usize, total: u64, chunks: usize) -> Vec<Send> {
                     after.push(up[p][c - 1]);
                 }
                 up[p][c] = sends.len();
-                sends.push(Send {
+                sends.push(Message {
                     src: rank(p),
                     dst: rank((p - 1) / 2),
                     bytes: piece(c),
@@ -75,7 +75,7 @@ fn double_tree_sends(n: usize, total: u64, chunks: usize) -> Vec<Send> {
                     after.push(down[p][c - 1]);
                 }
                 down[p][c] = sends.len();
-                sends.push(Send {
+                sends.push(Message {
                     src: rank(parent),
                     dst: rank(p),
                     bytes: piece(c),
@@ -121,7 +121,7 @@ fn max_min(flows: &[[usize; 2]], capacity: f64) -> Vec<f64> {
 
 /// When the last send is delivered, in seconds. Link 2r is rank r's uplink,
 /// 2r+1 its downlink.
-fn fluid_makespan(sends: &[Send], bandwidth: f64) -> f64 {
+fn fluid_makespan(sends: &[Message], bandwidth: f64) -> f64 {
     let mut done = vec![f64::NAN; sends.len()];
     let mut started = vec![false; sends.len()];
     // (send, time its bandwidth phase starts, bytes left)

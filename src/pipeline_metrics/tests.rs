@@ -11,7 +11,7 @@ use crate::workload::Workload;
 
 fn run(w: &Workload, p: u32, m: u32, v: u32, schedule: Schedule) -> PipelineMetrics {
     let mut j = job(w, p, 1, m, schedule);
-    j.chunks = v;
+    j.virtual_stages = v;
     j.partition = vec![w.layers.len() / (p * v) as usize; (p * v) as usize];
     j.check().unwrap();
     let plan = j.build();

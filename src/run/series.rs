@@ -11,7 +11,7 @@
 use crate::ids::TaskId;
 use crate::plan::Phase;
 use crate::report::{CollectiveKind, LatencyStats};
-use crate::training::Plan;
+use crate::training::TrainingPlan;
 use std::collections::{BTreeMap, HashSet};
 
 /// The reported collectives and their series.
@@ -25,7 +25,7 @@ pub(super) struct Series {
 }
 
 /// The kind of each collective task of `plan`, and its series name.
-fn classify(plan: &Plan) -> Vec<(CollectiveKind, TaskId, String)> {
+fn classify(plan: &TrainingPlan) -> Vec<(CollectiveKind, TaskId, String)> {
     let grad: HashSet<TaskId> = plan.grad_collectives.iter().copied().collect();
     let mut out: Vec<(CollectiveKind, TaskId, String)> = plan
         .grad_collectives
@@ -64,7 +64,7 @@ fn classify(plan: &Plan) -> Vec<(CollectiveKind, TaskId, String)> {
 }
 
 /// The series of `plan`'s reported collectives.
-pub(super) fn series(plan: &Plan) -> Series {
+pub(super) fn series(plan: &TrainingPlan) -> Series {
     let mut index: BTreeMap<(CollectiveKind, String), usize> = BTreeMap::new();
     let mut s = Series {
         stats: Vec::new(),

@@ -18,7 +18,7 @@ fn op(kind: OpKind, k: u32, p: u32, v: u32) -> Op {
     Op {
         kind,
         microbatch: (k / (p * v)) * p + k % p,
-        chunk: if kind == OpKind::Forward {
+        virtual_stage: if kind == OpKind::Forward {
             chunk
         } else {
             v - 1 - chunk
@@ -27,7 +27,11 @@ fn op(kind: OpKind, k: u32, p: u32, v: u32) -> Op {
 }
 
 pub fn order(shape: Shape) -> Vec<Vec<Op>> {
-    let (p, m, v) = (shape.stages, shape.microbatches, shape.chunks.max(1));
+    let (p, m, v) = (
+        shape.stages,
+        shape.microbatches,
+        shape.virtual_stages.max(1),
+    );
     let total = m * v;
     (0..p)
         .map(|s| {

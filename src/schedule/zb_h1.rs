@@ -14,7 +14,7 @@ fn mk(kind: OpKind, microbatch: u32) -> Op {
     Op {
         kind,
         microbatch,
-        chunk: 0,
+        virtual_stage: 0,
     }
 }
 

@@ -345,7 +345,7 @@ fn static_bound(wl: &Workload, c: &Candidate) -> u64 {
         placement: Placement::default(),
         schedule: crate::schedule::Schedule::OneFOneB,
         microbatches: c.microbatches.max(1),
-        chunks: 1,
+        virtual_stages: 1,
         partition: crate::partition::uniform(wl.layers.len(), c.pipeline as usize),
         data_parallel: DataParallel {
             algorithm: crate::collective::Algorithm::Ring,

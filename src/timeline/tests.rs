@@ -6,10 +6,10 @@ use crate::engine::{Quiet, SimOptions, simulate};
 use crate::schedule::Schedule;
 use crate::topology::Cluster;
 use crate::topology::test_support::star;
-use crate::training::Plan;
+use crate::training::TrainingPlan;
 use crate::training::tests::{job, uniform};
 
-fn run(schedule: Schedule, record: bool) -> (Cluster, Plan, Outcome) {
+fn run(schedule: Schedule, record: bool) -> (Cluster, TrainingPlan, Outcome) {
     let w = uniform(4, 4, SimTime::from_us(1), SimTime::from_us(2), 0, 0);
     let j = job(&w, 4, 1, 4, schedule);
     let plan = j.build();

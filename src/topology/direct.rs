@@ -57,7 +57,7 @@ pub(super) fn torus_links(b: &mut ClusterBuilder, routers: &[NodeId], dims: &[u3
 
 #[cfg(test)]
 mod tests {
-    use super::super::generators::Fabric;
+    use super::super::generators::FabricLayout;
     use super::super::generators::tests::{NIC, SW, hosts, lat, make, up};
     use crate::topology::ClusterBuilder;
     use crate::topology::generators::build;
@@ -66,12 +66,12 @@ mod tests {
     #[test]
     fn ring_routes() {
         let link = up(100.0, 1000);
-        let c = make(&hosts(8, 1), Fabric::Ring { latency: SW, link });
+        let c = make(&hosts(8, 1), FabricLayout::Ring { latency: SW, link });
         assert_eq!(c.links().len() / 2, 8 + 8);
         assert_eq!(lat(&c, 0, 1), NIC * 2 + NIC + SW * 2);
         assert_eq!(lat(&c, 0, 7), NIC * 2 + NIC + SW * 2, "wraps around");
         assert_eq!(lat(&c, 0, 4), NIC * 2 + NIC * 4 + SW * 5);
-        let two = make(&hosts(2, 1), Fabric::Ring { latency: SW, link });
+        let two = make(&hosts(2, 1), FabricLayout::Ring { latency: SW, link });
         assert_eq!(two.links().len() / 2, 2 + 1, "two hosts: one ring link");
     }
 
@@ -80,7 +80,7 @@ mod tests {
         let link = up(100.0, 1000);
         let c = make(
             &hosts(16, 1),
-            Fabric::Torus {
+            FabricLayout::Torus {
                 dims: vec![4, 4],
                 latency: SW,
                 link,
@@ -92,7 +92,7 @@ mod tests {
         assert_eq!(lat(&c, 0, 3), NIC * 2 + NIC + SW * 2, "wraps around");
         let c = make(
             &hosts(8, 1),
-            Fabric::Torus {
+            FabricLayout::Torus {
                 dims: vec![2, 4, 1],
                 latency: SW,
                 link,
@@ -102,7 +102,7 @@ mod tests {
         let bad = build(
             ClusterBuilder::new("t", test_gpu()),
             &hosts(8, 1),
-            &Fabric::Torus {
+            &FabricLayout::Torus {
                 dims: vec![3, 3],
                 latency: SW,
                 link,

@@ -1,5 +1,5 @@
 //! The `fabric:` section of a topology file: one flat mapping keyed by
-//! `kind`, validated per kind into a [`Fabric`] for the generators.
+//! `kind`, validated per kind into a [`FabricLayout`] for the generators.
 //!
 //! It is read as a flat struct rather than a serde internally-tagged enum so
 //! that every field keeps its YAML line (serde buffers tagged-enum content and
@@ -8,7 +8,7 @@
 //! `levels` other than 2 or 3. Defaults: `latency` 0; ring/torus `link` = the
 //! NIC's bandwidth and latency; three-level `core_uplink` = `uplink`.
 
-use super::generators::{self, Fabric, Nic, ThreeLevel, Uplink};
+use super::generators::{self, FabricLayout, Nic, ThreeLevel, Uplink};
 use crate::input::{InputError, Source};
 use crate::units::{Bandwidth, SimTime};
 use serde::Deserialize;
@@ -113,14 +113,14 @@ pub fn fabric_from_yaml(
     f: &FabricYaml,
     hosts: u32,
     nic: Nic,
-) -> Result<Fabric, InputError> {
+) -> Result<FabricLayout, InputError> {
     let kind = f.kind.value.trim();
     check_keys(src, f, kind)?;
     let latency = f.latency.unwrap_or(SimTime::ZERO);
     Ok(match kind {
-        "switch" => Fabric::Switch { latency },
+        "switch" => FabricLayout::Switch { latency },
         "fat-tree" => fat_tree(src, f, latency)?,
-        "rail" => Fabric::Rail {
+        "rail" => FabricLayout::Rail {
             spines: fabric_count(src, f, &f.spines, "spines")?,
             uplink: fabric_uplink(src, f, f.uplink, "uplink")?,
             latency,
@@ -179,7 +179,7 @@ fn check_keys(src: &Source, f: &FabricYaml, kind: &str) -> Result<(), InputError
 }
 
 /// A 2- or 3-level fat-tree; the 3-level keys need `levels: 3`.
-fn fat_tree(src: &Source, f: &FabricYaml, latency: SimTime) -> Result<Fabric, InputError> {
+fn fat_tree(src: &Source, f: &FabricYaml, latency: SimTime) -> Result<FabricLayout, InputError> {
     let hosts_per_leaf = fabric_count(src, f, &f.hosts_per_leaf, "hosts_per_leaf")?;
     let spines = fabric_count(src, f, &f.spines, "spines")?;
     let uplink = fabric_uplink(src, f, f.uplink, "uplink")?;
@@ -212,7 +212,7 @@ fn fat_tree(src: &Source, f: &FabricYaml, latency: SimTime) -> Result<Fabric, In
         }
         (_, None) => None,
     };
-    Ok(Fabric::FatTree {
+    Ok(FabricLayout::FatTree {
         hosts_per_leaf,
         spines,
         uplink,
@@ -229,7 +229,7 @@ fn ring_or_torus(
     hosts: u32,
     nic: Nic,
     latency: SimTime,
-) -> Result<Fabric, InputError> {
+) -> Result<FabricLayout, InputError> {
     // Ring/torus hops default to the NIC's bandwidth and latency.
     let link = f.link.map_or(
         Uplink {
@@ -258,16 +258,16 @@ fn ring_or_torus(
         None
     };
     Ok(match dims {
-        Some(dims) => Fabric::Torus {
+        Some(dims) => FabricLayout::Torus {
             dims,
             latency,
             link,
         },
-        None => Fabric::Ring { latency, link },
+        None => FabricLayout::Ring { latency, link },
     })
 }
 
-fn unreachable_kind(src: &Source, f: &FabricYaml) -> Result<Fabric, InputError> {
+fn unreachable_kind(src: &Source, f: &FabricYaml) -> Result<FabricLayout, InputError> {
     Err(src
         .error_at(&f.kind, "unknown fabric kind")
         .with_path("fabric.kind"))

@@ -75,7 +75,7 @@ pub struct ThreeLevel {
 
 /// A fabric kind with its parameters (counts are validated to be ≥ 1).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Fabric {
+pub enum FabricLayout {
     Switch {
         latency: SimTime,
     },
@@ -105,14 +105,14 @@ pub enum Fabric {
 /// The kind names accepted in YAML.
 pub const KINDS: &[&str] = &["switch", "fat-tree", "rail", "ring", "torus"];
 
-impl Fabric {
+impl FabricLayout {
     pub fn kind_name(&self) -> &'static str {
         match self {
-            Fabric::Switch { .. } => "switch",
-            Fabric::FatTree { .. } => "fat-tree",
-            Fabric::Rail { .. } => "rail",
-            Fabric::Ring { .. } => "ring",
-            Fabric::Torus { .. } => "torus",
+            FabricLayout::Switch { .. } => "switch",
+            FabricLayout::FatTree { .. } => "fat-tree",
+            FabricLayout::Rail { .. } => "rail",
+            FabricLayout::Ring { .. } => "ring",
+            FabricLayout::Torus { .. } => "torus",
         }
     }
 }
@@ -120,7 +120,11 @@ impl Fabric {
 /// Builds the cluster: hosts first (GPU ids host-major), then the fabric.
 /// Only a malformed request (no GPUs, impossible grid) can fail; the caller
 /// validates counts first.
-pub fn build(mut b: ClusterBuilder, h: &Hosts, fabric: &Fabric) -> Result<Cluster, TopologyError> {
+pub fn build(
+    mut b: ClusterBuilder,
+    h: &Hosts,
+    fabric: &FabricLayout,
+) -> Result<Cluster, TopologyError> {
     if h.hosts == 0 || h.gpus_per_host == 0 {
         return Err(TopologyError::NoGpus);
     }
@@ -131,13 +135,13 @@ pub fn build(mut b: ClusterBuilder, h: &Hosts, fabric: &Fabric) -> Result<Cluste
         b.add_link(g, sw, nic.bandwidth, nic.latency, LinkKind::Nic);
     };
     match fabric {
-        Fabric::Switch { latency } => {
+        FabricLayout::Switch { latency } => {
             let sw = b.add_switch("switch", *latency);
             for &g in &gpus {
                 attach(&mut b, g, sw);
             }
         }
-        Fabric::FatTree {
+        FabricLayout::FatTree {
             hosts_per_leaf,
             spines,
             uplink,
@@ -166,7 +170,7 @@ pub fn build(mut b: ClusterBuilder, h: &Hosts, fabric: &Fabric) -> Result<Cluste
                 Some(t) => pods_and_cores(&mut b, &leaves, *spines, *uplink, *latency, t),
             }
         }
-        Fabric::Rail {
+        FabricLayout::Rail {
             spines,
             uplink,
             latency,
@@ -186,11 +190,11 @@ pub fn build(mut b: ClusterBuilder, h: &Hosts, fabric: &Fabric) -> Result<Cluste
                 }
             }
         }
-        Fabric::Ring { latency, link } => {
+        FabricLayout::Ring { latency, link } => {
             let routers = add_routers(&mut b, h, &gpus, *latency);
             torus_links(&mut b, &routers, &[h.hosts], *link);
         }
-        Fabric::Torus {
+        FabricLayout::Torus {
             dims,
             latency,
             link,
@@ -293,7 +297,7 @@ pub(super) mod tests {
             latency: SimTime::from_ns(ns),
         }
     }
-    pub(crate) fn make(h: &Hosts, f: Fabric) -> Cluster {
+    pub(crate) fn make(h: &Hosts, f: FabricLayout) -> Cluster {
         build(ClusterBuilder::new("t", test_gpu()), h, &f).unwrap()
     }
     pub(crate) fn lat(c: &Cluster, a: u32, b: u32) -> SimTime {
@@ -305,7 +309,7 @@ pub(super) mod tests {
     #[test]
     fn switch_route_and_host_major_numbering() {
         let h = hosts(3, 2);
-        let c = make(&h, Fabric::Switch { latency: SW });
+        let c = make(&h, FabricLayout::Switch { latency: SW });
         assert_eq!(c.num_gpus(), 6);
         for (i, g) in c.gpus().iter().enumerate() {
             assert_eq!((g.host, g.local), ((i / 2) as u32, (i % 2) as u32));
@@ -329,7 +333,7 @@ pub(super) mod tests {
     #[test]
     fn fat_tree_routes() {
         let h = hosts(10, 1);
-        let f = Fabric::FatTree {
+        let f = FabricLayout::FatTree {
             hosts_per_leaf: 4,
             spines: 2,
             uplink: up(100.0, 200),
@@ -350,7 +354,7 @@ pub(super) mod tests {
             cores: 2,
             core_uplink: up(400.0, 300),
         };
-        let f = Fabric::FatTree {
+        let f = FabricLayout::FatTree {
             hosts_per_leaf: 2,
             spines: 2,
             uplink: up(100.0, 200),
@@ -367,7 +371,7 @@ pub(super) mod tests {
 
     #[test]
     fn rail_routes() {
-        let f = Fabric::Rail {
+        let f = FabricLayout::Rail {
             spines: 2,
             uplink: up(400.0, 200),
             latency: SW,

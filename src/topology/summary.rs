@@ -1,4 +1,4 @@
-//! A one-screen [`Summary`] of a [`Cluster`]: counts, per-GPU injection
+//! A one-screen [`TopologySummary`] of a [`Cluster`]: counts, per-GPU injection
 //! bandwidth, bisection bandwidth, leaf oversubscription, diameter, and a
 //! capex estimate when the file has prices. `Display` prints a table; the
 //! struct serializes to the JSON that `fabsim topology --json` prints.
@@ -32,7 +32,7 @@ use std::fmt;
 pub const ALL_PAIRS_LIMIT: usize = 128;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Summary {
+pub struct TopologySummary {
     pub name: String,
     pub description: String,
     pub fabric: String,
@@ -65,8 +65,8 @@ fn gbps(bytes_per_s: f64) -> f64 {
     bytes_per_s * 8.0 / 1e9
 }
 
-impl Summary {
-    pub fn of(c: &Cluster) -> Summary {
+impl TopologySummary {
+    pub fn of(c: &Cluster) -> TopologySummary {
         let counts = Counts::of(c);
         let g0 = c.gpu(GpuId(0)).node;
         let injection: f64 = c
@@ -79,7 +79,7 @@ impl Summary {
         let injection = (injection > 0.0).then_some(injection);
         let bisection = bisection(c);
         let (diameter_hops, max_latency, diameter_sampled) = diameter(c);
-        Summary {
+        TopologySummary {
             name: c.name.clone(),
             description: c.description.clone(),
             fabric: c.fabric.clone(),
@@ -255,7 +255,7 @@ impl MaxFlow {
     }
 }
 
-impl fmt::Display for Summary {
+impl fmt::Display for TopologySummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let bw = |b: Option<f64>| {
             b.map_or("n/a".to_string(), |b| {
@@ -361,7 +361,7 @@ mod tests {
         let c = load(&format!(
             "{HEAD}hosts: 4\nfabric: {{ kind: switch, latency: 500ns }}\ncost: {{ gpus: {{ A100-SXM4-40GB: {{ price: 10 }} }}, nics: {{ 100Gbps: {{ price: 0 }} }}, switch_ports: {{ 100Gbps: {{ price: 25 }} }}, optics: {{ 100Gbps: {{ price: 0 }} }} }}\n"
         ));
-        let s = Summary::of(&c);
+        let s = TopologySummary::of(&c);
         assert_eq!((s.gpus, s.switches, s.links, s.cables), (4, 1, 4, 4));
         assert_eq!(s.injection_gbps, Some(100.0));
         assert_eq!(s.bisection_gbps, Some(200.0));
@@ -377,16 +377,16 @@ mod tests {
         let c = load(&format!(
             "{HEAD}hosts: 16\nfabric: {{ kind: fat-tree, hosts_per_leaf: 4, spines: 1, uplink: {{ bandwidth: 100Gbps, latency: 1us }} }}\n"
         ));
-        let s = Summary::of(&c);
+        let s = TopologySummary::of(&c);
         assert_eq!(s.oversubscription, 4.0);
         assert_eq!(s.bisection_gbps, Some(200.0));
         assert_eq!(s.diameter_hops, 4);
         let c = load(&format!("{HEAD}hosts: 8\nfabric: {{ kind: ring }}\n"));
-        assert_eq!(Summary::of(&c).bisection_gbps, Some(200.0));
-        assert_eq!(Summary::of(&c).diameter_hops, 6);
+        assert_eq!(TopologySummary::of(&c).bisection_gbps, Some(200.0));
+        assert_eq!(TopologySummary::of(&c).diameter_hops, 6);
         let c = load(&format!(
             "{HEAD}hosts: 16\nfabric: {{ kind: torus, dims: [4, 4] }}\n"
         ));
-        assert_eq!(Summary::of(&c).bisection_gbps, Some(800.0));
+        assert_eq!(TopologySummary::of(&c).bisection_gbps, Some(800.0));
     }
 }

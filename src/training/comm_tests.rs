@@ -34,7 +34,7 @@ fn tensor_job(w: &Workload, t: u32, sp: bool, overlap: bool) -> TrainingJob<'_> 
     j
 }
 
-fn bytes_of(plan: &Plan, name: &str) -> Vec<u64> {
+fn bytes_of(plan: &TrainingPlan, name: &str) -> Vec<u64> {
     plan.graph
         .collectives()
         .iter()

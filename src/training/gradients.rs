@@ -132,8 +132,8 @@ impl Builder<'_, '_> {
         }
         let shards = if job.data_parallel.zero >= 1 { d } else { 1 };
         for s in 0..p {
-            let step: SimTime = (0..job.chunks.max(1))
-                .flat_map(|c| job.layers(c * p + s))
+            let step: SimTime = (0..job.virtual_stages.max(1))
+                .flat_map(|c| job.layers(crate::schedule::global_virtual_stage(s, c, p)))
                 .map(|i| job.workload.layers[i].optimizer_step)
                 .fold(SimTime::ZERO, |a, b| a + b);
             let step = SimTime(step.ps().div_ceil(u64::from(shards.max(1))));
@@ -163,7 +163,7 @@ pub(super) fn gradient_completing(ops: &[Op], schedule: Schedule) -> Vec<usize> 
     let mut last: BTreeMap<u32, usize> = BTreeMap::new();
     for (i, o) in ops.iter().enumerate() {
         if produces(o) {
-            last.insert(o.chunk, i);
+            last.insert(o.virtual_stage, i);
         }
     }
     last.into_values().collect()

@@ -3,13 +3,13 @@
 //! longest-path reference (virtual stages, split backwards, per-hop time c)
 //! where the closed forms need conditions.
 
-use super::tests::{free_fabric, hop_fabric, job_with_chunks, longest_path, uniform};
+use super::tests::{free_fabric, hop_fabric, job_with_virtual_stages, longest_path, uniform};
 use super::*;
 use crate::engine::{Quiet, SimOptions, simulate};
 use crate::topology::Cluster;
 
 fn job(w: &Workload, p: u32, m: u32, v: u32, schedule: Schedule) -> TrainingJob<'_> {
-    job_with_chunks(w, p, 1, m, v, schedule)
+    job_with_virtual_stages(w, p, 1, m, v, schedule)
 }
 
 /// The shared `makespan`, after the schedule accepts the job's shape.
@@ -57,7 +57,7 @@ fn interleaved_with_per_hop_latency_follows_the_longest_path() {
         let shape = Shape {
             stages: p,
             microbatches: m,
-            chunks: v,
+            virtual_stages: v,
         };
         let want = longest_path(Schedule::Interleaved, shape, (f, b, SimTime::ZERO), hop);
         let got = makespan(&c, &job(&w, p, m, v, Schedule::Interleaved));
@@ -118,7 +118,7 @@ fn zb_h1_outside_the_closed_form_follows_the_longest_path() {
         let shape = Shape {
             stages: p,
             microbatches: m,
-            chunks: 1,
+            virtual_stages: 1,
         };
         for (cluster, per_hop) in [(&free, SimTime::ZERO), (&c, hop)] {
             let want = longest_path(Schedule::ZbH1, shape, (f, b, wt), per_hop);

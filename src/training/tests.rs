@@ -46,12 +46,12 @@ pub(crate) fn job<'a>(
     m: u32,
     schedule: Schedule,
 ) -> TrainingJob<'a> {
-    job_with_chunks(w, p, d, m, 1, schedule)
+    job_with_virtual_stages(w, p, d, m, 1, schedule)
 }
 
 /// A job with v model chunks per GPU, the layers split evenly over p·v
 /// virtual stages.
-pub(crate) fn job_with_chunks<'a>(
+pub(crate) fn job_with_virtual_stages<'a>(
     w: &'a Workload,
     p: u32,
     d: u32,
@@ -70,7 +70,7 @@ pub(crate) fn job_with_chunks<'a>(
         placement: Placement::default(),
         schedule,
         microbatches: m,
-        chunks: v,
+        virtual_stages: v,
         partition: vec![w.layers.len() / (p * v) as usize; (p * v) as usize],
         data_parallel: DataParallel {
             algorithm: Algorithm::Ring,
@@ -154,7 +154,7 @@ pub(crate) fn longest_path(
     (f, b, w): (SimTime, SimTime, SimTime),
     c: SimTime,
 ) -> SimTime {
-    let (p, v) = (shape.stages, shape.chunks);
+    let (p, v) = (shape.stages, shape.virtual_stages);
     let last = p * v - 1;
     let orders = schedule.order(shape);
     let hop = |j: u32, k: u32| if j % p == k % p { SimTime::ZERO } else { c };
@@ -166,7 +166,7 @@ pub(crate) fn longest_path(
         progress = false;
         for s in 0..p {
             while let Some(op) = orders[s as usize].get(pos[s as usize]) {
-                let j = op.chunk * p + s;
+                let j = op.virtual_stage * p + s;
                 let mb = op.microbatch;
                 let ready = match op.kind {
                     OpKind::Forward if j == 0 => Some(SimTime::ZERO),
@@ -217,7 +217,7 @@ fn pipelines_with_per_hop_latency_follow_the_longest_path() {
                     Shape {
                         stages: p,
                         microbatches: m,
-                        chunks: 1,
+                        virtual_stages: 1,
                     },
                     (f, b, SimTime::ZERO),
                     hop,

@@ -1,0 +1,58 @@
+//! `fabsim search`: search hardware × parallelism for the Pareto front of
+//! cost vs step time; the CSV goes to stdout or a file, the ranked table to
+//! the other stream.
+
+use clap::Args;
+use fabsim::input::ArgError;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct SearchArgs {
+    /// Search file.
+    search: PathBuf,
+    /// Threads simulating candidates (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Search only slice I of N (1-based) of the candidates, e.g. 2/8.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// CSV file, one row per candidate (written atomically); default: stdout,
+    /// with the ranked table on stderr.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub fn search(args: &SearchArgs) -> anyhow::Result<()> {
+    use fabsim::search::{Search, SearchOptions, table};
+    if args.jobs == Some(0) {
+        return Err(ArgError::new("--jobs", "must be at least 1").into());
+    }
+    let shard: Option<fabsim::sweep::Shard> = args.shard.as_deref().map(str::parse).transpose()?;
+    let search = Search::load(&args.search)?;
+    let options = SearchOptions {
+        jobs: args.jobs,
+        shard,
+        progress: true,
+    };
+    let rows = search.run(&options)?;
+    let mut bytes = Vec::new();
+    table::write_csv(
+        &search,
+        &rows,
+        &mut bytes,
+        shard.is_none_or(|s| s.index == 1),
+    )?;
+    match &args.out {
+        Some(path) => {
+            fabsim::sweep::table::write_atomic(path, &bytes)?;
+            table::print(&search, &rows, std::io::stdout().lock())?;
+            println!("every candidate in {}", path.display());
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+            table::print(&search, &rows, std::io::stderr().lock())?;
+        }
+    }
+    Ok(())
+}
