@@ -20,10 +20,19 @@ fn show_prints_every_default_and_the_set_paths() {
         .arg(root().join("scenarios/kccb-mnist.yaml"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     // Defaults the file does not write, and `epochs` resolved to trials.
-    for line in ["  tensor_algorithm: nccl", "recompute: none", "  count: 9380", "global_batch: 256"] {
+    for line in [
+        "  tensor_algorithm: nccl",
+        "recompute: none",
+        "  count: 9380",
+        "global_batch: 256",
+    ] {
         assert!(text.contains(line), "{line:?} missing from\n{text}");
     }
     assert!(text.contains("# --set paths"), "{text}");
@@ -39,12 +48,20 @@ fn show_prints_every_default_and_the_set_paths() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["scenario"]["parallelism"]["data"], 4);
     let paths = doc["set_paths"].as_array().unwrap();
-    assert!(paths.iter().any(|p| p["path"] == "collective.zero" && p["value"] == "0"));
+    assert!(
+        paths
+            .iter()
+            .any(|p| p["path"] == "collective.zero" && p["value"] == "0")
+    );
 }
 
 #[test]
 fn completions_are_generated_for_each_shell() {
-    for (shell, needle) in [("bash", "complete -F"), ("zsh", "#compdef fabsim"), ("fish", "complete -c fabsim")] {
+    for (shell, needle) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef fabsim"),
+        ("fish", "complete -c fabsim"),
+    ] {
         let out = fabsim().args(["completions", shell]).output().unwrap();
         assert!(out.status.success());
         let script = String::from_utf8(out.stdout).unwrap();
@@ -69,8 +86,16 @@ fn quiet_prints_nothing_but_still_writes_files() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out_dir.join("summary.json").is_file());
     assert!(out_dir.join("cdf.csv").is_file());
 }
@@ -88,7 +113,12 @@ fn json_errors_are_one_object_with_exit_code_2() {
         ),
     )
     .unwrap();
-    let out = fabsim().arg("run").arg(&file).args(["--json", "--no-files"]).output().unwrap();
+    let out = fabsim()
+        .arg("run")
+        .arg(&file)
+        .args(["--json", "--no-files"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
@@ -96,14 +126,28 @@ fn json_errors_are_one_object_with_exit_code_2() {
     assert_eq!(err["line"], 4);
     assert_eq!(err["yaml_path"], "pipeline.microbatches");
     assert_eq!(err["file"], file.display().to_string());
-    assert!(err["message"].as_str().unwrap().contains("at least 1"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("at least 1"),
+        "{err}"
+    );
     // A bad flag value, and a bad command line, are JSON too.
-    let out = fabsim().arg("run").arg(&file).args(["--json", "--trials", "0"]).output().unwrap();
+    let out = fabsim()
+        .arg("run")
+        .arg(&file)
+        .args(["--json", "--trials", "0"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(err["flag"], "--trials");
-    let out = fabsim().args(["sweep", "--json", "--no-such-flag", "x"]).output().unwrap();
+    let out = fabsim()
+        .args(["sweep", "--json", "--no-such-flag", "x"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
-    assert!(err["error"].as_str().unwrap().contains("--no-such-flag"), "{err}");
+    assert!(
+        err["error"].as_str().unwrap().contains("--no-such-flag"),
+        "{err}"
+    );
 }

@@ -151,3 +151,55 @@ fn bad_auto_and_global_batch_are_refused_in_plain_words() {
         "{err}"
     );
 }
+
+#[test]
+fn search_recompute_axis_trades_memory_for_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.yaml");
+    fs::write(
+        &file,
+        format!(
+            "workload: {}\nglobal_batch: 32\n\
+             hardware: {{ servers: [dgx-h100], gpus: [16], nics: [400Gbps], fabrics: [{{ kind: switch }}] }}\n\
+             parallelism: {{ tensor: [2], pipeline: [2], recompute: [none, selective, full] }}\n",
+            root().join("workloads/gpt2-small.yaml").display()
+        ),
+    )
+    .unwrap();
+    let out = fabsim()
+        .arg("search")
+        .arg(&file)
+        .args(["--jobs", "1", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty(), "--quiet prints no table");
+    let mut r = csv::Reader::from_reader(&out.stdout[..]);
+    let head = r.headers().unwrap().clone();
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let got: Vec<&str> = rows.iter().map(|x| &x[col("recompute")]).collect();
+    assert_eq!(got, ["none", "selective", "full"]);
+    let num = |x: &csv::StringRecord, c: &str| -> f64 { x[col(c)].parse().unwrap() };
+    for x in &rows {
+        assert_eq!(&x[col("status")], "simulated", "{x:?}");
+    }
+    // Full recompute re-runs each block's forward: slower, less memory.
+    assert!(num(&rows[2], "step_s") > num(&rows[0], "step_s"));
+    assert!(num(&rows[2], "peak_memory_gib") < num(&rows[0], "peak_memory_gib"));
+    let bad = fs::read_to_string(&file)
+        .unwrap()
+        .replace("selective", "some");
+    fs::write(&file, bad).unwrap();
+    let out = fabsim().arg("search").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("parallelism.recompute") && err.contains("use none, selective or full"),
+        "{err}"
+    );
+}

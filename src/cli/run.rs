@@ -36,7 +36,7 @@ pub struct RunArgs {
     allow_oversubscribed_memory: bool,
 }
 
-pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+pub fn run(args: &RunArgs, quiet: bool) -> anyhow::Result<()> {
     use fabsim::scenario::Overrides;
     let overrides = Overrides {
         set: args.set.clone(),
@@ -61,13 +61,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     });
     let options = fabsim::run::RunOptions {
         out_dir,
-        progress: !args.json,
+        progress: !args.json && !quiet,
     };
     let result = fabsim::run::run(&scenario, &options)
         .with_context(|| format!("running {}", args.scenario.display()))?;
     if args.json {
         out(serde_json::to_string(&result.summary)? + "\n")?;
-    } else {
+    } else if !quiet {
         out(result.summary.to_string())?;
         if let Some(dir) = &options.out_dir {
             out(format!("results in {}/\n", dir.display()))?;

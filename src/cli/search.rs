@@ -20,9 +20,12 @@ pub struct SearchArgs {
     /// with the ranked table on stderr.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// For scripts: errors as one JSON object on stderr, no progress bar.
+    #[arg(long)]
+    json: bool,
 }
 
-pub fn search(args: &SearchArgs) -> anyhow::Result<()> {
+pub fn search(args: &SearchArgs, quiet: bool) -> anyhow::Result<()> {
     use fabsim::search::{Search, SearchOptions, table};
     if args.jobs == Some(0) {
         return Err(ArgError::new("--jobs", "must be at least 1").into());
@@ -32,7 +35,7 @@ pub fn search(args: &SearchArgs) -> anyhow::Result<()> {
     let options = SearchOptions {
         jobs: args.jobs,
         shard,
-        progress: true,
+        progress: !quiet && !args.json,
     };
     let rows = search.run(&options)?;
     let mut bytes = Vec::new();
@@ -45,13 +48,17 @@ pub fn search(args: &SearchArgs) -> anyhow::Result<()> {
     match &args.out {
         Some(path) => {
             fabsim::sweep::table::write_atomic(path, &bytes)?;
-            table::print(&search, &rows, std::io::stdout().lock())?;
-            println!("every candidate in {}", path.display());
+            if !quiet {
+                table::print(&search, &rows, std::io::stdout().lock())?;
+                println!("every candidate in {}", path.display());
+            }
         }
         None => {
             use std::io::Write;
             std::io::stdout().write_all(&bytes)?;
-            table::print(&search, &rows, std::io::stderr().lock())?;
+            if !quiet {
+                table::print(&search, &rows, std::io::stderr().lock())?;
+            }
         }
     }
     Ok(())
