@@ -5,21 +5,25 @@
 //! latency, then share bandwidth in the [`Fabric`]; collectives run their
 //! algorithm's state machine, which emits transfers as earlier ones land.
 //! Events live in a radix-heap queue ([`queue::EventQueue`]), FIFO among
-//! equal times; the fabric is re-solved once per timestamp, after all the
-//! events of that timestamp. Noise enters only through the [`Perturb`]
+//! equal times; flow completions, whose times move with every rate change,
+//! in the [`clock::FlowClock`], one live entry per flow. At each timestamp
+//! the completions run first, then the queued events, and the fabric is
+//! re-solved once, after all of them. Noise enters only through the [`Perturb`]
 //! hooks, so the engine itself is deterministic and has no globals: any
 //! number of simulations may run at once.
 //!
 //! It knows nothing of pipelines, rings or trials.
 
+mod clock;
 mod error;
 mod event;
 mod perturb;
 pub mod queue;
 mod transfers;
 
+use clock::FlowClock;
 pub use error::{EngineError, MAX_BACKGROUND_FLOWS};
-use event::{Event, GENERATION_MASK, Packed};
+use event::{Event, FLOW_DOING, Packed};
 pub use perturb::{BackgroundFlow, Perturb, Quiet};
 
 use crate::collective::{self, Machine, Message};
@@ -111,6 +115,8 @@ struct Engine<'a> {
     options: SimOptions,
     perturb: &'a mut dyn Perturb,
     queue: EventQueue<Packed>,
+    /// One live completion time per active flow.
+    clock: FlowClock,
     fabric: Fabric,
     now: SimTime,
     // Task state.
@@ -176,6 +182,7 @@ impl<'a> Engine<'a> {
             options,
             perturb,
             queue: EventQueue::new(),
+            clock: FlowClock::new(),
             fabric: Fabric::new(cluster.links().iter().map(|l| l.bandwidth.bytes_per_sec())),
             now: SimTime::ZERO,
             succ_offsets,
@@ -216,26 +223,33 @@ impl<'a> Engine<'a> {
             self.queue.push(b.at.ps(), Event::Background.into());
         }
         while self.remaining > 0 {
-            let Some((t, first)) = self.queue.pop() else {
-                break;
+            let t = match (self.clock.peek_time(), self.queue.peek_time()) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => break,
             };
             if t == u64::MAX {
-                return Err(EngineError::TimeOverflow(Event::from(first).doing()));
+                return Err(EngineError::TimeOverflow(self.doing_at_end_of_time()));
             }
             self.now = SimTime(t);
-            let mut next = Some(first);
-            while let Some(ev) = next {
+            // Flow completions first, then the queue's events, until
+            // nothing is left at this time; then one fabric re-solve.
+            loop {
+                if let Some(f) = self.clock.pop_at(t) {
+                    self.flow_done(f);
+                } else if let Some(ev) = self.queue.pop_at(t) {
+                    self.handle(ev.into())?;
+                } else {
+                    break;
+                }
                 self.events += 1;
-                self.handle(ev.into())?;
                 if !self.ready.is_empty() {
                     self.start_ready();
                 }
-                next = self.queue.pop_current();
             }
-            let queue = &mut self.queue;
-            self.fabric.resolve(self.now, |f, generation, finish| {
-                push_finish(queue, f, generation, finish)
-            });
+            let clock = &mut self.clock;
+            self.fabric
+                .resolve(self.now, |f, _, finish| clock.schedule(f, finish.ps()));
             if self.in_flight == 0 && self.ready.is_empty() {
                 break; // stuck: only background traffic could still happen
             }
@@ -267,26 +281,17 @@ impl<'a> Engine<'a> {
                     self.complete_xfer(x);
                 } else {
                     let links = &self.route_links[r.start as usize..(r.start + r.len) as usize];
-                    let queue = &mut self.queue;
-                    let f = self.fabric.add(
-                        self.now,
-                        links,
-                        xf.bytes as f64,
-                        |f, generation, finish| push_finish(queue, f, generation, finish),
-                    );
+                    let clock = &mut self.clock;
+                    let f = self
+                        .fabric
+                        .add(self.now, links, xf.bytes as f64, |f, _, finish| {
+                            clock.schedule(f, finish.ps())
+                        });
                     if self.flow_xfer.len() <= f.0 as usize {
                         self.flow_xfer.resize(f.0 as usize + 1, 0);
                     }
                     self.flow_xfer[f.0 as usize] = x;
                 }
-            }
-            Event::FlowDone(f, generation) => {
-                if self.fabric.generation(f) & GENERATION_MASK != generation {
-                    return Ok(()); // superseded by a later rate change
-                }
-                let x = self.flow_xfer[f.0 as usize];
-                self.fabric.remove(self.now, f);
-                self.complete_xfer(x);
             }
             Event::Background => {
                 if let Some(b) = self.pending_background.take() {
@@ -305,6 +310,25 @@ impl<'a> Engine<'a> {
             }
         }
         Ok(())
+    }
+
+    /// A flow's last byte arrived.
+    fn flow_done(&mut self, f: FlowId) {
+        let x = self.flow_xfer[f.0 as usize];
+        self.fabric.remove(self.now, f);
+        self.complete_xfer(x);
+    }
+
+    /// What is due at the end of time (a finish past it is an overflow, or
+    /// a flow with no rate).
+    fn doing_at_end_of_time(&mut self) -> &'static str {
+        if self.clock.peek_time() == Some(u64::MAX) {
+            FLOW_DOING
+        } else {
+            self.queue
+                .pop()
+                .map_or(FLOW_DOING, |(_, ev)| Event::from(ev).doing())
+        }
     }
 
     fn start_ready(&mut self) {
@@ -362,13 +386,6 @@ impl<'a> Engine<'a> {
             }
         }
     }
-}
-
-/// Schedules a flow's finish. A finish past the end of time (an overflow,
-/// or a flow with no rate) is queued at `SimTime::MAX`, where popping it
-/// reports the overflow instead of a silent stall.
-fn push_finish(queue: &mut EventQueue<Packed>, f: FlowId, generation: u32, finish: SimTime) {
-    queue.push(finish.ps(), Event::FlowDone(f, generation).into());
 }
 
 #[cfg(test)]

@@ -11,8 +11,8 @@
 //!
 //! Completion: a flow's finish time is `now + ceil(remaining / rate)` in
 //! picoseconds, recomputed whenever its rate changes; the engine learns new
-//! finish times through the callback of [`Fabric::resolve`] and ignores stale
-//! ones by generation. Rounding up to the next picosecond is the one epsilon:
+//! finish times through the callback of [`Fabric::resolve`] and moves the
+//! flow's one completion entry. Rounding up to the next picosecond is the one epsilon:
 //! a flow whose event fires is finished, whatever float dust remains.
 //!
 //! It knows nothing of tasks, GPUs or routes' meaning: just links and flows.
@@ -120,6 +120,8 @@ struct LinkState {
     /// What the flows being re-solved may use of it (capacity minus the
     /// rates of the flows that keep theirs).
     residual: f64,
+    /// Its position in the system being re-solved.
+    local: u32,
 }
 
 /// Flows on links, their fair rates, and link counters.
@@ -165,10 +167,6 @@ impl Fabric {
 
     pub fn rate(&self, f: FlowId) -> f64 {
         self.flows[f.0 as usize].rate
-    }
-
-    pub fn generation(&self, f: FlowId) -> u32 {
-        self.flows[f.0 as usize].generation
     }
 
     pub fn links_of(&self, f: FlowId) -> impl Iterator<Item = LinkId> + '_ {

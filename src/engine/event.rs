@@ -1,6 +1,7 @@
-//! The engine's events, and their 16-byte packed form in the queue.
+//! The engine's queued events, and their 8-byte packed form in the queue.
+//! Flow completions are not events here: their times move, so they live in
+//! the [`super::clock::FlowClock`].
 
-use crate::fabric::FlowId;
 use crate::ids::TaskId;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -8,11 +9,12 @@ pub(super) enum Event {
     TaskDone(TaskId),
     /// A transfer's latency phase is over: its bandwidth phase starts.
     Activate(u32),
-    /// A flow's predicted finish, valid if the flow's generation (low 30
-    /// bits) still matches.
-    FlowDone(FlowId, u32),
     Background,
 }
+
+/// What the engine was doing when a flow's completion fell due (for
+/// messages): a finish past the end of time is an overflow.
+pub(super) const FLOW_DOING: &str = "a transfer streamed its bytes";
 
 impl Event {
     /// What the engine was doing when this event fell due (for messages).
@@ -22,18 +24,13 @@ impl Event {
             Event::Activate(_) => {
                 "a transfer waited out its latency, overhead and retransmission timeouts"
             }
-            Event::FlowDone(..) => "a transfer streamed its bytes",
             Event::Background => "background traffic arrived",
         }
     }
 }
 
-/// Generation bits kept in a packed `FlowDone`: a stale event could only be
-/// mistaken for a live one after 2^30 rate changes of one flow in between.
-pub(super) const GENERATION_MASK: u32 = (1 << 30) - 1;
-
 /// An [`Event`] packed into one u64 — 2 tag bits, 62 of payload — so queue
-/// entries are 16 bytes: the queue moves tens of millions of them.
+/// entries are 16 bytes with their time: the queue moves tens of millions.
 #[derive(Copy, Clone, Debug)]
 pub(super) struct Packed(u64);
 
@@ -42,9 +39,6 @@ impl From<Event> for Packed {
         Packed(match e {
             Event::TaskDone(t) => u64::from(t.0),
             Event::Activate(x) => 1 << 62 | u64::from(x),
-            Event::FlowDone(f, g) => {
-                2 << 62 | u64::from(g & GENERATION_MASK) << 32 | u64::from(f.0)
-            }
             Event::Background => 3 << 62,
         })
     }
@@ -56,7 +50,6 @@ impl From<Packed> for Event {
         match p.0 >> 62 {
             0 => Event::TaskDone(TaskId(low)),
             1 => Event::Activate(low),
-            2 => Event::FlowDone(FlowId(low), (p.0 >> 32) as u32 & GENERATION_MASK),
             _ => Event::Background,
         }
     }

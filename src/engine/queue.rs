@@ -16,8 +16,11 @@
 //! open run only if no other run was started since, so nothing pushed later
 //! can overtake it.
 //!
-//! It does not support cancellation: stale events are skipped by their
-//! owners (generation stamps), as DESIGN §2 prescribes.
+//! It does not support cancellation: flow completions, whose times move,
+//! live in the [`super::clock::FlowClock`] instead. `peek_time` never
+//! redistributes a bucket (each keeps its minimum), so the engine can look
+//! at the next event here, run an earlier flow completion, and still push
+//! events between the two times.
 
 use std::collections::VecDeque;
 
@@ -118,18 +121,24 @@ impl<T: Copy> EventQueue<T> {
         }
     }
 
-    /// The next event if it is at the current time (the time of the last
-    /// pop). Never advances time, so events may still be pushed at the
-    /// current time afterwards.
-    pub fn pop_current(&mut self) -> Option<T> {
-        loop {
-            if let Some((_, item)) = self.take_current() {
-                return Some(item);
+    /// The time of the next event, without popping it or advancing time:
+    /// events may still be pushed at any time from the last pop on.
+    pub fn peek_time(&self) -> Option<u64> {
+        if let Some((t, r)) = self.current {
+            let run = &self.runs[r as usize];
+            if run.next < run.items.len() {
+                return Some(t);
             }
-            let t = self.heap.last;
-            let r = self.heap.pop_current()?;
-            self.current = Some((t, r));
         }
+        self.heap.peek_time()
+    }
+
+    /// Pops the next event if it is at `time`.
+    pub fn pop_at(&mut self, time: u64) -> Option<T> {
+        if self.peek_time() != Some(time) {
+            return None;
+        }
+        self.pop().map(|e| e.1)
     }
 }
 
@@ -139,6 +148,11 @@ struct RadixHeap<T> {
     now: VecDeque<(u64, T)>,
     /// buckets[b] holds times whose highest differing bit from `last` is b.
     buckets: Vec<Vec<(u64, T)>>,
+    /// The smallest time in each bucket (`u64::MAX` when empty), and a bit
+    /// per non-empty bucket: peeking must not redistribute, since that
+    /// would advance `last` past times still to be pushed.
+    bucket_min: [u64; 64],
+    full: u64,
     last: u64,
     len: usize,
 }
@@ -148,6 +162,8 @@ impl<T> RadixHeap<T> {
         RadixHeap {
             now: VecDeque::new(),
             buckets: (0..64).map(|_| Vec::new()).collect(),
+            bucket_min: [u64::MAX; 64],
+            full: 0,
             last: 0,
             len: 0,
         }
@@ -165,17 +181,24 @@ impl<T> RadixHeap<T> {
             self.now.push_back((time, item));
         } else {
             let b = 63 - (time ^ self.last).leading_zeros() as usize;
-            self.buckets[b].push((time, item));
+            self.put(b, time, item);
         }
     }
 
-    /// The next event if it is at the current time (the time of the last
-    /// pop). Never advances time, so events may still be pushed at the
-    /// current time afterwards.
-    fn pop_current(&mut self) -> Option<T> {
-        let e = self.now.pop_front()?;
-        self.len -= 1;
-        Some(e.1)
+    fn put(&mut self, b: usize, time: u64, item: T) {
+        self.buckets[b].push((time, item));
+        self.bucket_min[b] = self.bucket_min[b].min(time);
+        self.full |= 1 << b;
+    }
+
+    fn peek_time(&self) -> Option<u64> {
+        if !self.now.is_empty() {
+            Some(self.last)
+        } else if self.full == 0 {
+            None
+        } else {
+            Some(self.bucket_min[self.full.trailing_zeros() as usize])
+        }
     }
 
     fn pop(&mut self) -> Option<(u64, T)> {
@@ -193,19 +216,21 @@ impl<T> RadixHeap<T> {
         if !self.now.is_empty() || self.len == 0 {
             return;
         }
-        let Some(b) = self.buckets.iter().position(|v| !v.is_empty()) else {
+        if self.full == 0 {
             return;
-        };
-        let bucket = std::mem::take(&mut self.buckets[b]);
-        let min = bucket.iter().map(|e| e.0).min().unwrap_or(self.last);
+        }
+        let b = self.full.trailing_zeros() as usize;
+        let mut bucket = std::mem::take(&mut self.buckets[b]);
+        let min = self.bucket_min[b];
+        self.bucket_min[b] = u64::MAX;
+        self.full &= !(1 << b);
         self.last = min;
-        let mut bucket = bucket;
         for (time, item) in bucket.drain(..) {
             if time == min {
                 self.now.push_back((time, item));
             } else {
                 let nb = 63 - (time ^ min).leading_zeros() as usize;
-                self.buckets[nb].push((time, item));
+                self.put(nb, time, item);
             }
         }
         // Hand the allocation back so the bucket does not regrow later.
@@ -257,10 +282,11 @@ mod tests {
             prop_assert_eq!(rest, model);
         }
 
-        /// The engine's pattern: pop, then drain the current time with
-        /// pop_current while pushing (at or after the current time).
+        /// The engine's pattern: peek, then drain one time with pop_at
+        /// while pushing (at or after that time, which may be earlier than
+        /// the queue's own next event).
         #[test]
-        fn pop_current_drains_exactly_the_current_time(ops in proptest::collection::vec((0u64..50, 0u8..4), 1..400)) {
+        fn pop_at_drains_exactly_one_time(ops in proptest::collection::vec((0u64..50, 0u8..4), 1..400)) {
             let mut q = EventQueue::new();
             let mut model: Vec<(u64, usize)> = Vec::new();
             let mut now = 0u64;
@@ -280,11 +306,13 @@ mod tests {
                         if let Some((t, _)) = got { now = t; }
                     }
                     _ => {
+                        prop_assert_eq!(q.peek_time(), model.first().map(|e| e.0));
                         let expect = match model.first() {
                             Some(&(t, _)) if t == now => Some(model.remove(0).1),
                             _ => None,
                         };
-                        prop_assert_eq!(q.pop_current(), expect);
+                        prop_assert_eq!(q.pop_at(now), expect);
+                        now += dt % 3;
                     }
                 }
                 prop_assert_eq!(q.len(), model.len());

@@ -45,7 +45,17 @@ pub(super) struct Scratch {
     flows: Vec<FlowId>,
     /// Links to mark affected in the next round.
     grow: Vec<LinkId>,
+    /// Per listed link (by position in `links`): what is left of its
+    /// residual, and its listed flows not yet fixed (small systems).
+    cap_left: Vec<f64>,
+    unfixed: Vec<u32>,
 }
+
+/// Systems with at most this many links are water-filled by a linear scan
+/// for the smallest share: a typical re-solve lists about ten flows over a
+/// dozen links and fixes them in a few levels, where a heap costs more
+/// than it saves. Larger systems use `maxmin::Scratch`'s heap.
+const SMALL: usize = 64;
 
 impl Fabric {
     /// Re-solves the rates of the flows that the changes since the last call
@@ -72,7 +82,7 @@ impl Fabric {
                 debug_assert!(listed == 0, "a failed check listed no new flow");
                 break;
             }
-            self.solve_listed(&s);
+            self.solve_listed(&mut s);
             self.check(&mut s);
             if s.grow.is_empty() {
                 break;
@@ -127,18 +137,74 @@ impl Fabric {
     }
 
     /// Water-fills the listed flows over what the kept flows leave.
-    fn solve_listed(&mut self, s: &Scratch) {
+    fn solve_listed(&mut self, s: &mut Scratch) {
         let epoch = self.epoch;
-        for &l in &s.links {
-            let kept: f64 = self.links[l.index()]
-                .flows
-                .iter()
-                .filter(|e| self.flow_mark[e.0.0 as usize] != epoch)
-                .map(|e| self.flows[e.0.0 as usize].rate)
-                .sum();
+        s.cap_left.clear();
+        s.unfixed.clear();
+        for (i, &l) in s.links.iter().enumerate() {
+            let (mut kept, mut listed) = (0.0f64, 0u32);
+            for &(id, _) in &self.links[l.index()].flows {
+                if self.flow_mark[id.0 as usize] == epoch {
+                    listed += 1;
+                } else {
+                    kept += self.flows[id.0 as usize].rate;
+                }
+            }
             let link = &mut self.links[l.index()];
             link.residual = (link.capacity - kept).max(0.0);
+            link.local = i as u32;
+            s.cap_left.push(link.residual);
+            s.unfixed.push(listed);
         }
+        if s.links.len() <= SMALL {
+            self.fill_small(s);
+        } else {
+            self.fill_heap(s);
+        }
+    }
+
+    /// Progressive filling by linear scan: fix every unfixed flow of the
+    /// link with the smallest share (lowest position on ties, as the heap
+    /// orders them) at that share, until all are fixed.
+    fn fill_small(&mut self, s: &mut Scratch) {
+        let epoch = self.epoch;
+        for &id in &s.flows {
+            self.flows[id.0 as usize].next_bottleneck = NO_LINK;
+        }
+        loop {
+            let (mut best, mut share) = (usize::MAX, f64::INFINITY);
+            for (i, &n) in s.unfixed.iter().enumerate() {
+                if n > 0 {
+                    let sh = s.cap_left[i].max(0.0) / f64::from(n);
+                    if best == usize::MAX || sh < share {
+                        (best, share) = (i, sh);
+                    }
+                }
+            }
+            if best == usize::MAX {
+                return;
+            }
+            let l = s.links[best];
+            for k in 0..self.links[l.index()].flows.len() {
+                let id = self.links[l.index()].flows[k].0.0 as usize;
+                if self.flow_mark[id] != epoch || self.flows[id].next_bottleneck != NO_LINK {
+                    continue;
+                }
+                let f = &mut self.flows[id];
+                f.next_rate = share;
+                f.next_bottleneck = l.0;
+                for &(l2, _) in f.hops.as_slice() {
+                    let j = self.links[l2.index()].local as usize;
+                    s.cap_left[j] -= share;
+                    s.unfixed[j] -= 1;
+                }
+            }
+        }
+    }
+
+    /// Progressive filling with `maxmin::Scratch`'s heap (large systems).
+    fn fill_heap(&mut self, s: &Scratch) {
+        let epoch = self.epoch;
         let (links, flows, marks) = (&self.links, &self.flows, &self.flow_mark);
         self.solver.solve(
             &s.links,
@@ -160,49 +226,48 @@ impl Fabric {
         }
     }
 
-    /// The rate a flow has under the re-solve under way.
-    fn current_rate(&self, id: FlowId) -> f64 {
-        let f = &self.flows[id.0 as usize];
-        if self.flow_mark[id.0 as usize] == self.epoch {
-            f.next_rate
-        } else {
-            f.rate
-        }
-    }
-
     /// Checks every bottleneck the re-solve could have invalidated; queues
-    /// the links whose flows must be re-solved too into `s.grow`.
+    /// the links whose flows must be re-solved too into `s.grow`. One pass
+    /// per link: a kept flow bottlenecked here fails if the link is not
+    /// saturated or a faster flow crosses it, so only the slowest such flow
+    /// matters; a re-solved flow bottlenecked here needs no faster kept
+    /// flow, so every kept flow faster than the slowest of them must come
+    /// down, and its bottleneck is affected.
     fn check(&self, s: &mut Scratch) {
         let epoch = self.epoch;
         for &l in &s.links {
             let link = &self.links[l.index()];
             let (mut load, mut fastest, mut fastest_kept) = (0.0f64, 0.0f64, 0.0f64);
-            for &(id, _) in &link.flows {
-                let r = self.current_rate(id);
-                load += r;
-                fastest = fastest.max(r);
-                if self.flow_mark[id.0 as usize] != epoch {
-                    fastest_kept = fastest_kept.max(r);
-                }
-            }
-            let saturated = load >= link.capacity * (1.0 - EPS);
+            let (mut slowest_kept, mut slowest_solved) = (f64::INFINITY, f64::INFINITY);
             for &(id, _) in &link.flows {
                 let f = &self.flows[id.0 as usize];
-                if self.flow_mark[id.0 as usize] == epoch {
-                    // A re-solved flow bottlenecked here: kept flows faster
-                    // than it must come down, so their bottlenecks are affected.
-                    if f.next_bottleneck == l.0 && fastest_kept > f.next_rate * (1.0 + EPS) {
-                        for &(kept, _) in &link.flows {
-                            let k = &self.flows[kept.0 as usize];
-                            if self.flow_mark[kept.0 as usize] != epoch
-                                && k.rate > f.next_rate * (1.0 + EPS)
-                            {
-                                s.grow.push(LinkId(k.bottleneck));
-                            }
-                        }
+                let r = if self.flow_mark[id.0 as usize] == epoch {
+                    if f.next_bottleneck == l.0 {
+                        slowest_solved = slowest_solved.min(f.next_rate);
                     }
-                } else if f.bottleneck == l.0 && (!saturated || fastest > f.rate * (1.0 + EPS)) {
-                    s.grow.push(l);
+                    f.next_rate
+                } else {
+                    if f.bottleneck == l.0 {
+                        slowest_kept = slowest_kept.min(f.rate);
+                    }
+                    fastest_kept = fastest_kept.max(f.rate);
+                    f.rate
+                };
+                load += r;
+                fastest = fastest.max(r);
+            }
+            let saturated = load >= link.capacity * (1.0 - EPS);
+            if slowest_kept < f64::INFINITY && (!saturated || fastest > slowest_kept * (1.0 + EPS))
+            {
+                s.grow.push(l);
+            }
+            let bar = slowest_solved * (1.0 + EPS);
+            if fastest_kept > bar {
+                for &(id, _) in &link.flows {
+                    let k = &self.flows[id.0 as usize];
+                    if self.flow_mark[id.0 as usize] != epoch && k.rate > bar {
+                        s.grow.push(LinkId(k.bottleneck));
+                    }
                 }
             }
         }
