@@ -6,7 +6,7 @@
 //! algorithm's state machine, which emits transfers as earlier ones land.
 //! Events live in a radix-heap queue ([`queue::EventQueue`]), FIFO among
 //! equal times; flow completions, whose times move with every rate change,
-//! in the [`clock::FlowClock`], one live entry per flow. At each timestamp
+//! in the `clock::FlowClock`, one live entry per flow. At each timestamp
 //! the completions run first, then the queued events, and the fabric is
 //! re-solved once, after all of them. Noise enters only through the [`Perturb`]
 //! hooks, so the engine itself is deterministic and has no globals: any

@@ -8,9 +8,9 @@ use crate::engine::EngineError;
 use crate::output::OutputError;
 
 /// True if `e` is the user's to fix (exit code 2).
-pub fn is_user_error(e: &anyhow::Error) -> bool {
+pub fn is_user_error(e: &(dyn std::error::Error + 'static)) -> bool {
     crate::input::is_user_error(e)
-        || e.chain().any(|c| {
+        || crate::input::chain(e).any(|c| {
             OutputError::find(c).is_some()
                 || c.downcast_ref::<EngineError>()
                     .is_some_and(|e| e.is_input_error())
@@ -19,8 +19,8 @@ pub fn is_user_error(e: &anyhow::Error) -> bool {
 
 /// True if `e` is a write to a closed pipe (`fabsim … | head`): the
 /// command ends quietly, as ripgrep and cargo do.
-pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
+pub fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    crate::input::chain(e).any(|c| {
         OutputError::find(c).is_some_and(|o| o.is_broken_pipe())
             || c.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)

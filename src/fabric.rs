@@ -5,7 +5,7 @@
 //! active flows are the max-min fair allocation over every directed link
 //! they cross (DESIGN §3). Rates are re-solved once per timestamp, and only
 //! over the flows a change can affect, not whole components
-//! ([`incremental`]: on a shared spine the component is every flow). A flow
+//! (`incremental`: on a shared spine the component is every flow). A flow
 //! alone on idle links takes a fast path with no solve at all: its rate is
 //! known when it is added. `maxmin::solve_full` is the slow oracle.
 //!

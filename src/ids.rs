@@ -8,6 +8,7 @@ macro_rules! id_type {
         pub struct $name(pub u32);
 
         impl $name {
+            /// The id as an index into the vectors it numbers.
             pub const fn index(self) -> usize {
                 self.0 as usize
             }

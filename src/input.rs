@@ -13,12 +13,15 @@ use std::path::{Path, PathBuf};
 /// Bad input: which file, where in it, and what is wrong.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputError {
+    /// The file (or `--set`) at fault.
     pub file: PathBuf,
-    /// 1-based line and column, when known.
+    /// 1-based line, when known.
     pub line: Option<u32>,
+    /// 1-based column, when known.
     pub column: Option<u32>,
     /// Dotted YAML path to the offending value, e.g. `fabric.uplink.bandwidth`.
     pub yaml_path: Option<String>,
+    /// What is wrong and what to write instead.
     pub message: String,
     /// The offending source line, for a caret display.
     pub source_line: Option<String>,
@@ -116,11 +119,14 @@ impl InputError {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{flag}: {message}")]
 pub struct ArgError {
+    /// The flag, e.g. `--shard`.
     pub flag: String,
+    /// What is wrong and what to write instead.
     pub message: String,
 }
 
 impl ArgError {
+    /// An error about `flag`.
     pub fn new(flag: impl Into<String>, message: impl Into<String>) -> Self {
         ArgError {
             flag: flag.into(),
@@ -129,11 +135,31 @@ impl ArgError {
     }
 }
 
+/// A bad input file or a bad command-line value: either way the user's to
+/// fix. Shows the cause's own message and keeps it as the source, so
+/// [`is_user_error`] finds it in any chain.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A file (or a `--set` into one) that cannot be used.
+    #[error("{0}")]
+    File(#[from] InputError),
+    /// A command-line value that cannot be used.
+    #[error("{0}")]
+    Arg(#[from] ArgError),
+}
+
+/// `e` and its sources, outermost first.
+pub fn chain<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e), |c| c.source())
+}
+
 /// True if `e` is the user's to fix: bad input files or arguments. (The
 /// binary's exit code also counts output and model-range errors, see
 /// [`crate::exit`].)
-pub fn is_user_error(e: &anyhow::Error) -> bool {
-    e.chain()
+pub fn is_user_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    chain(e)
         .any(|c| c.downcast_ref::<InputError>().is_some() || c.downcast_ref::<ArgError>().is_some())
 }
 
@@ -141,7 +167,9 @@ pub fn is_user_error(e: &anyhow::Error) -> bool {
 /// validation can point at lines.
 #[derive(Debug, Clone)]
 pub struct Source {
+    /// Where the text came from (named in errors).
     pub file: PathBuf,
+    /// The whole document.
     pub text: String,
 }
 

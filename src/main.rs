@@ -73,10 +73,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if fabsim::exit::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) if fabsim::exit::is_broken_pipe(e.as_ref()) => ExitCode::SUCCESS,
         Err(e) => {
             use std::io::Write;
-            let code = if fabsim::exit::is_user_error(&e) {
+            let code = if fabsim::exit::is_user_error(e.as_ref()) {
                 2
             } else {
                 1

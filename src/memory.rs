@@ -31,10 +31,15 @@ use crate::workload::{Dtype, Layer};
 /// One GPU's memory on one pipeline stage, in bytes.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct StageMemory {
+    /// The pipeline stage, from 0.
     pub stage: u32,
+    /// Parameters (× weight versions where the schedule keeps several).
     pub weights: u64,
+    /// Gradients of the parameters.
     pub gradients: u64,
+    /// Optimizer state (÷ d under ZeRO-1).
     pub optimizer: u64,
+    /// Peak stashed activations plus the recompute working set.
     pub activations: u64,
     /// The sum of the four.
     pub total: u64,
@@ -43,12 +48,15 @@ pub struct StageMemory {
 /// The whole job's memory against the GPU's.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct MemoryEstimate {
+    /// One entry per pipeline stage, in order.
     pub stages: Vec<StageMemory>,
-    /// The largest stage total, and its stage.
+    /// The largest stage total.
     pub peak_bytes: u64,
+    /// The stage of `peak_bytes`.
     pub peak_stage: u32,
     /// The GPU's memory.
     pub capacity_bytes: u64,
+    /// Whether `peak_bytes` ≤ `capacity_bytes`.
     pub fits: bool,
 }
 

@@ -36,14 +36,19 @@ pub struct NoiseSpec {
     pub latency: Option<DistSpec<SimTime>>,
     /// Extra endpoint software overhead per transfer (a time distribution).
     pub overhead: Option<DistSpec<SimTime>>,
+    /// Lost transfers, retransmitted after timeouts.
     pub loss: Option<LossSpec>,
     /// Multiplier on every compute op's time (dimensionless; e.g. normal
     /// with mean 1 and std 0.05). Negative draws count as 0.
     pub compute: Option<DistSpec<f64>>,
+    /// GPUs that compute slower for a whole trial.
     pub stragglers: Option<StragglerSpec>,
+    /// Cross-traffic flows sharing the fabric.
     pub background: Option<BackgroundSpec>,
 }
 
+/// `noise.loss`: each transfer attempt may be lost and is then resent after
+/// a retransmission timeout that grows by `backoff`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LossSpec {
@@ -84,9 +89,12 @@ fn default_retries() -> Spanned<u32> {
 /// worst-case wait they add, multipliers (backoff, slowdown, compute
 /// factor) and background arrivals per second.
 pub const MAX_RETRIES: u32 = 64;
+/// The largest multiplier (backoff, slowdown, compute factor).
 pub const MAX_FACTOR: f64 = 1000.0;
+/// The largest background arrival rate, flows per second.
 pub const MAX_BACKGROUND_RATE: f64 = 1e6;
 
+/// `noise.stragglers`: per trial, some GPUs compute slower.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StragglerSpec {
@@ -96,6 +104,7 @@ pub struct StragglerSpec {
     pub slowdown: Spanned<f64>,
 }
 
+/// `noise.background`: Poisson cross-traffic between random GPU pairs.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackgroundSpec {

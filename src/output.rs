@@ -2,8 +2,9 @@
 //! ([`write_atomic`]: a temporary file beside the target, fsync, rename), a
 //! whole-folder atomic result ([`AtomicDir`]: built in a sibling temporary
 //! folder and swapped into place only when complete), writes to standard
-//! output that report a closed pipe instead of panicking ([`print`]), and
-//! removal of temporaries on SIGINT/SIGTERM ([`install_signal_cleanup`]).
+//! output that report a closed pipe instead of panicking ([`print()`]), and
+//! removal of temporaries on SIGINT/SIGTERM ([`install_signal_cleanup`]),
+//! and the one progress bar on stderr ([`progress_bar`]).
 //!
 //! Every failure is an [`OutputError`] naming the path. A symlink, a device
 //! node or any other non-regular file is never replaced, and a folder is
@@ -23,17 +24,28 @@ pub const STDOUT: &str = "standard output";
 /// one they named, or the default folder under the current directory.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
+    /// The system refused an operation on the path.
     #[error("{}: cannot {action}: {error}", path.display())]
     Io {
+        /// The output path the user named (not a temporary).
         path: PathBuf,
+        /// What was attempted: create, write, replace, read.
         action: &'static str,
+        /// The system's reason.
         error: io::Error,
     },
+    /// The path holds something fabsim never replaces.
     #[error("{}: {reason}; refusing to replace it", path.display())]
-    Refused { path: PathBuf, reason: String },
+    Refused {
+        /// The output path the user named.
+        path: PathBuf,
+        /// What is there instead (a symlink, a device, a foreign folder).
+        reason: String,
+    },
 }
 
 impl OutputError {
+    /// An [`OutputError::Io`] naming `path`.
     pub fn io(path: &Path, action: &'static str, error: io::Error) -> Self {
         OutputError::Io {
             path: path.to_path_buf(),
@@ -172,6 +184,21 @@ fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
+}
+
+/// The progress bar of a long command (run's trials, a sweep's points, a
+/// search's candidates) on stderr: `{bar} pos/len <what> elapsed (eta)`,
+/// or a hidden bar when `show` is false.
+pub fn progress_bar(show: bool, total: u64, what: &str) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    let template = format!("{{bar:40}} {{pos}}/{{len}} {what} {{elapsed}} (eta {{eta}})");
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
 }
 
 /// A file being written inside an [`AtomicDir`] (or anywhere): write errors

@@ -19,10 +19,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "Raw", into = "Raw")]
 pub enum PartitionSpec {
+    /// Equal layer counts; the remainder goes to the first stages.
     #[default]
     Uniform,
     /// Layers per stage, in order.
     Explicit(Vec<usize>),
+    /// PipeDream's dynamic program: the split with the least slowest stage
+    /// (compute plus the cost of each cut).
     Balanced,
 }
 
@@ -63,16 +66,39 @@ impl From<PartitionSpec> for Raw {
 /// A partition that cannot be made.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PartitionError {
+    /// Zero stages asked for.
     #[error("cannot partition into 0 stages")]
     NoParts,
+    /// More stages than layers.
     #[error("{parts} pipeline stages need at least {parts} layers, but the workload has {layers}")]
-    TooManyParts { parts: usize, layers: usize },
+    TooManyParts {
+        /// Stages asked for.
+        parts: usize,
+        /// Layers in the workload.
+        layers: usize,
+    },
+    /// An explicit partition with the wrong number of entries.
     #[error("the partition lists {len} stages, but the pipeline has {parts}")]
-    WrongLength { len: usize, parts: usize },
+    WrongLength {
+        /// Entries written.
+        len: usize,
+        /// Stages in the pipeline.
+        parts: usize,
+    },
+    /// An explicit partition that does not cover the layers exactly.
     #[error("the partition's entries sum to {sum} layers, but the workload has {layers}")]
-    WrongSum { sum: usize, layers: usize },
+    WrongSum {
+        /// The entries' sum.
+        sum: usize,
+        /// Layers in the workload.
+        layers: usize,
+    },
+    /// An explicit entry of 0 layers.
     #[error("partition entry {index} is 0: every stage needs at least one layer")]
-    EmptyStage { index: usize },
+    EmptyStage {
+        /// The entry's index, from 0.
+        index: usize,
+    },
 }
 
 /// Layers per stage (`parts` entries, each ≥ 1, summing to `layers.len()`).

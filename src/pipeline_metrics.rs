@@ -36,22 +36,30 @@ use std::collections::BTreeMap;
 /// One pipeline stage's metrics.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct StageMetrics {
+    /// The pipeline stage, from 0.
     pub stage: u32,
     /// Every GPU running this stage (all replicas and tensor ranks).
     pub gpus: Vec<GpuId>,
-    /// Names of the stage's layers, chunk by chunk.
+    /// Names of the stage's layers, virtual stage by virtual stage.
     pub layers: Vec<String>,
+    /// Compute seconds of the stage's first GPU (see the module header).
     pub busy_s: f64,
+    /// `busy_s` ÷ the iteration's makespan.
     pub utilization: f64,
+    /// Peak stashed activations, in microbatches through the whole stage.
     pub peak_activations: f64,
+    /// Weight versions the schedule keeps (PipeDream: p − stage).
     pub weight_versions: u32,
+    /// Weights × versions + gradients + optimizer state + peak stash.
     pub memory_bytes: u64,
 }
 
 /// Metrics of the whole pipeline.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct PipelineMetrics {
+    /// One entry per pipeline stage, in order.
     pub stages: Vec<StageMetrics>,
+    /// 1 − Σ busy ÷ (GPUs · makespan), over every GPU.
     pub bubble_fraction: f64,
 }
 

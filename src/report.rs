@@ -153,10 +153,31 @@ pub struct TimelineData<'a> {
     pub gpus: Vec<crate::ids::GpuId>,
 }
 
+/// Why an exporter could not write its file. Each variant shows its cause's
+/// own message (the caller names the file), and keeps the cause as its
+/// source so exit codes can find an unwritable output path in the chain.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Writing the bytes failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The CSV writer failed (usually an I/O error underneath).
+    #[error("{0}")]
+    Csv(#[from] csv::Error),
+    /// Serialising JSON failed.
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    /// The plotting backend failed to draw a chart.
+    #[error("{0}")]
+    Draw(String),
+}
+
 /// One output file format.
 pub trait Exporter {
+    /// The file's name inside the results folder.
     fn file_name(&self) -> String;
-    fn export(&self, report: &Report, w: &mut dyn Write) -> anyhow::Result<()>;
+    /// Writes the file's contents for `report` to `w`.
+    fn export(&self, report: &Report, w: &mut dyn Write) -> Result<(), ExportError>;
 }
 
 /// The exporters of `fabsim run`, besides the streamed `trials.csv`.

@@ -7,7 +7,7 @@
 //! statistics and the streaming `trials.csv`, so memory does not grow with
 //! the number of trials and the output is byte-identical whatever the
 //! thread count. Output files are written into a temporary folder that
-//! replaces the results folder only when complete (see [`output`]): a
+//! replaces the results folder only when complete (see `run/output.rs`): a
 //! failed or interrupted run leaves the previous result, never a mix.
 
 use crate::engine::{self, Outcome, SimOptions};
@@ -18,9 +18,7 @@ use crate::report::{
 use crate::scenario::Scenario;
 use crate::training::TrainingPlan;
 use crate::units::SimTime;
-use anyhow::Context;
 use rayon::prelude::*;
-use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 /// Trials simulated per parallel block: big enough to keep threads busy,
@@ -30,6 +28,9 @@ const BLOCK: u64 = 1024;
 pub mod derived;
 mod output;
 mod series;
+mod trials_csv;
+
+use trials_csv::TrialsCsv;
 
 /// Timelines are drawn only for plans up to this many tasks.
 const MAX_TIMELINE_TASKS: usize = 200_000;
@@ -45,9 +46,13 @@ pub struct RunOptions {
 
 /// The result of a run.
 pub struct RunResult {
+    /// What `--json` prints and `summary.json` holds.
     pub summary: Summary,
+    /// Latency of every reported collective (see `series`), by kind.
     pub collectives: Vec<LatencyStats>,
+    /// Iteration time over the trials.
     pub iteration: LatencyStats,
+    /// Per-link utilisation, accumulated over the trials.
     pub links: LinkAccumulator,
     /// Files written, in order.
     pub files: Vec<PathBuf>,
@@ -56,7 +61,7 @@ pub struct RunResult {
 /// What one trial contributes.
 struct TrialResult {
     makespan: SimTime,
-    /// (start, end) of each reported collective (`series::Series::tasks`).
+    /// (start, end) of each gradient collective, in plan order.
     collectives: Vec<(SimTime, SimTime)>,
     links: Vec<crate::fabric::LinkStats>,
     events: u64,
@@ -79,7 +84,7 @@ fn simulate_trial(
     plan: &TrainingPlan,
     tasks: &[TaskId],
     trial: u64,
-) -> anyhow::Result<TrialResult> {
+) -> Result<TrialResult, engine::EngineError> {
     let mut noise = scenario
         .noise
         .trial(scenario.seed, trial, scenario.cluster.num_gpus());
@@ -92,9 +97,45 @@ fn simulate_trial(
     Ok(TrialResult::of(tasks, &out))
 }
 
+/// Why a run failed: a trial the engine could not simulate, or an output
+/// that could not be written. Each shows its cause's message; the trial
+/// variant says which trial first.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The engine refused or could not finish a trial.
+    #[error("simulating trial {trial}")]
+    Trial {
+        /// The trial's index (its noise stream).
+        trial: u64,
+        /// What the engine reported.
+        #[source]
+        source: engine::EngineError,
+    },
+    /// An exporter could not write its file.
+    #[error("writing {name}")]
+    Export {
+        /// The file's name inside the results folder.
+        name: String,
+        /// What went wrong writing it.
+        #[source]
+        source: crate::report::ExportError,
+    },
+    /// The results folder or a file in it could not be written.
+    #[error("{0}")]
+    Output(#[from] crate::output::OutputError),
+    /// Writing `trials.csv` failed.
+    #[error("{0}")]
+    Csv(#[from] csv::Error),
+    /// Writing a file failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// Serialising the per-stage metrics failed.
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+}
+
 /// Runs every trial of `scenario` and writes its outputs.
-pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResult> {
-    let job = scenario.job();
+pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunError> {
     let plan = scenario.plan();
     let series::Series {
         stats: mut collectives,
@@ -115,7 +156,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
         },
         &mut noise,
     )
-    .context("simulating trial 0")?;
+    .map_err(|source| RunError::Trial { trial: 0, source })?;
     let first = std::sync::Mutex::new(Some(TrialResult::of(&tasks, &trial0)));
     let mut iteration = LatencyStats::new("iteration", 0);
     let mut links = LinkAccumulator::default();
@@ -125,28 +166,12 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
         .as_deref()
         .map(crate::output::AtomicDir::new)
         .transpose()?;
-    let mut trials_csv = match &staging {
-        Some(s) => Some(csv::Writer::from_writer(BufWriter::new(
-            s.create("trials.csv")?,
-        ))),
-        None => None,
-    };
-    if let Some(w) = trials_csv.as_mut() {
-        w.write_record([
-            "trial",
-            "collective",
-            "bytes",
-            "start_s",
-            "end_s",
-            "latency_s",
-            "kind",
-        ])?;
-    }
-    let bar = progress_bar(options.progress, scenario.trials);
+    let mut trials_csv = staging.as_ref().map(TrialsCsv::create).transpose()?;
+    let bar = crate::output::progress_bar(options.progress, scenario.trials, "trials");
     let mut start = 0;
     while start < scenario.trials {
         let end = (start + BLOCK).min(scenario.trials);
-        let block: Vec<anyhow::Result<TrialResult>> = (start..end)
+        let block: Vec<Result<TrialResult, engine::EngineError>> = (start..end)
             .into_par_iter()
             .map(|t| {
                 let reused = (t == 0)
@@ -159,35 +184,15 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
             })
             .collect();
         for (trial, result) in (start..end).zip(block) {
-            let r = result.with_context(|| format!("simulating trial {trial}"))?;
+            let r = result.map_err(|source| RunError::Trial { trial, source })?;
             iteration.record(r.makespan);
             links.add(&r.links, r.makespan);
             events += r.events;
             for (k, &(s, e)) in r.collectives.iter().enumerate() {
-                let series = &mut collectives[of_task[k]];
-                series.record(e - s);
-                if let Some(w) = trials_csv.as_mut() {
-                    w.write_record([
-                        trial.to_string(),
-                        series.name.clone(),
-                        series.bytes.to_string(),
-                        secs(s),
-                        secs(e),
-                        secs(e - s),
-                        series.kind.map_or("", |k| k.word()).into(),
-                    ])?;
-                }
+                collectives[of_task[k]].record(e - s);
             }
             if let Some(w) = trials_csv.as_mut() {
-                w.write_record([
-                    trial.to_string(),
-                    "iteration".into(),
-                    "0".into(),
-                    secs(SimTime::ZERO),
-                    secs(r.makespan),
-                    secs(r.makespan),
-                    "iteration".into(),
-                ])?;
+                w.trial(trial, &r, &collectives, &of_task)?;
             }
         }
         bar.inc(end - start);
@@ -195,19 +200,54 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
     }
     bar.finish_and_clear();
     if let Some(w) = trials_csv {
-        w.into_inner().map_err(|e| e.into_error())?.flush()?;
+        w.finish()?;
     }
-    let mut summary = summarize(scenario, &collectives, &iteration, events);
-    let metrics = crate::pipeline_metrics::pipeline_metrics(&job, plan, &trial0);
+    let summary = summarize(scenario, &collectives, &iteration, events);
+    let mut result = RunResult {
+        summary: with_trial0_metrics(scenario, summary, &trial0)?,
+        collectives,
+        iteration,
+        links,
+        files: Vec::new(),
+    };
+    if let Some(staging) = staging {
+        result.files = write_outputs(scenario, staging, &result, &trial0, detailed)?;
+    }
+    Ok(result)
+}
+
+/// Adds what trial 0 alone measures (bubble, per-stage metrics, exposed
+/// communication) and the derived figures (MFU, memory, cost).
+fn with_trial0_metrics(
+    scenario: &Scenario,
+    mut summary: Summary,
+    trial0: &Outcome,
+) -> Result<Summary, RunError> {
+    let job = scenario.job();
+    let plan = scenario.plan();
+    let metrics = crate::pipeline_metrics::pipeline_metrics(&job, plan, trial0);
     summary.bubble_fraction = Some(metrics.bubble_fraction);
     summary.stages = Some(serde_json::to_value(&metrics.stages)?);
     summary.ideal_bubble_fraction = scenario.schedule.ideal_bubble(job.shape());
     summary.exposed_communication_s = crate::pipeline_metrics::exposed::exposed_communication(
         &plan.graph,
-        &trial0,
+        trial0,
         scenario.cluster.num_gpus(),
     );
     derived::fill(scenario, &job, &mut summary);
+    Ok(summary)
+}
+
+/// Writes the results folder: every exporter's file, with trial 0's
+/// timelines when `detailed`.
+fn write_outputs(
+    scenario: &Scenario,
+    staging: crate::output::AtomicDir,
+    result: &RunResult,
+    trial0: &Outcome,
+    detailed: bool,
+) -> Result<Vec<PathBuf>, RunError> {
+    let job = scenario.job();
     let timeline_gpus = if scenario.cluster.num_gpus() <= 64 {
         (0..scenario.cluster.num_gpus())
             .map(crate::ids::GpuId::from_index)
@@ -219,34 +259,19 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunResul
             .collect()
     };
     let timeline = report::TimelineData {
-        graph: &plan.graph,
-        outcome: &trial0,
+        graph: &scenario.plan().graph,
+        outcome: trial0,
         gpus: timeline_gpus,
     };
-    let mut result = RunResult {
-        summary,
-        collectives,
-        iteration,
-        links,
-        files: Vec::new(),
+    let report = Report {
+        cluster: &scenario.cluster,
+        summary: &result.summary,
+        collectives: &result.collectives,
+        iteration: &result.iteration,
+        links: &result.links,
+        timeline: detailed.then_some(&timeline),
     };
-    if let Some(staging) = staging {
-        let report = Report {
-            cluster: &scenario.cluster,
-            summary: &result.summary,
-            collectives: &result.collectives,
-            iteration: &result.iteration,
-            links: &result.links,
-            timeline: detailed.then_some(&timeline),
-        };
-        result.files = output::write(staging, &report)?;
-    }
-    Ok(result)
-}
-
-/// Seconds with full precision, in a compact form.
-fn secs(t: SimTime) -> String {
-    format!("{:e}", t.as_secs_f64())
+    output::write(staging, &report)
 }
 
 fn summarize(
@@ -296,17 +321,4 @@ fn summarize(
         memory: None,
         cost: None,
     }
-}
-
-fn progress_bar(show: bool, total: u64) -> indicatif::ProgressBar {
-    if !show {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trials {elapsed} (eta {eta})")
-    {
-        bar.set_style(style);
-    }
-    bar
 }

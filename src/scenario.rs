@@ -62,7 +62,7 @@ pub struct Overrides {
 impl Scenario {
     /// Loads `file`, applies `overrides`, loads the topology and workload it
     /// names, and validates everything.
-    pub fn load(file: &Path, overrides: &Overrides) -> Result<Scenario, anyhow::Error> {
+    pub fn load(file: &Path, overrides: &Overrides) -> Result<Scenario, crate::input::LoadError> {
         let src = Source::read(file)?;
         let split = overrides::split(&overrides.set);
         let spec: ScenarioFile = if split.scenario.is_empty() {
@@ -81,22 +81,7 @@ impl Scenario {
         overrides: &Overrides,
         split: &overrides::Split,
     ) -> Result<Scenario, InputError> {
-        let dir = src.file.parent().unwrap_or(Path::new("."));
-        let topology_file = dir.join(&spec.topology.value);
-        let workload_file = dir.join(&spec.workload.value);
-        let missing = |s: &Spanned<PathBuf>, what: &str, path: &Path| {
-            src.error_at(
-                s,
-                format!("the {what} file {} does not exist", path.display()),
-            )
-            .with_path(what)
-        };
-        if !topology_file.is_file() {
-            return Err(missing(&spec.topology, "topology", &topology_file));
-        }
-        if !workload_file.is_file() {
-            return Err(missing(&spec.workload, "workload", &workload_file));
-        }
+        let (topology_file, workload_file) = input_files(src, &spec)?;
         let cluster = overrides::load_topology(&topology_file, &split.topology)?;
         let parallelism = conveniences::parallelism(src, &spec, &cluster, &topology_file)?;
         let workload_set =
@@ -127,20 +112,7 @@ impl Scenario {
                 },
             )?
         };
-        let trials = match (overrides.trials, &spec.trials.count, &spec.trials.epochs) {
-            (Some(n), _, _) => n,
-            (None, Some(c), _) => c.value,
-            (None, None, Some(e)) => workload.trials_for_epochs(e.value),
-            (None, None, None) => 1,
-        };
-        if trials == 0 {
-            let msg = "the scenario must run at least one trial";
-            return Err(match (&spec.trials.count, &spec.trials.epochs) {
-                (Some(c), _) => src.error_at(c, msg),
-                (_, Some(e)) => src.error_at(e, msg),
-                _ => src.error(msg),
-            });
-        }
+        let trials = trials(src, &spec, overrides, &workload)?;
         bounds::check(src, &spec, &workload, trials)?;
         let noise = spec.noise.check(src)?;
         let zero = &spec.collective.zero;
@@ -232,6 +204,53 @@ impl Scenario {
         }
         Ok(())
     }
+}
+
+/// The topology and workload files the scenario names, relative to it;
+/// each must exist.
+fn input_files(src: &Source, spec: &ScenarioFile) -> Result<(PathBuf, PathBuf), InputError> {
+    let dir = src.file.parent().unwrap_or(Path::new("."));
+    let topology_file = dir.join(&spec.topology.value);
+    let workload_file = dir.join(&spec.workload.value);
+    let missing = |s: &Spanned<PathBuf>, what: &str, path: &Path| {
+        src.error_at(
+            s,
+            format!("the {what} file {} does not exist", path.display()),
+        )
+        .with_path(what)
+    };
+    if !topology_file.is_file() {
+        return Err(missing(&spec.topology, "topology", &topology_file));
+    }
+    if !workload_file.is_file() {
+        return Err(missing(&spec.workload, "workload", &workload_file));
+    }
+    Ok((topology_file, workload_file))
+}
+
+/// Trials: `--trials`, else `trials.count`, else whole epochs, else 1;
+/// never 0.
+fn trials(
+    src: &Source,
+    spec: &ScenarioFile,
+    overrides: &Overrides,
+    workload: &Workload,
+) -> Result<u64, InputError> {
+    let trials = match (overrides.trials, &spec.trials.count, &spec.trials.epochs) {
+        (Some(n), _, _) => n,
+        (None, Some(c), _) => c.value,
+        (None, None, Some(e)) => workload.trials_for_epochs(e.value),
+        (None, None, None) => 1,
+    };
+    if trials == 0 {
+        let msg = "the scenario must run at least one trial";
+        return Err(match (&spec.trials.count, &spec.trials.epochs) {
+            (Some(c), _) => src.error_at(c, msg),
+            (_, Some(e)) => src.error_at(e, msg),
+            _ => src.error(msg),
+        });
+    }
+    Ok(trials)
 }
 
 /// The time to send layer i's activation (one microbatch's share) between

@@ -39,24 +39,40 @@ pub enum Schedule {
 /// A pipeline shape a schedule cannot run.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
+    /// Zero pipeline stages.
     #[error("a pipeline needs at least one stage (pipeline: 0)")]
     NoStages,
+    /// Zero microbatches.
     #[error("a pipeline needs at least one microbatch (microbatches: 0)")]
     NoMicrobatches,
+    /// The naive schedule with more than one microbatch.
     #[error(
         "schedule 'naive' runs one minibatch without microbatches, but microbatches is {0}: \
          set microbatches: 1 or pick gpipe / 1f1b"
     )]
     NaiveMicrobatches(u32),
+    /// Zero virtual stages per GPU.
     #[error("chunks must be at least 1 (got 0)")]
     NoChunks,
+    /// Several virtual stages per GPU on a schedule other than interleaved.
     #[error("{chunks} model chunks per GPU need schedule 'interleaved', not '{schedule}'")]
-    ChunksNeedInterleaved { schedule: Schedule, chunks: u32 },
+    ChunksNeedInterleaved {
+        /// The schedule asked for.
+        schedule: Schedule,
+        /// Virtual stages per GPU asked for.
+        chunks: u32,
+    },
+    /// Interleaving with microbatches not a multiple of the stages.
     #[error(
         "schedule 'interleaved' needs microbatches ({microbatches}) to be a multiple of the \
          pipeline stages ({stages}), as in Megatron-LM"
     )]
-    InterleavedMicrobatches { microbatches: u32, stages: u32 },
+    InterleavedMicrobatches {
+        /// Microbatches asked for.
+        microbatches: u32,
+        /// Pipeline stages.
+        stages: u32,
+    },
 }
 
 impl fmt::Display for Schedule {
@@ -76,6 +92,7 @@ impl fmt::Display for Schedule {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OpKind {
+    /// Forward pass.
     Forward,
     /// Full backward: input and weight gradients.
     Backward,
@@ -88,7 +105,9 @@ pub enum OpKind {
 /// One op of a stage's order.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Op {
+    /// What the op computes.
     pub kind: OpKind,
+    /// Which microbatch, from 0.
     pub microbatch: u32,
     /// Which of this GPU's virtual stages (0..`virtual_stages`; Megatron's
     /// "model chunk"); 0 unless interleaved.
@@ -96,6 +115,7 @@ pub struct Op {
 }
 
 impl Op {
+    /// The forward of `microbatch` (virtual stage 0).
     pub fn f(microbatch: u32) -> Op {
         Op {
             kind: OpKind::Forward,
@@ -103,6 +123,7 @@ impl Op {
             virtual_stage: 0,
         }
     }
+    /// The full backward of `microbatch` (virtual stage 0).
     pub fn b(microbatch: u32) -> Op {
         Op {
             kind: OpKind::Backward,
@@ -130,7 +151,9 @@ pub fn stage_of_virtual(j: u32, stages: u32) -> u32 {
 /// The shape of a pipeline: stages, microbatches, virtual stages per GPU.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Shape {
+    /// Pipeline stages (GPUs along the pipeline).
     pub stages: u32,
+    /// Microbatches per minibatch.
     pub microbatches: u32,
     /// Virtual stages (model chunks) per GPU (interleaved); 1 otherwise.
     pub virtual_stages: u32,
@@ -227,6 +250,8 @@ impl Schedule {
         }
     }
 
+    /// Weight versions stage `stage` of `stages` keeps: PipeDream's
+    /// p − stage (one per in-flight minibatch), 1 otherwise.
     pub fn weight_versions(self, stage: u32, stages: u32) -> u32 {
         if self == Schedule::Pipedream {
             stages.saturating_sub(stage).max(1)

@@ -36,6 +36,25 @@ pub mod table;
 pub use space::{Candidate, Hardware};
 pub use spec::Target;
 
+/// Why a search stopped: a candidate whose scenario built but whose run
+/// failed, or the thread pool not starting. Each shows its cause's message
+/// and keeps the cause as its source.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// A candidate's run failed.
+    #[error("search candidate {candidate}")]
+    Candidate {
+        /// The candidate's index.
+        candidate: u64,
+        /// What the run reported.
+        #[source]
+        source: crate::run::RunError,
+    },
+    /// The `--jobs` thread pool could not start.
+    #[error("{0}")]
+    Threads(#[from] rayon::ThreadPoolBuildError),
+}
+
 use crate::input::{InputError, Source};
 use crate::scenario::{Overrides, Scenario, ScenarioFile};
 use crate::sweep::Shard;
@@ -193,7 +212,7 @@ impl Search {
     }
 
     /// Runs the search over `options.shard` (all candidates by default).
-    pub fn run(&self, options: &SearchOptions) -> anyhow::Result<Vec<Row>> {
+    pub fn run(&self, options: &SearchOptions) -> Result<Vec<Row>, SearchError> {
         let range = options
             .shard
             .map_or(0..self.candidates.len(), |s| s.range(self.candidates.len()));
@@ -212,13 +231,17 @@ impl Search {
             })
             .collect();
         queue.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let bar = progress_bar(options.progress, queue.len() as u64);
+        let bar = crate::output::progress_bar(
+            options.progress,
+            queue.len() as u64,
+            "candidates past the bounds",
+        );
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(options.jobs.unwrap_or(0))
             .build()?;
         let mut done: Vec<table::Point> = Vec::new();
         for round in queue.chunks(ROUND) {
-            let results: Vec<anyhow::Result<(Status, Option<Outcome>)>> = pool.install(|| {
+            let results: Vec<Result<(Status, Option<Outcome>), SearchError>> = pool.install(|| {
                 round
                     .par_iter()
                     .map(|&(_, i)| {
@@ -274,7 +297,7 @@ impl Search {
         &self,
         row: &Row,
         done: &[table::Point],
-    ) -> anyhow::Result<(Status, Option<Outcome>)> {
+    ) -> Result<(Status, Option<Outcome>), SearchError> {
         let c = &row.candidate;
         let h = &self.hardware[c.hw];
         let lb = row.bound_s.unwrap_or(0.0);
@@ -294,15 +317,15 @@ impl Search {
         };
         let scenario = match Scenario::load(&self.base, &overrides) {
             Ok(s) => s,
-            Err(e) if crate::input::is_user_error(&e) => {
-                let msg = match e.chain().find_map(|x| x.downcast_ref::<InputError>()) {
-                    Some(i) => i.message.clone(),
-                    None => format!("{e:#}"),
+            // Every load error is the candidate's own: a row, not a failure.
+            Err(e) => {
+                let msg = match &e {
+                    crate::input::LoadError::File(i) => i.message.clone(),
+                    crate::input::LoadError::Arg(a) => a.to_string(),
                 };
                 let msg = msg.split_whitespace().collect::<Vec<_>>().join(" ");
                 return Ok((Status::Invalid(msg), None));
             }
-            Err(e) => return Err(e.context(format!("search candidate {}", c.index))),
         };
         let memory = crate::memory::estimate(&scenario.job(), scenario.cluster.gpu.memory_bytes);
         if !memory.fits {
@@ -313,7 +336,10 @@ impl Search {
             progress: false,
         };
         let s = crate::run::run(&scenario, &options)
-            .map_err(|e| e.context(format!("search candidate {}", c.index)))?
+            .map_err(|source| SearchError::Candidate {
+                candidate: c.index,
+                source,
+            })?
             .summary;
         let cost = s.cost.as_ref();
         Ok((
@@ -397,19 +423,6 @@ fn base_scenario(
     })?;
     std::fs::write(base, text).map_err(|e| InputError::file(base, format!("cannot write: {e}")))?;
     Ok(parsed)
-}
-
-fn progress_bar(show: bool, total: u64) -> indicatif::ProgressBar {
-    if !show {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{bar:40} {pos}/{len} candidates past the bounds {elapsed} (eta {eta})",
-    ) {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// Deep-merges `extra` into `tree` (maps merge, anything else replaces).

@@ -34,6 +34,40 @@ pub mod table;
 pub use point::{Row, Status};
 pub use spec::Axis;
 
+/// Why a sweep stopped: a point whose trials could not run, the thread pool
+/// not starting, or an output that could not be written. Each variant shows
+/// its cause's message and keeps the cause as its source (exit codes look
+/// for unwritable outputs and bad arguments in the chain).
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// A point's scenario built but its run failed.
+    #[error("sweep point {point}")]
+    Point {
+        /// The point's index in the full grid.
+        point: u64,
+        /// What the run reported.
+        #[source]
+        source: crate::run::RunError,
+    },
+    /// The `--jobs` thread pool could not start.
+    #[error("starting {threads} threads: {message}")]
+    Threads {
+        /// Threads asked for.
+        threads: usize,
+        /// The system's reason.
+        message: String,
+    },
+    /// The output file or its temporary could not be written.
+    #[error("{0}")]
+    Output(#[from] crate::output::OutputError),
+    /// A command-line value (e.g. `--resume` on a foreign file) is unusable.
+    #[error("{0}")]
+    Arg(#[from] ArgError),
+    /// Formatting a CSV row failed.
+    #[error("{0}")]
+    Csv(#[from] csv::Error),
+}
+
 use crate::input::{ArgError, InputError, Source};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -241,26 +275,29 @@ impl Sweep {
     /// `options.skip`, handing each row to `sink` in grid order as soon as
     /// it and every row before it are done. Stops at the first error of a
     /// point or of `sink`.
-    pub fn run(
+    pub fn run<E: From<SweepError>>(
         &self,
         options: &SweepOptions,
-        sink: &mut dyn FnMut(Row) -> anyhow::Result<()>,
-    ) -> anyhow::Result<()> {
+        sink: &mut dyn FnMut(Row) -> Result<(), E>,
+    ) -> Result<(), E> {
         let total = self.shard_len(options.shard);
-        let bar = progress_bar(options.progress, total);
+        let bar = crate::output::progress_bar(options.progress, total, "points");
         bar.inc(options.skip.min(total));
         let points = self
             .points(options.shard)
             .skip(options.skip as usize)
             .enumerate();
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, anyhow::Result<Row>)>();
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<Row, SweepError>)>();
         let pool = match options.jobs {
             None => None,
             Some(n) => Some(
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(n.max(1))
                     .build()
-                    .map_err(|e| anyhow::anyhow!("starting {n} threads: {e}"))?,
+                    .map_err(|e| SweepError::Threads {
+                        threads: n,
+                        message: e.to_string(),
+                    })?,
             ),
         };
         std::thread::scope(|scope| {
@@ -294,9 +331,9 @@ impl Sweep {
 
     /// Runs the points of `options.shard` and returns every row, in grid
     /// order (for tests and small sweeps; the CLI streams instead).
-    pub fn run_all(&self, options: &SweepOptions) -> anyhow::Result<Vec<Row>> {
+    pub fn run_all(&self, options: &SweepOptions) -> Result<Vec<Row>, SweepError> {
         let mut rows = Vec::new();
-        self.run(options, &mut |r| {
+        self.run::<SweepError>(options, &mut |r| {
             rows.push(r);
             Ok(())
         })?;
@@ -336,19 +373,6 @@ fn unravel(mut index: u64, axes: &[Axis]) -> Vec<usize> {
         index /= n;
     }
     out
-}
-
-fn progress_bar(show: bool, total: u64) -> indicatif::ProgressBar {
-    if !show {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} points {elapsed} (eta {eta})")
-    {
-        bar.set_style(style);
-    }
-    bar
 }
 
 #[cfg(test)]

@@ -244,6 +244,8 @@ use builder::{Builder, Completion, OpKey, phase};
 use gradients::{buckets, gradient_completing};
 
 #[cfg(test)]
+mod closed_form_tests;
+#[cfg(test)]
 mod comm_tests;
 #[cfg(test)]
 mod schedule_tests;

@@ -22,8 +22,9 @@ pub const MAX_TIME_SECS: f64 = 86_400.0;
 /// The largest size a user may write: 1 PiB (2^50 bytes), beyond any
 /// buffer, tensor or memory; sizes stay exact in an f64.
 pub const MAX_BYTES: u64 = 1 << 50;
-/// Bandwidths a user may write, in bytes per second: 1 kbps to 1 Pbps.
+/// The smallest bandwidth a user may write: 1 kbps, in bytes per second.
 pub const MIN_BANDWIDTH: f64 = 1e3 / 8.0;
+/// The largest bandwidth a user may write: 1 Pbps, in bytes per second.
 pub const MAX_BANDWIDTH: f64 = 1e15 / 8.0;
 
 /// A point in simulated time, or a duration: integer picoseconds.
@@ -33,15 +34,20 @@ pub const MAX_BANDWIDTH: f64 = 1e15 / 8.0;
 pub struct SimTime(pub u64);
 
 impl SimTime {
+    /// Time zero; a zero duration.
     pub const ZERO: SimTime = SimTime(0);
+    /// The end of simulated time (2^64 − 1 ps, about 213 days).
     pub const MAX: SimTime = SimTime(u64::MAX);
 
+    /// `ps` picoseconds.
     pub const fn from_ps(ps: u64) -> Self {
         SimTime(ps)
     }
+    /// `ns` nanoseconds.
     pub const fn from_ns(ns: u64) -> Self {
         SimTime(ns * 1_000)
     }
+    /// `us` microseconds.
     pub const fn from_us(us: u64) -> Self {
         SimTime(us * 1_000_000)
     }
@@ -61,12 +67,15 @@ impl SimTime {
     pub fn from_secs_round(secs: f64) -> Self {
         SimTime::from_secs_ceil((secs * PS_PER_SEC).round() / PS_PER_SEC)
     }
+    /// Whole picoseconds.
     pub const fn ps(self) -> u64 {
         self.0
     }
+    /// Seconds, as a float (for reports; never for timing).
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / PS_PER_SEC
     }
+    /// `self − other`, or zero if `other` is later.
     pub fn saturating_sub(self, other: SimTime) -> SimTime {
         SimTime(self.0.saturating_sub(other.0))
     }
@@ -128,9 +137,11 @@ impl Bandwidth {
     pub fn new(bytes_per_sec: f64) -> Option<Self> {
         (bytes_per_sec.is_finite() && bytes_per_sec > 0.0).then_some(Bandwidth(bytes_per_sec))
     }
+    /// `gbit_per_sec` gigabits per second (network convention, 10^9).
     pub fn from_gbps(gbit_per_sec: f64) -> Self {
         Bandwidth(gbit_per_sec * 1e9 / 8.0)
     }
+    /// Bytes per second.
     pub fn bytes_per_sec(self) -> f64 {
         self.0
     }
@@ -154,29 +165,44 @@ impl fmt::Display for Bandwidth {
 /// Why a unit string was rejected; the message says what to write instead.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum UnitError {
+    /// A bare number where a time is expected.
     #[error("'{0}' has no unit: write a time like 1us, 500ns, 2ms or 1.5s")]
     TimeWithoutUnit(String),
+    /// A bare number where a bandwidth is expected.
     #[error("'{0}' has no unit: write a bandwidth like 100Gbps, 100Gb/s or 50GB/s")]
     BandwidthWithoutUnit(String),
+    /// A unit fabsim does not know.
     #[error("'{value}' has an unknown {kind} unit '{unit}': use one of {expected}")]
     UnknownUnit {
+        /// The text as written.
         value: String,
+        /// What was expected: time, size or bandwidth.
         kind: &'static str,
+        /// The unit as written.
         unit: String,
+        /// The units accepted.
         expected: &'static str,
     },
+    /// No number in front of the unit.
     #[error("'{0}' is not a number followed by a unit")]
     NotANumber(String),
+    /// A negative quantity (the text, and what it is).
     #[error("'{0}' is negative: {1} must be zero or more")]
     Negative(String, &'static str),
+    /// A zero bandwidth.
     #[error("'{0}' is zero: a bandwidth must be positive")]
     ZeroBandwidth(String),
+    /// A size with a fractional byte.
     #[error("'{0}' is not a whole number of bytes")]
     FractionalBytes(String),
+    /// A quantity past the limits fabsim models.
     #[error("'{value}' is out of range: {kind} must be between {range}")]
     OutOfRange {
+        /// The text as written.
         value: String,
+        /// What it is: a time, a size or a bandwidth.
         kind: &'static str,
+        /// The allowed range, in words.
         range: &'static str,
     },
 }

@@ -22,7 +22,7 @@
 //! row is refused, like `fabsim run`, when its memory estimate does not fit.
 //! It runs scenarios; it does not fit anything to the published figures.
 
-use crate::input::{InputError, Source};
+use crate::input::{InputError, LoadError, Source};
 use crate::scenario::{Overrides, Scenario};
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
@@ -94,10 +94,29 @@ pub struct Report {
     pub passed: bool,
 }
 
+/// Why a suite could not run: a row's scenario (or the suite file) is
+/// unusable, or a row's run failed. Shows the cause's message and keeps
+/// the cause as its source.
+#[derive(Debug, thiserror::Error)]
+pub enum ValidationError {
+    /// The suite file or a row's scenario is unusable.
+    #[error("{0}")]
+    Load(#[from] LoadError),
+    /// A row's trials could not run.
+    #[error("{0}")]
+    Run(#[from] crate::run::RunError),
+}
+
+impl From<InputError> for ValidationError {
+    fn from(e: InputError) -> Self {
+        ValidationError::Load(e.into())
+    }
+}
+
 impl Suite {
     /// Reads `DIR/suite.yaml` and checks each row against its scenario
     /// file's parallelism (loading, not running, the scenarios).
-    pub fn load(dir: &Path) -> Result<Suite, anyhow::Error> {
+    pub fn load(dir: &Path) -> Result<Suite, LoadError> {
         let src = Source::read(&dir.join("suite.yaml"))?;
         let file: SuiteFile = src.parse()?;
         for (what, v) in [
@@ -130,7 +149,7 @@ impl Suite {
         &self,
         only: &[String],
         mut each: impl FnMut(&RowResult),
-    ) -> Result<Report, anyhow::Error> {
+    ) -> Result<Report, ValidationError> {
         let mut rows = Vec::new();
         for r in &self.file.rows {
             let r = &r.value;
@@ -164,7 +183,7 @@ impl Suite {
     }
 }
 
-fn check_row(src: &Source, dir: &Path, i: usize, r: &Spanned<Row>) -> Result<(), anyhow::Error> {
+fn check_row(src: &Source, dir: &Path, i: usize, r: &Spanned<Row>) -> Result<(), LoadError> {
     let row = &r.value;
     let path = dir.join(&row.scenario);
     let at = |msg: String| src.error_at(r, msg).with_path(format!("rows[{i}]"));
@@ -196,7 +215,7 @@ fn check_row(src: &Source, dir: &Path, i: usize, r: &Spanned<Row>) -> Result<(),
     Ok(())
 }
 
-fn run_row(dir: &Path, row: &Row) -> Result<RowResult, anyhow::Error> {
+fn run_row(dir: &Path, row: &Row) -> Result<RowResult, ValidationError> {
     let path = dir.join(&row.scenario);
     let scenario = Scenario::load(&path, &Overrides::default())?;
     let memory = crate::memory::estimate(&scenario.job(), scenario.cluster.gpu.memory_bytes);

@@ -158,3 +158,110 @@ fn modules_import_each_other_in_one_direction_only() {
         cycles.join("\n")
     );
 }
+
+/// Longest file and function allowed in `src/` (the project's rules).
+const MAX_FILE_LINES: usize = 450;
+const MAX_FN_LINES: usize = 100;
+
+/// (name, first line, line count) of every function with a body in `text`:
+/// from its `fn` line to the first line closing it at the same indentation
+/// (rustfmt's layout), signature included.
+fn function_lengths(text: &str) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let code = line.trim_start();
+        let indent = line.len() - code.len();
+        let after_fn = [
+            "fn ",
+            "pub fn ",
+            "pub(crate) fn ",
+            "pub(super) fn ",
+            "const fn ",
+            "pub const fn ",
+        ]
+        .iter()
+        .find_map(|p| code.strip_prefix(p));
+        let Some(rest) = after_fn else { continue };
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let close = format!("{}}}", " ".repeat(indent));
+        // A declaration without a body ends in `;` before any `{`.
+        let body = lines[i..]
+            .iter()
+            .position(|l| l.contains('{') || l.trim_end().ends_with(';'));
+        if body.is_none_or(|k| !lines[i + k].contains('{')) {
+            continue;
+        }
+        if line.trim_end().ends_with('}') {
+            out.push((name, i + 1, 1));
+            continue;
+        }
+        if let Some(len) = lines[i + 1..].iter().position(|l| l.trim_end() == close) {
+            out.push((name, i + 1, len + 2));
+        }
+    }
+    out
+}
+
+#[test]
+fn files_and_functions_stay_short() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut long = Vec::new();
+    for file in &files {
+        let text = fs::read_to_string(file).expect("source is readable");
+        let rel = file.strip_prefix(&src).unwrap().display().to_string();
+        let n = text.lines().count();
+        if n > MAX_FILE_LINES {
+            long.push(format!("{rel}: {n} lines (max {MAX_FILE_LINES})"));
+        }
+        for (name, at, len) in function_lengths(&text) {
+            if len > MAX_FN_LINES {
+                long.push(format!(
+                    "{rel}:{at}: fn {name} is {len} lines (max {MAX_FN_LINES})"
+                ));
+            }
+        }
+    }
+    assert!(long.is_empty(), "split these:\n{}", long.join("\n"));
+}
+
+#[test]
+fn the_length_scan_finds_functions_and_their_ends() {
+    let text = "fn a() {\n    x();\n}\n\nimpl T {\n    pub fn b(\n        y: u8,\n    ) -> u8 {\n        y\n    }\n    fn c(&self);\n    fn d() {}\n}\n";
+    let got = function_lengths(text);
+    let want = [("a", 1, 3), ("b", 6, 5), ("d", 12, 1)];
+    let want: Vec<(String, usize, usize)> = want
+        .iter()
+        .map(|&(n, a, l)| (n.to_string(), a, l))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn anyhow_stays_in_the_binary() {
+    // The library's errors are typed (thiserror); only `main.rs` and the
+    // subcommands in `cli/` may wrap them in `anyhow`.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let users: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let module = top_module(&src, f);
+            module != "main" && module != "cli"
+        })
+        .filter(|f| {
+            fs::read_to_string(f)
+                .expect("source is readable")
+                .lines()
+                .any(|l| l.split("//").next().unwrap_or("").contains("anyhow"))
+        })
+        .map(|f| f.strip_prefix(&src).unwrap().display().to_string())
+        .collect();
+    assert!(users.is_empty(), "anyhow in the library: {users:?}");
+}

@@ -180,3 +180,21 @@ fn data_parallel_peers_share_a_rail() {
         );
     }
 }
+
+#[test]
+fn mfu_matches_a_hand_calculation() {
+    // GPT-2 small (h = 768, 12 blocks, s = 1024, V = 50257), 8 sequences a
+    // step, GPipe over 4 A100s (dense fp16 peak 312 TFLOP/s, NVIDIA's
+    // A100 datasheet). Model FLOPs per step, as in Narayanan et al. (SC'21)
+    // without recomputation: 3 × (blocks × b·(24·s·h² + 4·s²·h) + 2·b·s·h·V).
+    let s = scenario("scenarios/gpt2-small-gpipe.yaml", &[]);
+    let summary = run(&s, &RunOptions::default()).unwrap().summary;
+    let (b, seq, h, blocks, v) = (8.0, 1024.0, 768.0, 12.0, 50257.0);
+    let block = b * (24.0 * seq * h * h + 4.0 * seq * seq * h);
+    let flops = 3.0 * (blocks * block + 2.0 * b * seq * h * v);
+    let want = flops / summary.iteration.mean_s / 4.0 / 312e12;
+    let got = summary.mfu.expect("a transformer workload has an MFU");
+    assert!((got / want - 1.0).abs() < 1e-9, "mfu {got} vs hand {want}");
+    let tflops = summary.achieved_tflops_per_gpu.unwrap();
+    assert!((tflops / (flops / summary.iteration.mean_s / 4.0 / 1e12) - 1.0).abs() < 1e-9);
+}

@@ -1,12 +1,10 @@
 //! `fabsim collective` end to end: nccl-tests style numbers against the
 //! ring closed form, size sweeps, ring order by `--ranks`, and bad flags.
 
-use assert_cmd::Command;
-use std::path::PathBuf;
+mod common;
 
-fn fabsim() -> Command {
-    Command::cargo_bin("fabsim").unwrap()
-}
+use common::{fabsim, output_ok};
+use std::path::PathBuf;
 
 fn topology(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -15,17 +13,7 @@ fn topology(name: &str) -> PathBuf {
 }
 
 fn json_lines(args: &[&str]) -> Vec<serde_json::Value> {
-    let out = fabsim()
-        .arg("collective")
-        .args(args)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = output_ok(fabsim().arg("collective").args(args).arg("--json"));
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()

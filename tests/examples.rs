@@ -2,12 +2,11 @@
 //! scenarios that use them, and each is also loaded on its own by
 //! `topology_cli.rs`, `workloads.rs` and `run_cli.rs`).
 
-use assert_cmd::Command;
-use std::path::PathBuf;
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use assert_cmd::Command;
+use common::root;
+use std::path::PathBuf;
 
 #[test]
 fn every_shipped_scenario_runs_and_writes_its_results() {

@@ -4,17 +4,11 @@
 //! signal. Values differ from the examples on purpose: the classes
 //! are fixed, not the instances.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{fabsim, root, s};
 use std::fs;
 use std::path::{Path, PathBuf};
-
-fn fabsim() -> Command {
-    Command::cargo_bin("fabsim").unwrap()
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A scenario in `dir` on the shipped KCCB topology and MNIST trace, plus `extra`.
 fn scenario(dir: &Path, name: &str, extra: &str) -> PathBuf {
@@ -39,10 +33,6 @@ fn refused(args: &[&str], needles: &[&str]) -> String {
         assert!(err.contains(n), "{args:?}: missing {n:?} in {err}");
     }
     err
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 #[test]
@@ -441,5 +431,30 @@ fn a_full_device_is_one_line_exit_2() {
     refused(
         &["sweep", s(&sweep), "--out", "/dev/full"],
         &["/dev/full", "not a regular file"],
+    );
+}
+
+#[test]
+fn validate_times_a_lone_workload_on_the_named_gpu() {
+    let w = root().join("workloads/gpt3-13b.yaml");
+    let out = fabsim().args(["validate", s(&w)]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.ends_with(": ok (workload, timed on A100-SXM4-80GB)\n"),
+        "{text}"
+    );
+    let out = fabsim()
+        .args(["validate", s(&w), "--gpu", "h100-sxm"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.ends_with(": ok (workload, timed on H100-SXM)\n"),
+        "{text}"
+    );
+    refused(
+        &["validate", s(&w), "--gpu", "Z80"],
+        &["--gpu", "Z80", "H100-SXM"],
     );
 }

@@ -21,12 +21,10 @@
 //! themselves is 4–8 %), 25 % on the small-size latency (NCCL's model
 //! includes a kernel-launch base latency fabsim does not simulate).
 
-use assert_cmd::Command;
-use std::path::PathBuf;
+mod common;
 
-fn fabsim() -> Command {
-    Command::cargo_bin("fabsim").unwrap()
-}
+use common::{fabsim, output_ok};
+use std::path::PathBuf;
 
 fn topology(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -38,17 +36,7 @@ fn topology(name: &str) -> String {
 }
 
 fn run(args: &[&str]) -> serde_json::Value {
-    let out = fabsim()
-        .arg("collective")
-        .args(args)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = output_ok(fabsim().arg("collective").args(args).arg("--json"));
     serde_json::from_str(String::from_utf8(out.stdout).unwrap().trim()).unwrap()
 }
 

@@ -3,21 +3,11 @@
 //! symlinks, devices and foreign folders are never replaced, and a killed
 //! sweep resumes into a CSV byte-identical to an uninterrupted run.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{fabsim, output_ok, root, s};
 use std::fs;
 use std::path::{Path, PathBuf};
-
-fn fabsim() -> Command {
-    Command::cargo_bin("fabsim").unwrap()
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// Names in `dir`, sorted.
 fn names(dir: &Path) -> Vec<String> {
@@ -205,15 +195,7 @@ fn a_shard_of_a_huge_grid_holds_only_its_points() {
         ),
     )
     .unwrap();
-    let out = fabsim()
-        .args(["sweep", s(&f), "--shard", "1/1000000"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = output_ok(fabsim().args(["sweep", s(&f), "--shard", "1/1000000"]));
     let text = String::from_utf8(out.stdout).unwrap();
     let points: Vec<&str> = text
         .lines()

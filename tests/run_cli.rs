@@ -2,31 +2,20 @@
 //! statistics of loss, determinism across thread counts and seeds, and bad
 //! input refused with file, path and line, exit code 2 and no output.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{fabsim, output_ok, root};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-fn fabsim() -> Command {
-    Command::cargo_bin("fabsim").unwrap()
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// Runs a scenario with `args`, returns the summary JSON.
 fn summary(scenario: &Path, args: &[&str]) -> serde_json::Value {
-    let out = fabsim()
-        .arg("run")
-        .arg(scenario)
-        .args(["--json", "--no-files"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        fabsim()
+            .arg("run")
+            .arg(scenario)
+            .args(["--json", "--no-files"])
+            .args(args),
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }

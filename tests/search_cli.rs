@@ -2,27 +2,21 @@
 //! small search is deterministic for any --jobs, its shards concatenate,
 //! its lower bounds hold, and bad search files are refused.
 
+mod common;
+
 use assert_cmd::Command;
+use common::{output_ok, root};
 use fabsim::search::table::COLUMNS;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::Path;
 
 fn search(file: &Path, args: &[&str]) -> (String, String) {
-    let out = Command::cargo_bin("fabsim")
-        .unwrap()
-        .arg("search")
-        .arg(file)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        Command::cargo_bin("fabsim")
+            .unwrap()
+            .arg("search")
+            .arg(file)
+            .args(args),
     );
     (
         String::from_utf8(out.stdout).unwrap(),

@@ -16,16 +16,10 @@
 //! `events_per_trial` (an engine-speed statistic, not a result) is left out
 //! of the summary snapshot.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{fabsim, output_ok, root};
 use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fabsim() -> Command {
-    Command::cargo_bin("fabsim").unwrap()
-}
 
 /// The snapshot scenario: data-parallel MNIST on four hosts, ring
 /// all-reduce, with loss and jitter so the distributions have tails.
@@ -114,25 +108,20 @@ fn sweep_csv() {
 fn collective_table_csv_json() {
     let topo = root().join("topologies/kccb-4host.yaml");
     let run = |extra: &[&str]| {
-        let out = fabsim()
-            .args(["collective", "--topology"])
-            .arg(&topo)
-            .args(["--op", "all-reduce", "--algorithm", "ring"])
-            .args([
-                "--min-bytes",
-                "1KiB",
-                "--max-bytes",
-                "1MiB",
-                "--factor",
-                "32",
-            ])
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = output_ok(
+            fabsim()
+                .args(["collective", "--topology"])
+                .arg(&topo)
+                .args(["--op", "all-reduce", "--algorithm", "ring"])
+                .args([
+                    "--min-bytes",
+                    "1KiB",
+                    "--max-bytes",
+                    "1MiB",
+                    "--factor",
+                    "32",
+                ])
+                .args(extra),
         );
         String::from_utf8(out.stdout).unwrap()
     };

@@ -3,16 +3,15 @@
 //! shards that concatenate into the whole, bad sweep files refused with
 //! exit code 2 and no CSV, and every shipped sweep and new scenario run.
 
+mod common;
+
 use assert_cmd::Command;
+use common::root;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn fabsim() -> Command {
     Command::cargo_bin("fabsim").expect("binary builds")
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn sweep_csv(file: &Path, extra: &[&str]) -> Vec<u8> {

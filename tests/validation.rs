@@ -3,13 +3,12 @@
 //! runs did, `fabsim validate-suite` runs; and the recompute /
 //! sequence-parallel keys refuse bad input with file, YAML path and line.
 
+mod common;
+
 use assert_cmd::Command;
+use common::root;
 use fabsim::validation::Suite;
 use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn suite_dir() -> PathBuf {
     root().join("validation/megatron-sc21")

@@ -12,20 +12,32 @@ use crate::units::SimTime;
 /// One collective, measured.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Measurement {
+    /// The collective operation.
     pub op: CollectiveOp,
+    /// The algorithm that ran it.
     pub algorithm: Algorithm,
+    /// How many GPUs took part.
     pub ranks: usize,
+    /// Buffer size per rank (nccl-tests convention).
     pub bytes: u64,
+    /// Pipelined pieces (nccl algorithms: channels per NIC).
     pub chunks: u32,
+    /// Simulated time from start to the last delivery.
     #[serde(skip)]
     pub time: SimTime,
+    /// `time` in seconds.
     pub time_s: f64,
+    /// nccl-tests' algorithm bandwidth: bytes ÷ time, in GB/s.
     #[serde(rename = "algbw_GBps")]
     pub algbw_gbps: f64,
+    /// nccl-tests' bus bandwidth: algbw × the op's bus factor (all-reduce
+    /// 2(n−1)/n), in GB/s.
     #[serde(rename = "busbw_GBps")]
     pub busbw_gbps: f64,
+    /// Per-link traffic, for `--links`.
     #[serde(skip)]
     pub links: Vec<LinkStats>,
+    /// Engine events processed.
     #[serde(skip)]
     pub events: u64,
 }

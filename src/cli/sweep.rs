@@ -63,14 +63,16 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> anyhow::Result<()> {
             let expected = sweep.points(shard).map(|p| p.index);
             let mut partial = Partial::open(path, args.resume, &header, expected)?;
             options.skip = partial.done;
-            sweep.run(&options, &mut |row| {
+            sweep.run(&options, &mut |row| -> anyhow::Result<()> {
                 Ok(partial.write(&table::row_csv(&row)?)?)
             })?;
             partial.finish()?;
         }
         None => {
             out(&header)?;
-            sweep.run(&options, &mut |row| Ok(out(table::row_csv(&row)?)?))?;
+            sweep.run(&options, &mut |row| -> anyhow::Result<()> {
+                Ok(out(table::row_csv(&row)?)?)
+            })?;
         }
     }
     Ok(())

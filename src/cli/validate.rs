@@ -2,8 +2,8 @@
 //! `fabsim validate-suite DIR` (compare a suite's scenarios with their
 //! published measurements).
 
-use anyhow::Context;
 use clap::Args;
+use fabsim::input::ArgError;
 use fabsim::output::print as out;
 use std::path::PathBuf;
 
@@ -11,7 +11,14 @@ use std::path::PathBuf;
 pub struct ValidateArgs {
     #[arg(required = true)]
     files: Vec<PathBuf>,
+    /// GPU preset that times a lone workload file (a scenario's workload
+    /// is timed on its topology's GPU).
+    #[arg(long, default_value = DEFAULT_GPU)]
+    gpu: String,
 }
+
+/// The GPU a lone workload file is timed on unless `--gpu` says otherwise.
+const DEFAULT_GPU: &str = "A100-SXM4-80GB";
 
 #[derive(Args)]
 pub struct ValidateSuiteArgs {
@@ -51,8 +58,19 @@ pub fn validate_suite(args: &ValidateSuiteArgs) -> anyhow::Result<()> {
 }
 
 /// Loads each file as what its contents say it is: a scenario (has
-/// `topology:`), a topology (has `fabric:` or `nodes:`), else a workload.
+/// `topology:`), a topology (has `fabric:` or `nodes:`), else a workload,
+/// timed on the `--gpu` preset (named in the "ok" line).
 pub fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
+    let gpu = fabsim::topology::gpu::preset(&args.gpu).ok_or_else(|| {
+        ArgError::new(
+            "--gpu",
+            format!(
+                "unknown GPU preset '{}'; presets: {}",
+                args.gpu,
+                fabsim::topology::gpu::preset_names().join(", ")
+            ),
+        )
+    })?;
     for file in &args.files {
         let src = fabsim::input::Source::read(file)?;
         let kind = fabsim::input::document_kind(&src);
@@ -67,9 +85,13 @@ pub fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
                 fabsim::sweep::Sweep::load(file)?;
             }
             _ => {
-                let gpu = fabsim::topology::gpu::preset("A100-SXM4-80GB")
-                    .context("the default GPU preset")?;
                 fabsim::workload::load(file, &gpu, &Default::default())?;
+                out(format!(
+                    "{}: ok ({kind}, timed on {})\n",
+                    file.display(),
+                    gpu.name
+                ))?;
+                continue;
             }
         }
         out(format!("{}: ok ({kind})\n", file.display()))?;

@@ -7,7 +7,7 @@
 
 use super::*;
 use crate::bench::measure::measure;
-use crate::topology::test_support::{star, test_gpu};
+use crate::topology::test_support::{KCCB_ALPHA as ALPHA, kccb_star as cluster, test_gpu};
 use crate::topology::{ClusterBuilder, LinkKind};
 use crate::units::{Bandwidth, SimTime};
 
@@ -16,18 +16,6 @@ const GBPS: f64 = 100.0;
 fn b() -> Bandwidth {
     Bandwidth::from_gbps(GBPS)
 }
-
-/// Star: NIC latency 1us, switch 500ns, overhead 2us → α = 4.5us.
-fn cluster(n: usize) -> Cluster {
-    star(
-        n,
-        GBPS,
-        SimTime::from_us(1),
-        SimTime::from_ns(500),
-        SimTime::from_us(2),
-    )
-}
-const ALPHA: SimTime = SimTime::from_ps(4_500_000);
 
 fn spec(
     op: CollectiveOp,

@@ -13,8 +13,7 @@
 use super::{Algorithm, CollectiveOp, CollectiveSpec};
 use crate::bench::measure::measure;
 use crate::ids::GpuId;
-use crate::topology::test_support::star;
-use crate::units::SimTime;
+use crate::topology::test_support::kccb_star;
 
 const GBPS: f64 = 100.0;
 /// Star with NIC latency 1 us, switch 0.5 us, overhead 2 us: α = 4.5 us.
@@ -173,13 +172,7 @@ fn double_tree_matches_an_independent_derivation_with_contention() {
     for n in [3usize, 5, 8, 12] {
         for chunks in [1usize, 4] {
             let bytes = 24_000_000u64;
-            let cluster = star(
-                n,
-                GBPS,
-                SimTime::from_us(1),
-                SimTime::from_ns(500),
-                SimTime::from_us(2),
-            );
+            let cluster = kccb_star(n);
             let spec = CollectiveSpec {
                 name: "tree".into(),
                 op: CollectiveOp::AllReduce,

@@ -3,8 +3,9 @@
 //! A flow's finish time moves whenever the fabric changes its rate (about
 //! ten flows per event on a contended spine). Pushing a new event per change
 //! and skipping stale ones by generation filled the event queue with dead
-//! entries, about nine per transfer. Here every active flow has exactly one
-//! entry, found through its handle, and a new finish time moves that entry.
+//! entries, about seventeen per transfer on a contended fat-tree. Here
+//! every active flow has exactly one entry, found through its handle, and a
+//! new finish time moves that entry.
 //!
 //! Entries live in *runs*: consecutive schedules at one time share a run (a
 //! collective step finishes thousands of flows at one instant, and a run

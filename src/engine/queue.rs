@@ -17,7 +17,7 @@
 //! can overtake it.
 //!
 //! It does not support cancellation: flow completions, whose times move,
-//! live in the [`super::clock::FlowClock`] instead. `peek_time` never
+//! live in the `clock::FlowClock` instead. `peek_time` never
 //! redistributes a bucket (each keeps its minimum), so the engine can look
 //! at the next event here, run an earlier flow completion, and still push
 //! events between the two times.

@@ -2,17 +2,11 @@
 
 use super::*;
 use crate::plan::{Phase, Tag};
-use crate::topology::test_support::star;
+use crate::topology::test_support::kccb_star;
 use crate::units::Bandwidth;
 
 fn c4() -> Cluster {
-    star(
-        4,
-        100.0,
-        SimTime::from_us(1),
-        SimTime::from_ns(500),
-        SimTime::from_us(2),
-    )
+    kccb_star(4)
 }
 
 fn run(c: &Cluster, g: &TaskGraph) -> Outcome {

@@ -53,32 +53,50 @@ impl Quantity for f64 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DistSpec<Q> {
+    /// The law: constant, normal, lognormal, exponential, pareto, uniform.
     pub dist: Spanned<String>,
+    /// constant: the value.
     pub value: Option<Q>,
+    /// normal, exponential: the mean.
     pub mean: Option<Q>,
+    /// normal: the standard deviation.
     pub std: Option<Q>,
+    /// lognormal: the median, e^μ.
     pub median: Option<Q>,
+    /// lognormal: σ of the underlying normal.
     pub sigma: Option<f64>,
+    /// pareto: the scale (the smallest value).
     pub scale: Option<Q>,
+    /// pareto: the shape α.
     pub shape: Option<f64>,
+    /// uniform: the lower bound.
     pub min: Option<Q>,
+    /// uniform: the upper bound.
     pub max: Option<Q>,
 }
 
 /// A checked distribution, sampling in base units.
 #[derive(Debug, Clone)]
 pub enum Dist {
+    /// Always this value.
     Constant(f64),
+    /// Normal(mean, std).
     Normal(Normal<f64>),
+    /// Log-normal(ln median, σ).
     LogNormal(LogNormal<f64>),
+    /// Exponential with the given mean.
     Exponential(Exp<f64>),
+    /// Pareto(scale, shape).
     Pareto(Pareto<f64>),
+    /// Uniform on [min, max], both ends included.
     Uniform(Uniform<f64>),
 }
 
 const KINDS: &str = "constant, normal, lognormal, exponential, pareto, uniform";
 
 impl<Q: Quantity> DistSpec<Q> {
+    /// The checked distribution, in base units (seconds, bytes, or a plain
+    /// factor); a missing or out-of-range parameter is an error at its line.
     pub fn check(&self, src: &Source) -> Result<Dist, InputError> {
         let kind = self.dist.value.as_str();
         let need = |v: &Option<Q>, field: &str| -> Result<f64, InputError> {
@@ -222,6 +240,7 @@ impl<Q: Quantity> DistSpec<Q> {
 }
 
 impl Dist {
+    /// One draw, in base units.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Dist::Constant(v) => *v,

@@ -16,7 +16,7 @@ pub fn percentiles() -> Vec<f64> {
 
 pub struct CdfCsv;
 
-fn rows(w: &mut csv::Writer<&mut dyn Write>, s: &LatencyStats) -> anyhow::Result<()> {
+fn rows(w: &mut csv::Writer<&mut dyn Write>, s: &LatencyStats) -> Result<(), super::ExportError> {
     for p in percentiles() {
         w.write_record([
             s.name.clone(),
@@ -33,7 +33,7 @@ impl Exporter for CdfCsv {
     fn file_name(&self) -> String {
         "cdf.csv".into()
     }
-    fn export(&self, report: &Report, w: &mut dyn Write) -> anyhow::Result<()> {
+    fn export(&self, report: &Report, w: &mut dyn Write) -> Result<(), super::ExportError> {
         let mut out = csv::Writer::from_writer(w);
         out.write_record(["collective", "bytes", "percentile", "latency_s", "kind"])?;
         for s in report.collectives {

@@ -12,7 +12,7 @@ impl Exporter for CdfSvg {
     fn file_name(&self) -> String {
         "cdf.svg".into()
     }
-    fn export(&self, report: &Report, w: &mut dyn Write) -> anyhow::Result<()> {
+    fn export(&self, report: &Report, w: &mut dyn Write) -> Result<(), super::ExportError> {
         let series: Vec<(String, Vec<(f64, f64)>)> = report
             .collectives
             .iter()
@@ -41,7 +41,8 @@ impl Exporter for CdfSvg {
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, (900, 560)).into_drawing_area();
-            root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            root.fill(&WHITE)
+                .map_err(|e| super::ExportError::Draw(format!("{e:?}")))?;
             let mut chart = ChartBuilder::on(&root)
                 .caption(
                     format!(
@@ -54,18 +55,18 @@ impl Exporter for CdfSvg {
                 .x_label_area_size(40)
                 .y_label_area_size(50)
                 .build_cartesian_2d((lo..hi).log_scale(), 0.0..1.0)
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                .map_err(|e| super::ExportError::Draw(format!("{e:?}")))?;
             chart
                 .configure_mesh()
                 .x_desc("latency (s)")
                 .y_desc("fraction of trials")
                 .draw()
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                .map_err(|e| super::ExportError::Draw(format!("{e:?}")))?;
             for (i, (name, pts)) in series.into_iter().enumerate() {
                 let color = Palette99::pick(i).to_rgba();
                 chart
                     .draw_series(LineSeries::new(pts, color.stroke_width(2)))
-                    .map_err(|e| anyhow::anyhow!("{e:?}"))?
+                    .map_err(|e| super::ExportError::Draw(format!("{e:?}")))?
                     .label(name)
                     .legend(move |(x, y)| {
                         PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
@@ -77,8 +78,9 @@ impl Exporter for CdfSvg {
                 .background_style(WHITE.mix(0.8))
                 .border_style(BLACK)
                 .draw()
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            root.present().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                .map_err(|e| super::ExportError::Draw(format!("{e:?}")))?;
+            root.present()
+                .map_err(|e| super::ExportError::Draw(format!("{e:?}")))?;
         }
         w.write_all(svg.as_bytes())?;
         Ok(())

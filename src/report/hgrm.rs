@@ -31,7 +31,7 @@ impl Exporter for Hgrm {
     fn file_name(&self) -> String {
         self.name.clone()
     }
-    fn export(&self, report: &Report, w: &mut dyn Write) -> anyhow::Result<()> {
+    fn export(&self, report: &Report, w: &mut dyn Write) -> Result<(), super::ExportError> {
         let stats = match self.which {
             Some(i) => report.collectives[i].clone(),
             None => {
@@ -48,7 +48,7 @@ impl Exporter for Hgrm {
 
 /// The percentile distribution, 5 ticks per half-distance, values in ms
 /// (histogram values are ns).
-pub fn write_distribution(s: &LatencyStats, w: &mut dyn Write) -> anyhow::Result<()> {
+pub fn write_distribution(s: &LatencyStats, w: &mut dyn Write) -> Result<(), super::ExportError> {
     let h = s.histogram();
     const SCALE: f64 = 1e6;
     writeln!(

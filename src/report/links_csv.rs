@@ -12,7 +12,7 @@ impl Exporter for LinksCsv {
     fn file_name(&self) -> String {
         "links.csv".into()
     }
-    fn export(&self, report: &Report, w: &mut dyn Write) -> anyhow::Result<()> {
+    fn export(&self, report: &Report, w: &mut dyn Write) -> Result<(), super::ExportError> {
         let acc = report.links;
         let mut order: Vec<usize> = (0..acc.links.len()).collect();
         order.sort_by(|&a, &b| {

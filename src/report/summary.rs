@@ -169,38 +169,7 @@ impl fmt::Display for Summary {
             "exposed communication: {}",
             format_secs(self.exposed_communication_s)
         )?;
-        if let Some(m) = &self.memory {
-            let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
-            writeln!(
-                f,
-                "memory: {:.1} GiB per GPU at peak (stage {}), the GPU has {:.1} GiB{}",
-                gib(m.peak_bytes),
-                m.peak_stage,
-                gib(m.capacity_bytes),
-                if m.fits { "" } else { " — DOES NOT FIT" }
-            )?;
-        }
-        if let Some(c) = &self.cost {
-            writeln!(
-                f,
-                "capex: ${:.0} = GPUs ${:.0} + NICs ${:.0} + switches ${:.0} + optics ${:.0} (prices of {})",
-                c.capex,
-                c.capex_gpus,
-                c.capex_nics,
-                c.capex_switches,
-                c.capex_optics,
-                c.catalog_date
-            )?;
-            write!(
-                f,
-                "cost: ${:.2}/hour (capex over {} years + {:.0} kW at ${:.2}/hour), ${:.4} per step",
-                c.per_hour, c.amortization_years, c.power_kw, c.power_per_hour, c.per_step
-            )?;
-            if let Some(t) = c.per_million_tokens {
-                write!(f, ", ${t:.4} per million tokens")?;
-            }
-            writeln!(f)?;
-        }
+        self.fmt_memory_and_cost(f)?;
         match self.bubble_fraction {
             Some(b) if self.parallelism.pipeline > 1 => {
                 writeln!(
@@ -260,6 +229,43 @@ impl Summary {
                 "… {more} more collectives in cdf.csv and summary.json (above: the {} slowest by p99)",
                 shown.len()
             )?;
+        }
+        Ok(())
+    }
+
+    /// The memory line and the capex and cost lines, when known.
+    fn fmt_memory_and_cost(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(m) = &self.memory {
+            let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+            writeln!(
+                f,
+                "memory: {:.1} GiB per GPU at peak (stage {}), the GPU has {:.1} GiB{}",
+                gib(m.peak_bytes),
+                m.peak_stage,
+                gib(m.capacity_bytes),
+                if m.fits { "" } else { " — DOES NOT FIT" }
+            )?;
+        }
+        if let Some(c) = &self.cost {
+            writeln!(
+                f,
+                "capex: ${:.0} = GPUs ${:.0} + NICs ${:.0} + switches ${:.0} + optics ${:.0} (prices of {})",
+                c.capex,
+                c.capex_gpus,
+                c.capex_nics,
+                c.capex_switches,
+                c.capex_optics,
+                c.catalog_date
+            )?;
+            write!(
+                f,
+                "cost: ${:.2}/hour (capex over {} years + {:.0} kW at ${:.2}/hour), ${:.4} per step",
+                c.per_hour, c.amortization_years, c.power_kw, c.power_per_hour, c.per_step
+            )?;
+            if let Some(t) = c.per_million_tokens {
+                write!(f, ", ${t:.4} per million tokens")?;
+            }
+            writeln!(f)?;
         }
         Ok(())
     }
@@ -329,7 +335,7 @@ impl Exporter for SummaryJson {
     fn file_name(&self) -> String {
         "summary.json".into()
     }
-    fn export(&self, report: &Report, w: &mut dyn Write) -> anyhow::Result<()> {
+    fn export(&self, report: &Report, w: &mut dyn Write) -> Result<(), super::ExportError> {
         serde_json::to_writer_pretty(&mut *w, report.summary)?;
         writeln!(w)?;
         Ok(())

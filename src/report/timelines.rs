@@ -21,7 +21,7 @@ impl Exporter for Timeline {
         }
         .into()
     }
-    fn export(&self, report: &Report, w: &mut dyn Write) -> anyhow::Result<()> {
+    fn export(&self, report: &Report, w: &mut dyn Write) -> Result<(), super::ExportError> {
         let Some(t) = report.timeline else {
             return Ok(());
         };

@@ -5,19 +5,21 @@
 
 use crate::output::AtomicDir;
 use crate::report::{self, Report};
-use anyhow::Context;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 /// Writes every exporter's file into `staging`, then puts the folder in
 /// place. Returns the files' final paths, in writing order.
-pub(super) fn write(staging: AtomicDir, report: &Report) -> anyhow::Result<Vec<PathBuf>> {
+pub(super) fn write(staging: AtomicDir, report: &Report) -> Result<Vec<PathBuf>, super::RunError> {
     for exporter in report::exporters(report) {
         let name = exporter.file_name();
         let mut w = BufWriter::new(staging.create(&name)?);
         exporter
             .export(report, &mut w)
-            .with_context(|| format!("writing {name}"))?;
+            .map_err(|source| super::RunError::Export {
+                name: name.clone(),
+                source,
+            })?;
         w.flush()?;
     }
     Ok(staging.commit()?)

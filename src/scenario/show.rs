@@ -25,7 +25,7 @@ pub struct Shown {
 
 impl Shown {
     /// Loads and validates `file` with `o`, as `run` would.
-    pub fn load(file: &Path, o: &Overrides) -> anyhow::Result<Shown> {
+    pub fn load(file: &Path, o: &Overrides) -> Result<Shown, crate::input::LoadError> {
         let s = Scenario::load(file, o)?;
         let src = Source::read(file)?;
         let split = overrides::split(&o.set);

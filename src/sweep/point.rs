@@ -2,7 +2,7 @@
 //! memory checked, its trials run, and its CSV row.
 
 use super::{Point, Sweep};
-use crate::input::{ArgError, InputError, Source};
+use crate::input::{LoadError, Source};
 use crate::report::Summary;
 use crate::scenario::{Overrides, Scenario, get_path};
 use std::path::Path;
@@ -74,27 +74,26 @@ fn cell(v: &serde_json::Value) -> String {
 
 /// Why a scenario could not be built, on one line (without the base
 /// scenario's file name, which every row shares).
-fn reason(e: &anyhow::Error, base: &Path) -> String {
-    let text = if let Some(i) = e.chain().find_map(|c| c.downcast_ref::<InputError>()) {
-        let mut s = String::new();
-        if i.file != base {
-            s.push_str(&format!("{}: ", i.file.display()));
+fn reason(e: &LoadError, base: &Path) -> String {
+    let text = match e {
+        LoadError::File(i) => {
+            let mut s = String::new();
+            if i.file != base {
+                s.push_str(&format!("{}: ", i.file.display()));
+            }
+            if let Some(p) = &i.yaml_path {
+                s.push_str(&format!("at `{p}`: "));
+            }
+            s.push_str(&i.message);
+            s
         }
-        if let Some(p) = &i.yaml_path {
-            s.push_str(&format!("at `{p}`: "));
-        }
-        s.push_str(&i.message);
-        s
-    } else if let Some(a) = e.chain().find_map(|c| c.downcast_ref::<ArgError>()) {
-        a.to_string()
-    } else {
-        format!("{e:#}")
+        LoadError::Arg(a) => a.to_string(),
     };
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Runs one point.
-pub(super) fn run_point(sweep: &Sweep, p: &Point) -> anyhow::Result<Row> {
+pub(super) fn run_point(sweep: &Sweep, p: &Point) -> Result<Row, super::SweepError> {
     let params = sweep
         .axes
         .iter()
@@ -116,11 +115,11 @@ pub(super) fn run_point(sweep: &Sweep, p: &Point) -> anyhow::Result<Row> {
     };
     let scenario = match Scenario::load(&sweep.base, &overrides) {
         Ok(s) => s,
-        Err(e) if crate::input::is_user_error(&e) => {
+        // Every load error is the point's own (a bad combination): a row.
+        Err(e) => {
             row.status = Status::Invalid(reason(&e, &sweep.base));
             return Ok(row);
         }
-        Err(e) => return Err(e.context(format!("sweep point {}", p.index))),
     };
     row.gpus = Some(scenario.cluster.num_gpus());
     let memory = crate::memory::estimate(&scenario.job(), scenario.cluster.gpu.memory_bytes);
@@ -134,8 +133,11 @@ pub(super) fn run_point(sweep: &Sweep, p: &Point) -> anyhow::Result<Row> {
         out_dir: None,
         progress: false,
     };
-    let result = crate::run::run(&scenario, &options)
-        .map_err(|e| e.context(format!("sweep point {}", p.index)))?;
+    let result =
+        crate::run::run(&scenario, &options).map_err(|source| super::SweepError::Point {
+            point: p.index,
+            source,
+        })?;
     row.summary = Some(result.summary);
     Ok(row)
 }

@@ -32,7 +32,7 @@ impl Partial {
         resume: bool,
         header: &[u8],
         expected: impl Iterator<Item = u64>,
-    ) -> anyhow::Result<Partial> {
+    ) -> Result<Partial, super::SweepError> {
         crate::output::check_replaceable_file(path)?;
         let partial = partial_path(path);
         let io = |action, e| OutputError::io(&partial, action, e);

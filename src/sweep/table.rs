@@ -107,8 +107,8 @@ impl Metrics {
 }
 
 /// The header row: `point`, one `param_<path>` per axis path, then the
-/// [`Metrics`] field names.
-pub fn header(sweep: &Sweep) -> anyhow::Result<Vec<String>> {
+/// `Metrics` field names.
+pub fn header(sweep: &Sweep) -> Result<Vec<String>, csv::Error> {
     let mut h = vec!["point".to_string()];
     for a in &sweep.axes {
         h.extend(a.paths.iter().map(|p| format!("param_{p}")));
@@ -117,21 +117,23 @@ pub fn header(sweep: &Sweep) -> anyhow::Result<Vec<String>> {
     // read the header back.
     let mut w = csv::Writer::from_writer(Vec::new());
     w.serialize(Metrics::default())?;
-    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
     let mut r = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
     h.extend(r.headers()?.iter().map(str::to_string));
     Ok(h)
 }
 
 /// The header line, as CSV bytes.
-pub fn header_csv(sweep: &Sweep) -> anyhow::Result<Vec<u8>> {
+pub fn header_csv(sweep: &Sweep) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header(sweep)?)?;
-    Ok(w.into_inner().map_err(|e| e.into_error())?)
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
 /// One row, as CSV bytes (one line, or more if a reason holds a newline).
-pub fn row_csv(row: &Row) -> anyhow::Result<Vec<u8>> {
+pub fn row_csv(row: &Row) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
@@ -141,11 +143,11 @@ pub fn row_csv(row: &Row) -> anyhow::Result<Vec<u8>> {
     }
     // Appends the metrics to the record begun above and ends it.
     w.serialize(Metrics::of(row))?;
-    Ok(w.into_inner().map_err(|e| e.into_error())?)
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
 /// The CSV text of `rows`, with the header if `with_header`.
-pub fn csv(sweep: &Sweep, rows: &[Row], with_header: bool) -> anyhow::Result<Vec<u8>> {
+pub fn csv(sweep: &Sweep, rows: &[Row], with_header: bool) -> Result<Vec<u8>, csv::Error> {
     let mut out = if with_header {
         header_csv(sweep)?
     } else {

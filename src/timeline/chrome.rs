@@ -36,6 +36,8 @@ fn meta(pid: u64, tid: Option<u64>, key: &str, value: String) -> Value {
     e
 }
 
+/// Writes the Chrome trace (`chrome://tracing`, Perfetto) of one trial:
+/// compute per GPU, collectives and transfers touching the shown `gpus`.
 pub fn write_chrome(
     w: &mut dyn Write,
     cluster: &Cluster,
@@ -102,7 +104,21 @@ pub fn write_chrome(
             },
         }));
     }
-    // Recorded transfers from or to a shown GPU.
+    transfer_events(&mut events, graph, outcome, gpus, transfers_pid);
+    let doc = json!({"traceEvents": events, "displayTimeUnit": "ns"});
+    serde_json::to_writer(&mut *w, &doc)?;
+    writeln!(w)
+}
+
+/// The recorded transfers from or to a shown GPU, as events on lanes of
+/// the `transfers` process (after its name, if there are any).
+fn transfer_events(
+    events: &mut Vec<Value>,
+    graph: &TaskGraph,
+    outcome: &Outcome,
+    gpus: &[GpuId],
+    transfers_pid: u64,
+) {
     let shown: BTreeSet<GpuId> = gpus.iter().copied().collect();
     let mut xfers: Vec<_> = outcome
         .transfers
@@ -136,7 +152,4 @@ pub fn write_chrome(
             "args": {"src": t.src.0, "dst": t.dst.0, "bytes": t.bytes},
         }));
     }
-    let doc = json!({"traceEvents": events, "displayTimeUnit": "ns"});
-    serde_json::to_writer(&mut *w, &doc)?;
-    writeln!(w)
 }

@@ -42,6 +42,7 @@ fn other<E: std::error::Error + Send + Sync + 'static>(e: DrawingAreaErrorKind<E
     io::Error::other(e.to_string())
 }
 
+/// Draws one trial's timeline as SVG: a lane per shown GPU.
 pub fn write_svg(
     w: &mut dyn Write,
     _cluster: &Cluster,

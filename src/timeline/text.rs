@@ -44,6 +44,8 @@ fn cursor(list: &BTreeMap<GpuId, Vec<Span>>, g: GpuId) -> Cursor<'_> {
     }
 }
 
+/// Writes one trial's timeline as a text table: a row per change of
+/// what the shown GPUs are doing.
 pub fn write_text(
     w: &mut dyn Write,
     _cluster: &Cluster,

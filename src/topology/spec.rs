@@ -186,6 +186,36 @@ pub fn from_source(src: &Source) -> Result<Cluster, InputError> {
             ..at
         });
     }
+    let intra_host = intra_host(src, &doc, preset, gpus_per_host)?;
+    let nic = nic(src, &doc, preset)?;
+    let Some(fabric_yaml) = &doc.fabric else {
+        return Err(src
+            .error(format!("missing `fabric`: add e.g. `fabric: {{ kind: switch, latency: 500ns }}` (kinds: {}), or describe the graph with `nodes:` and `links:`", generators::KINDS.join(", ")))
+            .with_path("fabric"));
+    };
+    let fabric = fabric_from_yaml(src, &fabric_yaml.value, hosts, nic)?;
+    let h = Hosts {
+        hosts,
+        gpus_per_host,
+        intra_host,
+        nic,
+    };
+    let builder = ClusterBuilder::new(doc.name.clone(), gpu)
+        .description(doc.description.clone().unwrap_or_default())
+        .fabric(fabric.kind_name())
+        .cost(prices);
+    generators::build(builder, &h, &fabric)
+        .map_err(|e| src.error(e.to_string()).with_path("fabric"))
+}
+
+/// The NVLink/NVSwitch domain: as written, else the host preset's; required
+/// when a host has more than one GPU.
+fn intra_host(
+    src: &Source,
+    doc: &TopologyYaml,
+    preset: Option<&HostPreset>,
+    gpus_per_host: u32,
+) -> Result<Option<IntraHost>, InputError> {
     let intra_host = match (&doc.intra_host, preset) {
         (Some(i), _) => Some(IntraHost {
             bandwidth: i.value.bandwidth,
@@ -213,7 +243,13 @@ pub fn from_source(src: &Source) -> Result<Cluster, InputError> {
         }
         .with_path("intra_host"));
     }
-    let nic = match (&doc.nic, preset) {
+    Ok(intra_host)
+}
+
+/// The per-GPU NIC: as written, else the host preset's (1 µs, 2 µs
+/// overhead); required.
+fn nic(src: &Source, doc: &TopologyYaml, preset: Option<&HostPreset>) -> Result<Nic, InputError> {
+    Ok(match (&doc.nic, preset) {
         (Some(n), _) => Nic {
             bandwidth: n.value.bandwidth,
             latency: n.value.latency,
@@ -229,25 +265,7 @@ pub fn from_source(src: &Source) -> Result<Cluster, InputError> {
                 .error("missing `nic`: add `nic: { bandwidth: 100Gbps, latency: 1us, overhead: 2us }` (one NIC per GPU)")
                 .with_path("nic"));
         }
-    };
-    let Some(fabric_yaml) = &doc.fabric else {
-        return Err(src
-            .error(format!("missing `fabric`: add e.g. `fabric: {{ kind: switch, latency: 500ns }}` (kinds: {}), or describe the graph with `nodes:` and `links:`", generators::KINDS.join(", ")))
-            .with_path("fabric"));
-    };
-    let fabric = fabric_from_yaml(src, &fabric_yaml.value, hosts, nic)?;
-    let h = Hosts {
-        hosts,
-        gpus_per_host,
-        intra_host,
-        nic,
-    };
-    let builder = ClusterBuilder::new(doc.name.clone(), gpu)
-        .description(doc.description.clone().unwrap_or_default())
-        .fabric(fabric.kind_name())
-        .cost(prices);
-    generators::build(builder, &h, &fabric)
-        .map_err(|e| src.error(e.to_string()).with_path("fabric"))
+    })
 }
 
 pub(super) fn resolve_gpu(

@@ -25,7 +25,6 @@ use super::{Cluster, LinkKind, NodeKind};
 use crate::ids::{GpuId, NodeId};
 use crate::units::format_secs;
 use serde::Serialize;
-use std::collections::VecDeque;
 use std::fmt;
 
 /// Up to this many GPUs the diameter is computed over all pairs.
@@ -154,105 +153,32 @@ fn diameter(c: &Cluster) -> (u32, f64, bool) {
     (hops, lat, sampled)
 }
 
-/// Max-flow from the first half of the GPUs to the second (bytes/s).
+/// Max-flow from the first half of the GPUs to the second (bytes/s), by
+/// petgraph's Dinic on the directed links plus a super source and sink.
 pub fn bisection(c: &Cluster) -> Option<f64> {
     let n = c.num_gpus();
     if n < 2 {
         return None;
     }
-    let nodes = c.nodes().len();
-    let (s, t) = (nodes, nodes + 1);
-    let mut f = MaxFlow::new(nodes + 2);
+    let mut g = petgraph::Graph::<(), u64>::with_capacity(c.nodes().len() + 2, c.links().len() + n);
+    let ids: Vec<_> = c.nodes().iter().map(|_| g.add_node(())).collect();
+    let (s, t) = (g.add_node(()), g.add_node(()));
     for l in c.links() {
         let cap = l.bandwidth.bytes_per_sec().round().min(1e18) as u64;
-        f.add_edge(l.from.index(), l.to.index(), cap);
+        g.add_edge(ids[l.from.index()], ids[l.to.index()], cap);
     }
+    // Larger than any cut through links (each ≤ 1e18), small enough that
+    // sums of a few never overflow.
     const INF: u64 = u64::MAX / 4;
-    for (i, g) in c.gpus().iter().enumerate() {
+    for (i, gpu) in c.gpus().iter().enumerate() {
         if i < n / 2 {
-            f.add_edge(s, g.node.index(), INF);
+            g.add_edge(s, ids[gpu.node.index()], INF);
         } else {
-            f.add_edge(g.node.index(), t, INF);
+            g.add_edge(ids[gpu.node.index()], t, INF);
         }
     }
-    Some(f.run(s, t) as f64)
-}
-
-/// Dinic's max-flow on integer capacities.
-struct MaxFlow {
-    adj: Vec<Vec<usize>>,
-    to: Vec<usize>,
-    cap: Vec<u64>,
-    level: Vec<u32>,
-    next: Vec<usize>,
-}
-
-impl MaxFlow {
-    fn new(n: usize) -> Self {
-        MaxFlow {
-            adj: vec![Vec::new(); n],
-            to: Vec::new(),
-            cap: Vec::new(),
-            level: vec![0; n],
-            next: vec![0; n],
-        }
-    }
-    fn add_edge(&mut self, a: usize, b: usize, cap: u64) {
-        self.adj[a].push(self.to.len());
-        self.to.push(b);
-        self.cap.push(cap);
-        self.adj[b].push(self.to.len());
-        self.to.push(a);
-        self.cap.push(0);
-    }
-    fn bfs(&mut self, s: usize, t: usize) -> bool {
-        self.level.fill(u32::MAX);
-        self.level[s] = 0;
-        let mut q = VecDeque::from([s]);
-        while let Some(u) = q.pop_front() {
-            for &e in &self.adj[u] {
-                let v = self.to[e];
-                if self.cap[e] > 0 && self.level[v] == u32::MAX {
-                    self.level[v] = self.level[u] + 1;
-                    q.push_back(v);
-                }
-            }
-        }
-        self.level[t] != u32::MAX
-    }
-    fn dfs(&mut self, u: usize, t: usize, pushed: u64) -> u64 {
-        if u == t {
-            return pushed;
-        }
-        while self.next[u] < self.adj[u].len() {
-            let e = self.adj[u][self.next[u]];
-            let v = self.to[e];
-            if self.cap[e] > 0 && self.level[v] == self.level[u] + 1 {
-                let got = self.dfs(v, t, pushed.min(self.cap[e]));
-                if got > 0 {
-                    self.cap[e] -= got;
-                    self.cap[e ^ 1] += got;
-                    return got;
-                }
-            }
-            self.next[u] += 1;
-        }
-        0
-    }
-    fn run(&mut self, s: usize, t: usize) -> u64 {
-        let mut total = 0u64;
-        while self.bfs(s, t) {
-            self.next.fill(0);
-            loop {
-                let got = self.dfs(s, t, u64::MAX);
-                if got == 0 {
-                    break;
-                }
-                total = total.saturating_add(got);
-            }
-        }
-        total
-    }
+    let (flow, _) = petgraph::algo::dinics(&g, s, t);
+    Some(flow as f64)
 }
 
 impl fmt::Display for TopologySummary {

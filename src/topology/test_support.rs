@@ -27,3 +27,19 @@ pub fn star(n: usize, gbps: f64, nic_lat: SimTime, sw_lat: SimTime, overhead: Si
     }
     b.build().unwrap()
 }
+
+/// The KCCB-like star most closed-form tests use: `n` single-GPU hosts,
+/// 100 Gbps NICs with 1 µs latency, a 500 ns switch, 2 µs endpoint
+/// overhead, so one uncontended hop costs [`KCCB_ALPHA`] + S / 12.5 GB/s.
+pub fn kccb_star(n: usize) -> Cluster {
+    star(
+        n,
+        100.0,
+        SimTime::from_us(1),
+        SimTime::from_ns(500),
+        SimTime::from_us(2),
+    )
+}
+
+/// α of [`kccb_star`]: overhead 2 µs + NIC 1 µs + switch 0.5 µs + NIC 1 µs.
+pub const KCCB_ALPHA: SimTime = SimTime::from_ps(4_500_000);

@@ -4,13 +4,7 @@ use super::*;
 
 #[test]
 fn star_route_is_nic_switch_nic() {
-    let c = star(
-        4,
-        100.0,
-        SimTime::from_us(1),
-        SimTime::from_ns(500),
-        SimTime::from_us(2),
-    );
+    let c = kccb_star(4);
     let r = c.route(GpuId(0), GpuId(3), 7);
     assert_eq!(r.links.len(), 2);
     assert_eq!(r.latency, SimTime::from_ns(2500));

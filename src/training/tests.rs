@@ -5,7 +5,7 @@
 use super::*;
 use crate::engine::{Quiet, SimOptions, simulate};
 use crate::topology::Cluster;
-use crate::topology::test_support::star;
+use crate::topology::test_support::{kccb_star, star};
 use crate::workload::Layer;
 
 /// A workload of `n` identical layers whose per-microbatch forward and
@@ -237,13 +237,7 @@ fn pipelines_with_per_hop_latency_follow_the_longest_path() {
 #[test]
 fn data_parallel_gradients_match_the_ring_closed_form() {
     // KCCB: 4 GPUs, one per host, ring all-reduce per layer.
-    let c = star(
-        4,
-        100.0,
-        SimTime::from_us(1),
-        SimTime::from_ns(500),
-        SimTime::from_us(2),
-    );
+    let c = kccb_star(4);
     let alpha = SimTime::from_ns(4_500);
     let grad = 4 * 100_000;
     let w = uniform(3, 1, SimTime::from_us(20), SimTime::from_us(40), 1000, grad);

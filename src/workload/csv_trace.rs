@@ -75,6 +75,119 @@ pub fn parse(file: &Path, text: &str, bw_fraction: Option<f64>) -> Result<Vec<La
         .headers()
         .map_err(|e| csv_error(file, text, &e))?
         .clone();
+    let column = columns(file, text, &headers)?;
+    let mut layers: Vec<Layer> = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_error(file, text, &e))?;
+        let layer = row_layer(file, text, &column, &record, bw_fraction, &layers)?;
+        layers.push(layer);
+    }
+    if layers.is_empty() {
+        return Err(InputError::file(
+            file,
+            "the CSV trace has no layers; add at least one row",
+        ));
+    }
+    Ok(layers)
+}
+
+/// The layer of one CSV row (after `layers`, whose names it must not
+/// repeat), with errors at the row's line.
+fn row_layer(
+    file: &Path,
+    text: &str,
+    column: &[usize; 8],
+    record: &csv::StringRecord,
+    bw_fraction: Option<f64>,
+    layers: &[Layer],
+) -> Result<Layer, InputError> {
+    let line = line_of(text, record.position());
+    let field = |k: usize| -> Option<&str> {
+        (column[k] != usize::MAX)
+            .then(|| record.get(column[k]))
+            .flatten()
+            .filter(|s| !s.is_empty())
+    };
+    let time = |k: usize| -> Result<Option<SimTime>, InputError> {
+        let Some(s) = field(k) else { return Ok(None) };
+        match s.parse::<f64>() {
+            Ok(v) if (0.0..=crate::units::MAX_TIME_SECS).contains(&v) => {
+                Ok(Some(SimTime::from_secs_round(v)))
+            }
+            _ => Err(error_at(
+                file,
+                text,
+                line,
+                format!(
+                    "column `{}`: `{s}` is not a time in seconds (a number from 0 to \
+                     86400, like 20e-6)",
+                    column_name(k)
+                ),
+            )),
+        }
+    };
+    let bytes = |k: usize| -> Result<Option<u64>, InputError> {
+        let Some(s) = field(k) else { return Ok(None) };
+        parse_bytes(s).map(Some).map_err(|e| {
+            error_at(
+                file,
+                text,
+                line,
+                format!("column `{}`: {e}", column_name(k)),
+            )
+        })
+    };
+    let missing = |k: usize| {
+        error_at(
+            file,
+            text,
+            line,
+            format!("column `{}` is empty", column_name(k)),
+        )
+    };
+    let name = field(0).ok_or_else(|| missing(0))?.to_string();
+    if layers.iter().any(|l| l.name == name) {
+        return Err(error_at(
+            file,
+            text,
+            line,
+            format!("layer name `{name}` is used twice"),
+        ));
+    }
+    let forward = time(1)?.ok_or_else(|| missing(1))?;
+    let backward = time(2)?.ok_or_else(|| missing(2))?;
+    let activation_bytes = bytes(3)?.ok_or_else(|| missing(3))?;
+    let grad_bytes = bytes(4)?.ok_or_else(|| missing(4))?;
+    let backward_weight = match time(5)? {
+        Some(w) if w > backward => {
+            return Err(error_at(
+                file,
+                text,
+                line,
+                format!(
+                    "backward_weight_s ({w}) is part of backward_s ({backward}) and cannot exceed it"
+                ),
+            ));
+        }
+        Some(w) => w,
+        None => default_backward_weight(backward, bw_fraction),
+    };
+    Ok(trace_layer(
+        name,
+        forward,
+        backward,
+        backward_weight,
+        activation_bytes,
+        grad_bytes,
+        bytes(6)?,
+        bytes(7)?,
+    ))
+}
+
+/// Where each known column is in the header (`usize::MAX` when absent):
+/// unknown, repeated or missing required columns are errors at the
+/// header's line.
+fn columns(file: &Path, text: &str, headers: &csv::StringRecord) -> Result<[usize; 8], InputError> {
     // The header's own line (comments may precede it), not the next one.
     // The header's own line: the first that is neither blank nor a comment
     // (the csv crate places the header at the start of the file).
@@ -118,98 +231,7 @@ pub fn parse(file: &Path, text: &str, bw_fraction: Option<f64>) -> Result<Vec<La
             ),
         ));
     }
-    let mut layers: Vec<Layer> = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| csv_error(file, text, &e))?;
-        let line = line_of(text, record.position());
-        let field = |k: usize| -> Option<&str> {
-            (column[k] != usize::MAX)
-                .then(|| record.get(column[k]))
-                .flatten()
-                .filter(|s| !s.is_empty())
-        };
-        let time = |k: usize| -> Result<Option<SimTime>, InputError> {
-            let Some(s) = field(k) else { return Ok(None) };
-            match s.parse::<f64>() {
-                Ok(v) if (0.0..=crate::units::MAX_TIME_SECS).contains(&v) => {
-                    Ok(Some(SimTime::from_secs_round(v)))
-                }
-                _ => Err(error_at(
-                    file,
-                    text,
-                    line,
-                    format!(
-                        "column `{}`: `{s}` is not a time in seconds (a number from 0 to \
-                         86400, like 20e-6)",
-                        column_name(k)
-                    ),
-                )),
-            }
-        };
-        let bytes = |k: usize| -> Result<Option<u64>, InputError> {
-            let Some(s) = field(k) else { return Ok(None) };
-            parse_bytes(s).map(Some).map_err(|e| {
-                error_at(
-                    file,
-                    text,
-                    line,
-                    format!("column `{}`: {e}", column_name(k)),
-                )
-            })
-        };
-        let missing = |k: usize| {
-            error_at(
-                file,
-                text,
-                line,
-                format!("column `{}` is empty", column_name(k)),
-            )
-        };
-        let name = field(0).ok_or_else(|| missing(0))?.to_string();
-        if layers.iter().any(|l| l.name == name) {
-            return Err(error_at(
-                file,
-                text,
-                line,
-                format!("layer name `{name}` is used twice"),
-            ));
-        }
-        let forward = time(1)?.ok_or_else(|| missing(1))?;
-        let backward = time(2)?.ok_or_else(|| missing(2))?;
-        let activation_bytes = bytes(3)?.ok_or_else(|| missing(3))?;
-        let grad_bytes = bytes(4)?.ok_or_else(|| missing(4))?;
-        let backward_weight = match time(5)? {
-            Some(w) if w > backward => {
-                return Err(error_at(
-                    file,
-                    text,
-                    line,
-                    format!(
-                        "backward_weight_s ({w}) is part of backward_s ({backward}) and cannot exceed it"
-                    ),
-                ));
-            }
-            Some(w) => w,
-            None => default_backward_weight(backward, bw_fraction),
-        };
-        layers.push(trace_layer(
-            name,
-            forward,
-            backward,
-            backward_weight,
-            activation_bytes,
-            grad_bytes,
-            bytes(6)?,
-            bytes(7)?,
-        ));
-    }
-    if layers.is_empty() {
-        return Err(InputError::file(
-            file,
-            "the CSV trace has no layers; add at least one row",
-        ));
-    }
-    Ok(layers)
+    Ok(column)
 }
 
 fn column_name(k: usize) -> &'static str {

@@ -17,7 +17,7 @@
 //! - block forward FLOPs per sequence `2·s·M + 4·s²·h`; backward = 2 ×
 //!   forward. `ModelStats.flops_per_step` = 3 × Σ forward (model FLOPs, for
 //!   MFU); `hardware_flops_per_step` adds what recompute re-runs (for HFU).
-//! - times: by default the shape-aware model ([`block`], [`super::kernels`]):
+//! - times: by default the shape-aware model (`block`, [`super::kernels`]):
 //!   each kernel of one microbatch (b/m sequences) timed from its GEMM shapes
 //!   or its bytes on the GPU preset's [`crate::topology::gpu::ComputeProfile`], × m. With
 //!   `compute_efficiency` (alias `mfu`, in the model or the scenario) the
@@ -25,7 +25,7 @@
 //!   efficiency), bytes moved / HBM bandwidth) per layer.
 //! - recompute (scenario `recompute:`): `full` re-runs each block's forward,
 //!   with its two tensor-parallel all-reduces, before its backward;
-//!   `selective` re-runs the attention core. Stash per [`block::stash`].
+//!   `selective` re-runs the attention core. Stash per `block::stash`.
 //! - sequence parallelism divides LayerNorm/dropout work and activations by
 //!   t (the all-reduces become reduce-scatter + all-gather in `training`).
 //! - the embedding is a memory-bound gather (2·b·s·h·d each way); the head is

@@ -5,7 +5,7 @@
 use super::super::{Algorithm, CollectiveOp, CollectiveSpec};
 use super::*;
 use crate::bench::measure::measure;
-use crate::topology::test_support::{star, test_gpu};
+use crate::topology::test_support::{KCCB_ALPHA as ALPHA, kccb_star as hosts_of_one, test_gpu};
 use crate::topology::{ClusterBuilder, LinkKind};
 use crate::units::{Bandwidth, SimTime};
 
@@ -14,18 +14,6 @@ const GBPS: f64 = 100.0;
 fn b() -> Bandwidth {
     Bandwidth::from_gbps(GBPS)
 }
-
-/// Star of single-GPU hosts: α = overhead 2us + NIC 1us + switch 0.5us + NIC 1us.
-fn hosts_of_one(n: usize) -> Cluster {
-    star(
-        n,
-        GBPS,
-        SimTime::from_us(1),
-        SimTime::from_ns(500),
-        SimTime::from_us(2),
-    )
-}
-const ALPHA: SimTime = SimTime::from_ps(4_500_000);
 
 /// k hosts × g GPUs: an NVSwitch per host (1us, 300 GB/s links), one NIC per
 /// GPU (100 Gbps) on a single switch.

@@ -20,6 +20,8 @@ struct Sizes {
     batch: f64,
     /// The activation at a block boundary, whole minibatch.
     boundary: f64,
+    /// Sequence length.
+    seq: f64,
 }
 
 /// Block and head costs for the whole minibatch: the shape-aware kernels
@@ -99,20 +101,12 @@ pub(super) fn build(
 ) -> (Vec<Layer>, ModelStats) {
     let (hf, s, v, tf, d) = (x.h, x.s, x.vocab, x.t, g.elem);
     let n_layers = m.layers.value;
-    let matrices = 2.0 * hf * hf + 2.0 * hf * x.h_kv + x.n_mat * hf * x.ffn;
-    let biases = if m.bias {
-        2.0 * hf + 2.0 * x.h_kv + (x.n_mat - 1.0) * x.ffn + hf
-    } else {
-        0.0
-    };
-    let block_params = matrices + biases + 4.0 * hf;
-    let position = if m.position == Position::Learned {
-        s * hf
-    } else {
-        0.0
-    };
-    let emb_params = v * hf + position;
-    let head_params = 2.0 * hf + if m.tied_embeddings { 0.0 } else { v * hf };
+    let Params {
+        matrices,
+        block: block_params,
+        embedding: emb_params,
+        head: head_params,
+    } = Params::of(m, x);
     // With tied embeddings split over a pipeline, the last stage holds its
     // own copy of the word embeddings (Megatron-LM), kept equal by an
     // all-reduce of their gradients between the first and last stage.
@@ -127,6 +121,7 @@ pub(super) fn build(
         mb,
         batch,
         boundary,
+        seq: s,
     };
     let (blk, hd) = timed(g, x, &z, efficiency);
     let recompute = match opts.recompute {
@@ -139,11 +134,7 @@ pub(super) fn build(
     let t = opts.tensor;
     let ar_bytes = if t > 1 { bytes(boundary) } else { 0 };
     let ars = |n: u32| if t > 1 { n } else { 0 };
-    let optimizer = |params: f64| {
-        let state = m.optimizer.state_bytes_per_param(m.dtype.value) as f64;
-        let per_param = 2.0 * state + 2.0 * (d + 4.0) + 4.0;
-        SimTime::from_secs_ceil(params * per_param / (g.hbm * g.profile.hbm_fraction))
-    };
+    let optimizer = |params: f64| optimizer_step(m, g, params);
     let block_weights = block_params * d / tf;
     let block_layer = |i: u32| Layer {
         name: format!("block{i}"),
@@ -157,55 +148,28 @@ pub(super) fn build(
         backward_working_bytes: bytes(working * per_mb),
         tensor_allreduce_bytes: ar_bytes,
         tensor_allreduces: ars(2),
-        tensor_allreduces_backward: ars(if opts.recompute == Recompute::Full {
-            4
-        } else {
-            2
-        }),
+        // Full recompute re-runs the forward's two all-reduces.
+        tensor_allreduces_backward: ars(2 + 2 * u32::from(opts.recompute == Recompute::Full)),
         flops_forward: blk.forward.flops,
         optimizer_step: optimizer(block_params / tf),
     };
-
-    // Embedding: a gather (read rows, write the activation), memory-bound.
-    // Its backward is all weight gradient: read the activation gradient,
-    // scatter-add it into rows (read + write), and touch the dense gradient.
-    let emb_weights = emb_params * d / tf;
-    let hbm = g.hbm * efficiency.map_or(g.profile.hbm_fraction, |_| 1.0);
-    let mem = |moved: f64| SimTime::from_secs_ceil(moved / hbm);
-    let emb_bwd = mem(2.0 * boundary + emb_weights);
-    let embedding = Layer {
-        name: "embedding".into(),
-        forward: mem(2.0 * boundary),
-        backward: emb_bwd,
-        backward_weight: emb_bwd,
-        activation_bytes: bytes(boundary),
-        grad_bytes: bytes(emb_weights),
-        param_bytes: bytes(emb_weights),
-        stash_bytes: bytes(4.0 * batch * s), // int32 token ids
-        backward_working_bytes: 0,
-        tensor_allreduce_bytes: ar_bytes,
-        tensor_allreduces: ars(1),
-        tensor_allreduces_backward: ars(1),
-        flops_forward: 0.0,
-        optimizer_step: optimizer(emb_params / tf),
-    };
+    let embedding = embedding_layer(
+        g,
+        &z,
+        efficiency,
+        emb_params * d / tf,
+        (ar_bytes, ars(1)),
+        optimizer(emb_params / tf),
+    );
     let head_weights = (head_params + if copy { v * hf } else { 0.0 }) * d / tf;
-    let head = Layer {
-        name: "head".into(),
-        forward: secs(hd.forward),
-        backward: secs(hd.backward),
-        backward_weight: secs(hd.backward_weight).min(secs(hd.backward)),
-        activation_bytes: bytes(4.0 * batch), // one fp32 loss per sequence
-        grad_bytes: bytes(head_weights),
-        param_bytes: bytes(head_weights),
-        stash_bytes: bytes(boundary + 4.0 * batch * s * v / tf),
-        backward_working_bytes: 0,
-        tensor_allreduce_bytes: ar_bytes,
-        tensor_allreduces: ars(1),
-        tensor_allreduces_backward: ars(1),
-        flops_forward: hd.forward.flops,
-        optimizer_step: optimizer(head_weights / d),
-    };
+    let head = head_layer(
+        &hd,
+        &z,
+        head_weights,
+        4.0 * batch * s * v / tf,
+        (ar_bytes, ars(1)),
+        optimizer(head_weights / d),
+    );
     let mut layers = Vec::with_capacity(n_layers as usize + 2);
     layers.push(embedding);
     layers.extend((0..n_layers).map(block_layer));
@@ -223,6 +187,116 @@ pub(super) fn build(
         tied_embedding_bytes: bytes(tied_bytes),
     };
     (layers, stats)
+}
+
+/// The embedding layer: a gather (read rows, write the activation),
+/// memory-bound. Its backward is all weight gradient: read the activation
+/// gradient, scatter-add it into rows (read + write), and touch the dense
+/// gradient. `weights` are its bytes per GPU; `tensor` the bytes and count
+/// of its tensor-parallel all-reduces each way.
+fn embedding_layer(
+    g: &Gpu,
+    z: &Sizes,
+    efficiency: Option<f64>,
+    weights: f64,
+    tensor: (u64, u32),
+    optimizer_step: SimTime,
+) -> Layer {
+    let hbm = g.hbm * efficiency.map_or(g.profile.hbm_fraction, |_| 1.0);
+    let mem = |moved: f64| SimTime::from_secs_ceil(moved / hbm);
+    let bwd = mem(2.0 * z.boundary + weights);
+    Layer {
+        name: "embedding".into(),
+        forward: mem(2.0 * z.boundary),
+        backward: bwd,
+        backward_weight: bwd,
+        activation_bytes: bytes(z.boundary),
+        grad_bytes: bytes(weights),
+        param_bytes: bytes(weights),
+        stash_bytes: bytes(4.0 * z.batch * z.seq), // int32 token ids
+        backward_working_bytes: 0,
+        tensor_allreduce_bytes: tensor.0,
+        tensor_allreduces: tensor.1,
+        tensor_allreduces_backward: tensor.1,
+        flops_forward: 0.0,
+        optimizer_step,
+    }
+}
+
+/// The head (final norm and output projection, with the loss): `weights`
+/// are its bytes per GPU, `logits` the fp32 logits it stashes per GPU,
+/// `tensor` the bytes and count of its tensor-parallel all-reduces each way.
+fn head_layer(
+    hd: &block::Costs,
+    z: &Sizes,
+    weights: f64,
+    logits: f64,
+    tensor: (u64, u32),
+    optimizer_step: SimTime,
+) -> Layer {
+    Layer {
+        name: "head".into(),
+        forward: secs(hd.forward),
+        backward: secs(hd.backward),
+        backward_weight: secs(hd.backward_weight).min(secs(hd.backward)),
+        activation_bytes: bytes(4.0 * z.batch), // one fp32 loss per sequence
+        grad_bytes: bytes(weights),
+        param_bytes: bytes(weights),
+        stash_bytes: bytes(z.boundary + logits),
+        backward_working_bytes: 0,
+        tensor_allreduce_bytes: tensor.0,
+        tensor_allreduces: tensor.1,
+        tensor_allreduces_backward: tensor.1,
+        flops_forward: hd.forward.flops,
+        optimizer_step,
+    }
+}
+
+/// The optimizer step over `params` parameters on one GPU, memory-bound at
+/// the GPU's achievable HBM bandwidth. Bytes per parameter: the optimizer
+/// state read and written (2·state), the weights and a 4-byte master copy
+/// read and written (2·(d + 4)), and a 4-byte gradient read.
+fn optimizer_step(m: &ModelSpec, g: &Gpu, params: f64) -> SimTime {
+    let d = g.elem;
+    let state = m.optimizer.state_bytes_per_param(m.dtype.value) as f64;
+    let per_param = 2.0 * state + 2.0 * (d + 4.0) + 4.0;
+    SimTime::from_secs_ceil(params * per_param / (g.hbm * g.profile.hbm_fraction))
+}
+
+/// Parameter counts of one block, the embedding and the head (whole
+/// model, before any tensor split).
+struct Params {
+    /// Weight matrices of a block, `M = 2h² + 2h·h_kv + n·h·F`.
+    matrices: f64,
+    /// A block's parameters: matrices, biases and the two layer norms.
+    block: f64,
+    /// Word (and learned position) embeddings.
+    embedding: f64,
+    /// Final layer norm, plus the output projection unless tied.
+    head: f64,
+}
+
+impl Params {
+    fn of(m: &ModelSpec, x: &block::Dims) -> Params {
+        let (hf, s, v) = (x.h, x.s, x.vocab);
+        let matrices = 2.0 * hf * hf + 2.0 * hf * x.h_kv + x.n_mat * hf * x.ffn;
+        let biases = if m.bias {
+            2.0 * hf + 2.0 * x.h_kv + (x.n_mat - 1.0) * x.ffn + hf
+        } else {
+            0.0
+        };
+        let position = if m.position == Position::Learned {
+            s * hf
+        } else {
+            0.0
+        };
+        Params {
+            matrices,
+            block: matrices + biases + 4.0 * hf,
+            embedding: v * hf + position,
+            head: 2.0 * hf + if m.tied_embeddings { 0.0 } else { v * hf },
+        }
+    }
 }
 
 fn scaled(c: Cost, k: f64) -> Cost {
