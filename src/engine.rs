@@ -135,6 +135,9 @@ struct Engine<'a> {
     route_links: Vec<crate::ids::LinkId>,
     route_index: HashMap<(GpuId, GpuId, u32), u32>,
     runs: Vec<Run>,
+    /// Slots of finished collectives, reused: live memory follows the
+    /// collectives in flight, not all those of the plan.
+    free_runs: Vec<u32>,
     sends: Vec<Message>,
     transfers: Vec<TransferRecord>,
     pending_background: Option<BackgroundFlow>,
@@ -199,6 +202,7 @@ impl<'a> Engine<'a> {
             route_links: Vec::new(),
             route_index: HashMap::new(),
             runs: Vec::new(),
+            free_runs: Vec::new(),
             sends: Vec::new(),
             transfers: Vec::new(),
             pending_background: None,
@@ -354,16 +358,26 @@ impl<'a> Engine<'a> {
                 let spec = &self.graph.collectives()[c as usize];
                 let machine =
                     collective::build(spec, self.cluster).expect("validated in Engine::new");
-                let run = self.runs.len() as u32;
                 let conns = machine.num_connections() as usize;
-                self.runs.push(Run {
+                let slot = Run {
                     task,
                     machine,
                     conn_routes: vec![u32::MAX; conns],
-                });
+                };
+                let run = match self.free_runs.pop() {
+                    Some(run) => {
+                        self.runs[run as usize] = slot;
+                        run
+                    }
+                    None => {
+                        self.runs.push(slot);
+                        (self.runs.len() - 1) as u32
+                    }
+                };
                 self.runs[run as usize].machine.start(&mut self.sends);
                 self.post_sends(run);
                 if self.runs[run as usize].machine.is_done() {
+                    self.release_run(run);
                     self.finish_task(task);
                 }
             }

@@ -86,8 +86,9 @@ pub fn pipeline_metrics(
         .stages
         .iter()
         .map(|sp| {
-            for g in &sp.gpus {
-                total_busy += busy.get(g).copied().unwrap_or(0.0);
+            for &g in &sp.gpus {
+                // A folded plan's replicas share replica 0's history.
+                total_busy += busy.get(&plan.representative(g)).copied().unwrap_or(0.0);
             }
             gpus += sp.gpus.len();
             let first = sp.gpus.first().copied();

@@ -9,10 +9,14 @@
 //! runs concurrently with compute.
 //!
 //! It knows nothing of pipelines or rings: builders express those as tasks.
+//! One escape hatch serves folded plans (`training/fold.rs`): a GPU may have
+//! a pinned loopback route, which its transfers to itself take.
 
 use crate::collective::CollectiveSpec;
 use crate::ids::{GpuId, TaskId};
+use crate::topology::Route;
 use crate::units::SimTime;
+use std::collections::BTreeMap;
 
 /// What a task stands for, for reports and timelines.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -116,6 +120,8 @@ pub struct TaskGraph {
     edges: Vec<(TaskId, TaskId)>,
     /// Last compute op per GPU, for stream order.
     last_compute: Vec<Option<TaskId>>,
+    /// Routes of transfers from a GPU to itself (folded plans only).
+    loopbacks: BTreeMap<GpuId, Route>,
 }
 
 impl TaskGraph {
@@ -163,6 +169,16 @@ impl TaskGraph {
 
     pub fn barrier(&mut self, tag: Tag, deps: &[TaskId]) -> TaskId {
         self.push(TaskKind::Barrier, tag, deps)
+    }
+
+    /// Transfers from `gpu` to itself take `route` (instead of none).
+    pub fn pin_loopback(&mut self, gpu: GpuId, route: Route) {
+        self.loopbacks.insert(gpu, route);
+    }
+
+    /// The pinned loopback route of `gpu`, if any.
+    pub fn loopback(&self, gpu: GpuId) -> Option<&Route> {
+        self.loopbacks.get(&gpu)
     }
 
     /// Adds a dependency: `after` starts only once `before` is done.

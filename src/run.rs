@@ -68,12 +68,14 @@ struct TrialResult {
 }
 
 impl TrialResult {
-    fn of(tasks: &[TaskId], out: &Outcome) -> TrialResult {
-        let span = |t: TaskId| (out.task_start[t.index()], out.task_end[t.index()]);
+    fn of(plan: &TrainingPlan, spans: &[(TaskId, TaskId)], out: &Outcome) -> TrialResult {
         TrialResult {
             makespan: out.makespan,
-            collectives: tasks.iter().map(|&t| span(t)).collect(),
-            links: out.links.clone(),
+            collectives: spans
+                .iter()
+                .map(|&(a, b)| (out.task_start[a.index()], out.task_end[b.index()]))
+                .collect(),
+            links: plan.unfold_links(&out.links),
             events: out.events,
         }
     }
@@ -82,7 +84,7 @@ impl TrialResult {
 fn simulate_trial(
     scenario: &Scenario,
     plan: &TrainingPlan,
-    tasks: &[TaskId],
+    spans: &[(TaskId, TaskId)],
     trial: u64,
 ) -> Result<TrialResult, engine::EngineError> {
     let mut noise = scenario
@@ -94,7 +96,7 @@ fn simulate_trial(
         SimOptions::default(),
         &mut noise,
     )?;
-    Ok(TrialResult::of(tasks, &out))
+    Ok(TrialResult::of(plan, spans, &out))
 }
 
 /// Why a run failed: a trial the engine could not simulate, or an output
@@ -139,7 +141,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
     let plan = scenario.plan();
     let series::Series {
         stats: mut collectives,
-        tasks,
+        spans,
         of_task,
     } = series::series(plan);
     // Trial 0 in detail first (pipeline metrics, timelines); the trial loop
@@ -157,7 +159,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
         &mut noise,
     )
     .map_err(|source| RunError::Trial { trial: 0, source })?;
-    let first = std::sync::Mutex::new(Some(TrialResult::of(&tasks, &trial0)));
+    let first = std::sync::Mutex::new(Some(TrialResult::of(plan, &spans, &trial0)));
     let mut iteration = LatencyStats::new("iteration", 0);
     let mut links = LinkAccumulator::default();
     let mut events = 0u64;
@@ -179,7 +181,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
                     .flatten();
                 match reused {
                     Some(r) => Ok(r),
-                    None => simulate_trial(scenario, plan, &tasks, t),
+                    None => simulate_trial(scenario, plan, &spans, t),
                 }
             })
             .collect();

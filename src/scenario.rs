@@ -167,7 +167,9 @@ impl Scenario {
             src.error_at(&spec.pipeline.schedule, e.to_string())
                 .with_path("pipeline")
         })?;
-        scenario.plan = scenario.job().build();
+        scenario.plan = scenario
+            .job()
+            .build_on(&scenario.cluster, scenario.noise.is_quiet());
         scenario.check_collectives(src)?;
         Ok(scenario)
     }
@@ -191,6 +193,13 @@ impl Scenario {
     /// The training iteration's plan (built once, at load).
     pub fn plan(&self) -> &crate::training::TrainingPlan {
         &self.plan
+    }
+
+    /// The same scenario with every replica expanded, even where folding
+    /// them is exact (to test folding against).
+    pub fn unfolded(mut self) -> Self {
+        self.plan = self.job().build();
+        self
     }
 
     /// Every collective of the plan must be runnable (e.g. halving-doubling

@@ -33,11 +33,13 @@
 //! checked [`TrainingJob`].
 
 use crate::collective::{Algorithm, CollectiveOp, CollectiveSpec};
+use crate::fabric::LinkStats;
 use crate::ids::{GpuId, TaskId};
 use crate::plan::{Phase, Tag, TaskGraph};
 use crate::schedule::{
     Op, OpKind, Schedule, ScheduleError, Shape, global_virtual_stage, stage_of_virtual,
 };
+use crate::topology::Cluster;
 use crate::units::SimTime;
 use crate::workload::{Layer, Workload};
 use std::collections::{BTreeMap, HashMap};
@@ -156,6 +158,50 @@ pub struct TrainingPlan {
     /// Data-parallel gradient all-reduces, in the order they are issued.
     pub grad_collectives: Vec<TaskId>,
     pub stages: Vec<StagePlan>,
+    /// Set when identical replicas were folded into replica 0 (see
+    /// `fold.rs`): the graph then holds replica 0 only.
+    pub fold: Option<Fold>,
+}
+
+impl TrainingPlan {
+    /// Gradient collective `i`: its first and last task (the same task
+    /// unless folded), name and bytes.
+    pub fn grad_collective(&self, i: usize) -> (TaskId, TaskId, &str, u64) {
+        let last = self.grad_collectives[i];
+        match &self.fold {
+            Some(fold) => {
+                let (first, name, bytes) = &fold.rings[i];
+                (*first, last, name, *bytes)
+            }
+            None => {
+                let spec = self
+                    .graph
+                    .collective_of(last)
+                    .expect("unfolded gradient collectives are collectives");
+                (last, last, &spec.name, spec.bytes)
+            }
+        }
+    }
+
+    /// The GPU whose history `gpu` shares (itself unless folded).
+    pub fn representative(&self, gpu: GpuId) -> GpuId {
+        self.fold
+            .as_ref()
+            .and_then(|f| f.representative.get(gpu.index()).copied())
+            .unwrap_or(gpu)
+    }
+
+    /// Link statistics of the whole cluster from a run of this plan: a
+    /// folded run's links of replicas 1.. take their replica-0 image's.
+    pub fn unfold_links(&self, links: &[LinkStats]) -> Vec<LinkStats> {
+        let mut out = links.to_vec();
+        if let Some(fold) = &self.fold {
+            for &(l, image) in &fold.link_images {
+                out[l.index()] = links[image.index()].clone();
+            }
+        }
+        out
+    }
 }
 
 impl TrainingJob<'_> {
@@ -230,15 +276,28 @@ impl TrainingJob<'_> {
             .collect()
     }
 
-    /// Builds the task graph of one iteration.
+    /// Builds the task graph of one iteration, every replica expanded.
     pub fn build(&self) -> TrainingPlan {
-        Builder::new(self).build()
+        Builder::new(self, None).build()
+    }
+
+    /// Builds the task graph of one iteration with identical replicas
+    /// folded into replica 0 when [`fold::prove`] shows that exact (noise
+    /// must be `quiet`); expanded otherwise.
+    pub fn build_on(&self, cluster: &Cluster, quiet: bool) -> TrainingPlan {
+        match fold::prove(self, cluster, quiet) {
+            Ok(fold) => Builder::new(self, Some(fold)).build(),
+            Err(_) => self.build(),
+        }
     }
 }
 
 mod builder;
+pub mod fold;
 mod gradients;
 mod tensor;
+
+pub use fold::Fold;
 
 use builder::{Builder, Completion, OpKey, phase};
 use gradients::{buckets, gradient_completing};

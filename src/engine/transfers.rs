@@ -5,6 +5,7 @@
 //! bandwidth phase itself is the fabric's.
 
 use super::{CachedRoute, Engine, Event, Owner, TransferRecord, Xfer};
+use crate::collective::{Machine, Message};
 use crate::ids::GpuId;
 
 impl Engine<'_> {
@@ -14,7 +15,10 @@ impl Engine<'_> {
             return r;
         }
         let hash = (u64::from(src.0) << 40) ^ (u64::from(dst.0) << 16) ^ u64::from(channel);
-        let route = self.cluster.route(src, dst, hash);
+        let route = match self.graph.loopback(src) {
+            Some(pinned) if src == dst => pinned.clone(),
+            _ => self.cluster.route(src, dst, hash),
+        };
         let id = self.routes.len() as u32;
         self.routes.push(CachedRoute {
             start: self.route_links.len() as u32,
@@ -82,6 +86,14 @@ impl Engine<'_> {
         self.sends.clear();
     }
 
+    /// Frees a finished collective's state (no send of it is in flight).
+    pub(super) fn release_run(&mut self, run: u32) {
+        let slot = &mut self.runs[run as usize];
+        slot.machine = Box::new(Released);
+        slot.conn_routes = Vec::new();
+        self.free_runs.push(run);
+    }
+
     pub(super) fn complete_xfer(&mut self, x: u32) {
         let xf = self.xfers[x as usize];
         self.free_xfers.push(x);
@@ -112,10 +124,28 @@ impl Engine<'_> {
                 self.post_sends(run);
                 if done {
                     let task = self.runs[run as usize].task;
+                    self.release_run(run);
                     self.finish_task(task);
                 }
             }
             Owner::Background => {}
         }
+    }
+}
+
+/// What a finished collective's slot holds until it is reused (a
+/// zero-sized box: no allocation).
+struct Released;
+
+impl Machine for Released {
+    fn num_connections(&self) -> u32 {
+        0
+    }
+    fn start(&mut self, _: &mut Vec<Message>) {}
+    fn delivered(&mut self, _: u64, _: &mut Vec<Message>) -> bool {
+        true
+    }
+    fn is_done(&self) -> bool {
+        true
     }
 }

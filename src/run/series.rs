@@ -5,8 +5,11 @@
 //! Gradient buckets keep one series per bucket name; tensor-parallel
 //! collectives get one series per (op, virtual stage), each sample one
 //! instance (a replica's microbatch). Series are ordered gradient first (in
-//! issue order), then tensor, then embedding. It does not simulate or
-//! write anything.
+//! issue order), then tensor, then embedding. When identical replicas are
+//! folded into replica 0, each of its tensor and embedding collectives
+//! stands for every replica's and is counted that many times, so folded
+//! and expanded runs report the same. It does not simulate or write
+//! anything.
 
 use crate::ids::TaskId;
 use crate::plan::Phase;
@@ -18,21 +21,28 @@ use std::collections::{BTreeMap, HashSet};
 pub(super) struct Series {
     /// One per distinct (kind, name), empty.
     pub stats: Vec<LatencyStats>,
-    /// Every reported collective task, in the order trials record them.
-    pub tasks: Vec<TaskId>,
+    /// Every reported collective instance, in the order trials record
+    /// them: its first and last task.
+    pub spans: Vec<(TaskId, TaskId)>,
     /// For each of `tasks`, the index of its series.
     pub of_task: Vec<usize>,
 }
 
-/// The kind of each collective task of `plan`, and its series name.
-fn classify(plan: &TrainingPlan) -> Vec<(CollectiveKind, TaskId, String)> {
+/// A reported collective: kind, first and last task, series name, bytes.
+type Entry = (CollectiveKind, (TaskId, TaskId), String, u64);
+
+/// The kind of each collective of `plan`, and its series name.
+fn classify(plan: &TrainingPlan) -> Vec<Entry> {
     let grad: HashSet<TaskId> = plan.grad_collectives.iter().copied().collect();
-    let mut out: Vec<(CollectiveKind, TaskId, String)> = plan
-        .grad_collectives
-        .iter()
-        .filter_map(|&t| {
-            let spec = plan.graph.collective_of(t)?;
-            Some((CollectiveKind::Gradient, t, spec.name.clone()))
+    let mut out: Vec<Entry> = (0..plan.grad_collectives.len())
+        .map(|k| {
+            let (first, last, name, bytes) = plan.grad_collective(k);
+            (
+                CollectiveKind::Gradient,
+                (first, last),
+                name.to_string(),
+                bytes,
+            )
         })
         .collect();
     let mut others = Vec::new();
@@ -48,11 +58,17 @@ fn classify(plan: &TrainingPlan) -> Vec<(CollectiveKind, TaskId, String)> {
         // the only other collective the training builder issues is the
         // tied-embedding all-reduce.
         let entry = match task.tag.phase {
-            Phase::Collective => (CollectiveKind::Embedding, id, spec.name.clone()),
+            Phase::Collective => (
+                CollectiveKind::Embedding,
+                (id, id),
+                spec.name.clone(),
+                spec.bytes,
+            ),
             _ => (
                 CollectiveKind::Tensor,
-                id,
+                (id, id),
                 format!("{} s{}", spec.name, task.tag.stage),
+                spec.bytes,
             ),
         };
         others.push(entry);
@@ -68,18 +84,25 @@ pub(super) fn series(plan: &TrainingPlan) -> Series {
     let mut index: BTreeMap<(CollectiveKind, String), usize> = BTreeMap::new();
     let mut s = Series {
         stats: Vec::new(),
-        tasks: Vec::new(),
+        spans: Vec::new(),
         of_task: Vec::new(),
     };
-    for (kind, t, name) in classify(plan) {
-        let bytes = plan.graph.collective_of(t).map_or(0, |c| c.bytes);
+    let folded = plan.fold.as_ref().map_or(1, |f| f.replicas.max(1));
+    for (kind, span, name, bytes) in classify(plan) {
         let i = *index.entry((kind, name.clone())).or_insert_with(|| {
             s.stats
                 .push(LatencyStats::new(name.clone(), bytes).of_kind(kind));
             s.stats.len() - 1
         });
-        s.tasks.push(t);
-        s.of_task.push(i);
+        let copies = if kind == CollectiveKind::Gradient {
+            1
+        } else {
+            folded
+        };
+        for _ in 0..copies {
+            s.spans.push(span);
+            s.of_task.push(i);
+        }
     }
     s
 }

@@ -1,13 +1,19 @@
 //! Shortest-path routing with ECMP, built for thousands of GPUs.
 //!
 //! GPUs are endpoints: a route never passes through a GPU other than its two
-//! ends. Distances are hop counts. We keep, lazily and per switch `t`, the hop
-//! distance from every switch to `t` over the switch-only graph (one BFS per
-//! row, computed on first use and shared across threads). The distance from a
-//! switch to a GPU is then 1 + the minimum over the GPU's attachment switches,
-//! so a route is walked hop by hop, choosing at each hop among the links that
-//! bring it one step closer — ECMP picks by a hash of (flow, hop), after
-//! preferring intra-host links where they tie with the NIC path.
+//! ends. Distances are hop counts. Per switch `t` we compute, on first use,
+//! the hop distance to `t` from every switch of `t`'s connected component of
+//! the switch-only graph (one BFS per row; other components cannot reach
+//! it, so a host's NVSwitch, alone in its component, has a row of one).
+//! Rows live in a cache shared across threads and bounded to
+//! [`ROW_CACHE_BYTES`]: a ring or torus of 16k routers would otherwise keep
+//! 16k rows of 16k distances (512 MiB); rows beyond the bound are evicted
+//! oldest first and recomputed if needed again (a row is a pure function of
+//! the graph, so eviction changes speed, never a route). The distance from
+//! a switch to a GPU is then 1 + the minimum over the GPU's attachment
+//! switches, so a route is walked hop by hop, choosing at each hop among the
+//! links that bring it one step closer — ECMP picks by a hash of (flow, hop),
+//! after preferring intra-host links where they tie with the NIC path.
 //!
 //! What it does not do: latency-weighted paths, adaptive routing, or routes
 //! through GPUs (NVLink relays such as NCCL's PXN).
@@ -16,9 +22,28 @@ use super::{Cluster, Link, LinkKind, Node, NodeKind};
 use crate::ids::{GpuId, LinkId, NodeId};
 use crate::units::SimTime;
 use std::collections::VecDeque;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex};
 
 const UNREACHABLE: u16 = u16::MAX;
+
+/// Bound on the distance rows kept at once (64 MiB; a component of up to
+/// 5,792 switches keeps all its rows).
+pub(crate) const ROW_CACHE_BYTES: usize = 64 << 20;
+
+/// A distance row: hops to one switch from every switch of its component
+/// (indexed by [`Router::local`]).
+type Row = Arc<[u16]>;
+
+/// Rows computed so far, oldest first in `order`, within a bound on cells.
+#[derive(Debug)]
+struct RowCache {
+    rows: Vec<Option<Row>>,
+    order: VecDeque<u32>,
+    /// Distances held by the cached rows, and the most it may hold (a
+    /// single row over the bound is still kept).
+    cells: usize,
+    max_cells: usize,
+}
 
 /// The links a flow crosses, in order, and what it pays before bandwidth.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,10 +63,16 @@ pub(crate) struct Router {
     out_to_switch: Vec<Vec<LinkId>>,
     /// Dense switch index per node (`u32::MAX` for GPUs).
     switch_index: Vec<u32>,
-    /// Per switch `t` (dense index): hop distance from every switch to `t`.
-    rows: Vec<OnceLock<Box<[u16]>>>,
+    /// Per switch `t` (dense index): hop distance from every switch to `t`,
+    /// for the rows computed and not yet evicted.
+    rows: Mutex<RowCache>,
     /// Switch-graph adjacency in dense switch indices, for the BFS.
     switch_adj: Vec<Vec<u32>>,
+    /// Per switch: its component of the switch graph, its index there,
+    /// and per component its size.
+    component: Vec<u32>,
+    local: Vec<u32>,
+    component_size: Vec<u32>,
 }
 
 impl Router {
@@ -69,12 +100,30 @@ impl Router {
                 }
             }
         }
+        let component = components(&switch_adj);
+        let mut component_size = Vec::new();
+        let mut local = vec![0; n_switches as usize];
+        for (s, &c) in component.iter().enumerate() {
+            if component_size.len() <= c as usize {
+                component_size.resize(c as usize + 1, 0);
+            }
+            local[s] = component_size[c as usize];
+            component_size[c as usize] += 1;
+        }
         Router {
             out_all,
             out_to_switch,
             switch_index,
-            rows: (0..n_switches).map(|_| OnceLock::new()).collect(),
+            rows: Mutex::new(RowCache {
+                rows: vec![None; n_switches as usize],
+                order: VecDeque::new(),
+                cells: 0,
+                max_cells: ROW_CACHE_BYTES / 2,
+            }),
             switch_adj,
+            component,
+            local,
+            component_size,
         }
     }
 
@@ -82,29 +131,86 @@ impl Router {
         &self.out_all[n.index()]
     }
 
-    /// Hop distances from every switch to switch `t` (dense index).
-    fn row(&self, t: u32) -> &[u16] {
-        self.rows[t as usize].get_or_init(|| {
-            let mut dist = vec![UNREACHABLE; self.switch_adj.len()].into_boxed_slice();
-            let mut queue = VecDeque::new();
-            dist[t as usize] = 0;
-            queue.push_back(t);
-            while let Some(s) = queue.pop_front() {
-                let d = dist[s as usize];
-                for &n in &self.switch_adj[s as usize] {
-                    if dist[n as usize] == UNREACHABLE {
-                        dist[n as usize] = d + 1;
-                        queue.push_back(n);
-                    }
+    /// Hop distances from every switch to switch `t` (dense index): from
+    /// the cache, or by one BFS (outside the lock, so threads computing
+    /// different rows do not wait for each other).
+    fn row(&self, t: u32) -> Row {
+        if let Some(row) = self.lock_rows().rows[t as usize].clone() {
+            return row;
+        }
+        let size = self.component_size[self.component[t as usize] as usize] as usize;
+        let mut dist = vec![UNREACHABLE; size];
+        let mut queue = VecDeque::new();
+        dist[self.local[t as usize] as usize] = 0;
+        queue.push_back(t);
+        while let Some(s) = queue.pop_front() {
+            let d = dist[self.local[s as usize] as usize];
+            for &n in &self.switch_adj[s as usize] {
+                let cell = &mut dist[self.local[n as usize] as usize];
+                if *cell == UNREACHABLE {
+                    *cell = d + 1;
+                    queue.push_back(n);
                 }
             }
-            dist
-        })
+        }
+        let row: Row = dist.into();
+        let mut cache = self.lock_rows();
+        if cache.rows[t as usize].is_none() {
+            cache.cells += size;
+            cache.rows[t as usize] = Some(row.clone());
+            cache.order.push_back(t);
+            cache.shrink();
+        }
+        row
     }
 
-    /// Hops from `node` to GPU node `dst` (u32::MAX if unreachable). A GPU
-    /// other than `dst` is a dead end.
-    fn node_distance(&self, c: &Cluster, node: NodeId, dst: NodeId) -> u32 {
+    /// Hops from switch `s` to the switch whose row is `row` (both dense).
+    fn hops(&self, row: &(u32, Row), s: u32) -> u16 {
+        if self.component[s as usize] == row.0 {
+            row.1[self.local[s as usize] as usize]
+        } else {
+            UNREACHABLE
+        }
+    }
+
+    /// The row cache; a panic elsewhere while holding it cannot leave it
+    /// inconsistent (rows are whole values), so a poisoned lock is reused.
+    fn lock_rows(&self) -> std::sync::MutexGuard<'_, RowCache> {
+        self.rows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Rows and distances currently cached (for the memory-bound test).
+    #[cfg(test)]
+    pub(crate) fn cached(&self) -> (usize, usize) {
+        let cache = self.lock_rows();
+        (cache.order.len(), cache.cells)
+    }
+
+    /// Shrinks the cache (for the eviction test).
+    #[cfg(test)]
+    pub(crate) fn set_max_cells(&self, cells: usize) {
+        let mut cache = self.lock_rows();
+        cache.max_cells = cells;
+        cache.shrink();
+    }
+
+    /// The rows of `dst`'s attachment switches: what every distance to the
+    /// GPU node `dst` is computed from.
+    fn targets(&self, c: &Cluster, dst: NodeId) -> Vec<(u32, Row)> {
+        self.out_to_switch[dst.index()]
+            .iter()
+            .map(|&l| {
+                let t = self.switch_index[c.link(l).to.index()];
+                (self.component[t as usize], self.row(t))
+            })
+            .collect()
+    }
+
+    /// Hops from `node` to GPU node `dst` (u32::MAX if unreachable), given
+    /// `dst`'s [`Router::targets`]. A GPU other than `dst` is a dead end.
+    fn node_distance(&self, targets: &[(u32, Row)], node: NodeId, dst: NodeId) -> u32 {
         if node == dst {
             return 0;
         }
@@ -113,10 +219,10 @@ impl Router {
             return u32::MAX;
         }
         let mut best = u32::MAX;
-        for &l in &self.out_to_switch[dst.index()] {
-            // dst's attachment switch t: the link dst → t; the route enters dst via t.
-            let t = self.switch_index[c.link(l).to.index()];
-            let d = self.row(t)[s as usize];
+        // Each row is to one of dst's attachment switches t; the route
+        // enters dst via t.
+        for row in targets {
+            let d = self.hops(row, s);
             if d != UNREACHABLE {
                 best = best.min(u32::from(d) + 1);
             }
@@ -129,9 +235,19 @@ impl Router {
         if a == b {
             return Some(0);
         }
+        self.distance_with(c, &self.targets(c, b), a, b)
+    }
+
+    fn distance_with(
+        &self,
+        c: &Cluster,
+        targets: &[(u32, Row)],
+        a: NodeId,
+        b: NodeId,
+    ) -> Option<u32> {
         let mut best = u32::MAX;
         for &l in &self.out_all[a.index()] {
-            let d = self.node_distance(c, c.link(l).to, b);
+            let d = self.node_distance(targets, c.link(l).to, b);
             if d != u32::MAX {
                 best = best.min(d + 1);
             }
@@ -149,7 +265,8 @@ impl Router {
         if a == b {
             return route;
         }
-        let Some(mut remaining) = self.distance(c, src, dst) else {
+        let targets = self.targets(c, b);
+        let Some(mut remaining) = self.distance_with(c, &targets, a, b) else {
             // build() rejects disconnected clusters, so this is unreachable
             // for a built Cluster; an empty route keeps callers total.
             return route;
@@ -170,7 +287,7 @@ impl Router {
             } else {
                 // Next hop is a switch (GPUs never forward).
                 for &l in &self.out_to_switch[cur.index()] {
-                    if self.node_distance(c, c.link(l).to, b) == remaining - 1 {
+                    if self.node_distance(&targets, c.link(l).to, b) == remaining - 1 {
                         candidates.push(l);
                     }
                 }
@@ -212,7 +329,7 @@ impl Router {
     pub(crate) fn unreachable_pair(&self, c: &Cluster) -> Option<(GpuId, GpuId)> {
         let n = c.num_gpus();
         // Fast path: one switch component that every GPU attaches to.
-        let comp = self.switch_components();
+        let comp = &self.component;
         if !comp.is_empty() {
             let mut common: Option<Vec<u32>> = None;
             for g in c.gpus() {
@@ -244,30 +361,45 @@ impl Router {
         }
         None
     }
+}
 
-    /// Connected-component label per switch (dense index) in the switch graph.
-    fn switch_components(&self) -> Vec<u32> {
-        let n = self.switch_adj.len();
-        let mut comp = vec![u32::MAX; n];
-        let mut next = 0;
-        for start in 0..n {
-            if comp[start] != u32::MAX {
-                continue;
+impl RowCache {
+    /// Evicts the oldest rows until within the bound (keeping the newest).
+    fn shrink(&mut self) {
+        while self.cells > self.max_cells && self.order.len() > 1 {
+            if let Some(row) = self
+                .order
+                .pop_front()
+                .and_then(|old| self.rows[old as usize].take())
+            {
+                self.cells -= row.len();
             }
-            comp[start] = next;
-            let mut stack = vec![start as u32];
-            while let Some(s) = stack.pop() {
-                for &t in &self.switch_adj[s as usize] {
-                    if comp[t as usize] == u32::MAX {
-                        comp[t as usize] = next;
-                        stack.push(t);
-                    }
+        }
+    }
+}
+
+/// Connected-component label per switch (dense index) in the switch graph.
+fn components(switch_adj: &[Vec<u32>]) -> Vec<u32> {
+    let n = switch_adj.len();
+    let mut comp = vec![u32::MAX; n];
+    let mut next = 0;
+    for start in 0..n {
+        if comp[start] != u32::MAX {
+            continue;
+        }
+        comp[start] = next;
+        let mut stack = vec![start as u32];
+        while let Some(s) = stack.pop() {
+            for &t in &switch_adj[s as usize] {
+                if comp[t as usize] == u32::MAX {
+                    comp[t as usize] = next;
+                    stack.push(t);
                 }
             }
-            next += 1;
         }
-        comp
+        next += 1;
     }
+    comp
 }
 
 /// SplitMix64 finaliser of (flow hash, hop): a well-spread, deterministic
@@ -278,3 +410,6 @@ fn mix(flow_hash: u64, hop: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
+
+#[cfg(test)]
+mod tests;

@@ -68,10 +68,12 @@ pub(super) struct Builder<'j, 'w> {
     pub(super) synced: BTreeMap<(u32, u32), TaskId>,
     /// Per (replica, stage, tensor rank): the task that ends its last op.
     pub(super) last_op: BTreeMap<(u32, u32, u32), TaskId>,
+    /// Replicas folded into replica 0, if proven identical.
+    pub(super) fold: Option<Fold>,
 }
 
 impl<'j, 'w> Builder<'j, 'w> {
-    pub(super) fn new(job: &'j TrainingJob<'w>) -> Self {
+    pub(super) fn new(job: &'j TrainingJob<'w>, fold: Option<Fold>) -> Self {
         Builder {
             job,
             graph: TaskGraph::new(),
@@ -82,16 +84,23 @@ impl<'j, 'w> Builder<'j, 'w> {
             grad_collectives: Vec::new(),
             synced: BTreeMap::new(),
             last_op: BTreeMap::new(),
+            fold,
+        }
+    }
+
+    /// Replicas whose tasks are built: 1 when folded, else all d.
+    pub(super) fn replicas(&self) -> u32 {
+        if self.fold.is_some() {
+            1
+        } else {
+            self.job.parallelism.data
         }
     }
 
     pub(super) fn build(mut self) -> TrainingPlan {
         let job = self.job;
-        let Parallelism {
-            data: d,
-            pipeline: p,
-            ..
-        } = job.parallelism;
+        let p = job.parallelism.pipeline;
+        let d = self.replicas();
         let m = job.microbatches();
         let orders = job.schedule.order(Shape {
             stages: p,
@@ -109,10 +118,16 @@ impl<'j, 'w> Builder<'j, 'w> {
         self.add_pipeline_transfers(m);
         self.add_gradient_sync();
         self.add_optimizer_steps();
+        if let Some(fold) = &self.fold {
+            for (gpu, route) in &fold.loopbacks {
+                self.graph.pin_loopback(*gpu, route.clone());
+            }
+        }
         TrainingPlan {
             graph: self.graph,
             grad_collectives: self.grad_collectives,
             stages: job.stages(),
+            fold: self.fold,
         }
     }
 
@@ -186,13 +201,12 @@ impl<'j, 'w> Builder<'j, 'w> {
     pub(super) fn add_pipeline_transfers(&mut self, m: u32) {
         let job = self.job;
         let Parallelism {
-            data: d,
             pipeline: p,
             tensor: t,
             ..
         } = job.parallelism;
         let v = job.all_virtual_stages();
-        for r in 0..d {
+        for r in 0..self.replicas() {
             for k in 0..t {
                 for j in 0..v {
                     let last_layer = &job.workload.layers[job.layers(j).end - 1];

@@ -24,10 +24,13 @@ impl Builder<'_, '_> {
             return;
         }
         let dp = &job.data_parallel;
+        // Read-only from here on: out of `self`, so rings can be built.
+        let all_buckets = std::mem::take(&mut self.buckets);
         for s in 0..p {
             for k in 0..t {
-                let per_replica: Vec<&Vec<Completion>> =
-                    (0..d).map(|r| &self.buckets[&(r, s, k)]).collect();
+                let per_replica: Vec<&Vec<Completion>> = (0..self.replicas())
+                    .map(|r| &all_buckets[&(r, s, k)])
+                    .collect();
                 let mut previous: Option<TaskId> = None;
                 for (c, completion) in per_replica[0].iter().enumerate() {
                     for (i, (_, layers)) in completion.iter().enumerate() {
@@ -60,6 +63,12 @@ impl Builder<'_, '_> {
                         };
                         let tag = Tag::new(Phase::Collective).stage(s).index(c as u32);
                         let name = names.join("+");
+                        if self.fold.is_some() {
+                            let bytes = spec(String::new(), CollectiveOp::AllReduce).bytes;
+                            let gpu = job.gpu(0, s, k);
+                            previous = Some(self.folded_ring(gpu, &name, bytes, tag, &deps));
+                            continue;
+                        }
                         let task = if dp.zero >= 1 {
                             let rs = self.graph.collective(
                                 spec(
@@ -90,11 +99,49 @@ impl Builder<'_, '_> {
         }
     }
 
+    /// A gradient ring seen from replica 0 (see `fold.rs`): 2(d−1) sends of
+    /// bytes/d (d−1 each for ZeRO-1's reduce-scatter and all-gather), each
+    /// after the previous, over `gpu`'s loopback route. Returns the last.
+    fn folded_ring(
+        &mut self,
+        gpu: GpuId,
+        name: &str,
+        bytes: u64,
+        tag: Tag,
+        deps: &[TaskId],
+    ) -> TaskId {
+        let d = self.job.parallelism.data;
+        let piece = bytes / u64::from(d);
+        let halves: Vec<(String, u32)> = if self.job.data_parallel.zero >= 1 {
+            vec![
+                (format!("{name} reduce-scatter"), d - 1),
+                (format!("{name} all-gather"), d - 1),
+            ]
+        } else {
+            vec![(name.to_string(), 2 * (d - 1))]
+        };
+        let mut before: Vec<TaskId> = deps.to_vec();
+        for (name, steps) in halves {
+            // A barrier opens the collective (its start), as the
+            // collective task of an unfolded plan would.
+            let first = self.graph.barrier(tag, &before);
+            let mut last = first;
+            for _ in 0..steps {
+                last = self.graph.transfer(gpu, gpu, piece, tag, &[last]);
+            }
+            if let Some(fold) = &mut self.fold {
+                fold.rings.push((first, name, bytes));
+            }
+            self.grad_collectives.push(last);
+            before = vec![last];
+        }
+        before[0]
+    }
+
     /// The tied-embedding all-reduce and the optimizer step of every GPU.
     pub(super) fn add_optimizer_steps(&mut self) {
         let job = self.job;
         let Parallelism {
-            data: d,
             pipeline: p,
             tensor: t,
             ..
@@ -110,6 +157,7 @@ impl Builder<'_, '_> {
             deps
         };
         let mut embedding = BTreeMap::new();
+        let d = self.replicas();
         if p > 1 && tied > 0 {
             for r in 0..d {
                 for k in 0..t {
@@ -130,7 +178,11 @@ impl Builder<'_, '_> {
                 }
             }
         }
-        let shards = if job.data_parallel.zero >= 1 { d } else { 1 };
+        let shards = if job.data_parallel.zero >= 1 {
+            job.parallelism.data
+        } else {
+            1
+        };
         for s in 0..p {
             let step: SimTime = (0..job.virtual_stages.max(1))
                 .flat_map(|c| job.layers(crate::schedule::global_virtual_stage(s, c, p)))
