@@ -26,13 +26,15 @@
 //!
 //! Protocol overhead: NCCL's Simple protocol does not reach line rate. Each
 //! send's bytes on the wire are its payload divided by the efficiency of the
-//! path it takes ([`NVLINK_EFFICIENCY`], [`NET_EFFICIENCY`]), so link byte
-//! counts include that overhead. What it does not model: LL/LL128 protocols,
+//! path it takes ([`nvlink_efficiency`]: [`NVLINK_EFFICIENCY`] or NCCL's
+//! A100 cap; [`NET_EFFICIENCY`]), so link byte counts include that
+//! overhead. What it does not model: LL/LL128 protocols,
 //! NVLink SHARP (NVLS), CollNet, PXN relays, NCCL's kernel-launch latency.
 
 use super::tree::{ROOT, TreeShape, Trees};
 use super::{Machine, Message, part_bytes};
 use crate::ids::GpuId;
+use crate::topology::gpu::nccl_nvlink_cap;
 use crate::topology::{Cluster, LinkKind};
 
 /// NCCL's effective NVLink bandwidth over line rate: "450GB/s is the line
@@ -44,6 +46,27 @@ pub const NVLINK_EFFICIENCY: f64 = 370.0 / 450.0;
 /// 400Gbps you should see 46-48GB/s per NIC" (NVIDIA, nccl-tests issue
 /// #290, 2025-03-03): 47 of 50 GB/s.
 pub const NET_EFFICIENCY: f64 = 47.0 / 50.0;
+/// The protocol efficiency of sends inside a host on `cluster`:
+/// [`NVLINK_EFFICIENCY`], or lower where NCCL caps the GPU generation's
+/// NVLink bus bandwidth ([`nccl_nvlink_cap`]: A100 at 235 GB/s): the cap
+/// over the per-direction rate between two GPUs of a host.
+pub fn nvlink_efficiency(cluster: &Cluster) -> f64 {
+    let Some(cap) = nccl_nvlink_cap(&cluster.gpu) else {
+        return NVLINK_EFFICIENCY;
+    };
+    let gpus = cluster.gpus();
+    let Some(i) = (1..gpus.len()).find(|&i| gpus[i].host == gpus[i - 1].host) else {
+        return NVLINK_EFFICIENCY;
+    };
+    let r = cluster.route(GpuId::from_index(i - 1), GpuId::from_index(i), 0);
+    let line = r
+        .links
+        .iter()
+        .map(|&l| cluster.link(l).bandwidth.bytes_per_sec())
+        .fold(f64::INFINITY, f64::min);
+    NVLINK_EFFICIENCY.min(cap / line)
+}
+
 /// Trees pipeline chunks of at most this size per channel (NCCL's tuning
 /// model prices a tree/Simple step as "the latency of a 256kB chunk").
 pub const TREE_CHUNK_BYTES: u64 = 256 << 10;
@@ -213,12 +236,14 @@ pub fn trees(layout: &Layout, bytes: u64, per_nic: u32) -> Trees {
 }
 
 /// Wraps a machine so each send carries NCCL's protocol overhead: payload
-/// over [`NVLINK_EFFICIENCY`] inside a host, over [`NET_EFFICIENCY`] between
+/// over [`nvlink_efficiency`] inside a host, over [`NET_EFFICIENCY`] between
 /// hosts.
 pub struct Wire {
     inner: Box<dyn Machine>,
     /// Host of every GPU of the cluster, by GPU index.
     host: Vec<u32>,
+    /// [`nvlink_efficiency`] of the cluster.
+    intra: f64,
 }
 
 impl Wire {
@@ -226,13 +251,14 @@ impl Wire {
         Wire {
             inner,
             host: cluster.gpus().iter().map(|g| g.host).collect(),
+            intra: nvlink_efficiency(cluster),
         }
     }
 
     fn inflate(&self, from: usize, out: &mut [Message]) {
         for s in &mut out[from..] {
             let eff = if self.host[s.src.index()] == self.host[s.dst.index()] {
-                NVLINK_EFFICIENCY
+                self.intra
             } else {
                 NET_EFFICIENCY
             };

@@ -16,7 +16,7 @@
 //! measured base latencies, per-architecture bandwidth caps.
 
 use super::CollectiveOp;
-use super::nccl::{Layout, NET_EFFICIENCY, NVLINK_EFFICIENCY, TREE_CHUNK_BYTES};
+use super::nccl::{Layout, NET_EFFICIENCY, TREE_CHUNK_BYTES, nvlink_efficiency};
 use crate::topology::Cluster;
 
 /// What `nccl` (auto) runs.
@@ -66,7 +66,7 @@ impl Model {
             .hosts
             .iter()
             .find(|h| h.len() > 1)
-            .map(|h| path(cluster, h[0], h[1], NVLINK_EFFICIENCY));
+            .map(|h| path(cluster, h[0], h[1], nvlink_efficiency(cluster)));
         let inter = (layout.hosts.len() > 1).then(|| {
             let (a, b) = (&layout.hosts[0], &layout.hosts[1]);
             path(

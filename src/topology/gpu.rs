@@ -62,6 +62,19 @@ pub fn compute_profile(gpu: &GpuSpec) -> ComputeProfile {
     ComputeProfile::with_sms(sms)
 }
 
+/// NCCL's own ceiling on a GPU generation's NVLink bus bandwidth, bytes/s:
+/// its tuner caps compute capability 8.0 (A100) at 235 GB/s, NVIDIA's
+/// measured peak (NCCL src/graph/tuning.cc, from 2.7 on: `if (compCap80)
+/// busBw = std::min(busBw, 235.0f)`). `None` for GPUs NCCL does not cap, and
+/// for inline specs.
+pub fn nccl_nvlink_cap(gpu: &GpuSpec) -> Option<f64> {
+    PRESETS
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(gpu.name.trim()))
+        .and_then(|p| p.nccl_nvlink_cap)
+        .map(|gb| gb * 1e9)
+}
+
 /// One row of the preset table: TFLOP/s (dense), GB, TB/s, SMs.
 struct Preset {
     name: &'static str,
@@ -73,6 +86,8 @@ struct Preset {
     memory_gb: u64,
     hbm_tb_per_s: f64,
     sms: u32,
+    /// NCCL's ceiling on NVLink bus bandwidth, GB/s (see [`nccl_nvlink_cap`]).
+    nccl_nvlink_cap: Option<f64>,
 }
 
 const PRESETS: &[Preset] = &[
@@ -87,6 +102,7 @@ const PRESETS: &[Preset] = &[
         memory_gb: 40,
         hbm_tb_per_s: 1.555,
         sms: 108,
+        nccl_nvlink_cap: Some(235.0),
     },
     Preset {
         name: "A100-SXM4-80GB",
@@ -98,6 +114,7 @@ const PRESETS: &[Preset] = &[
         memory_gb: 80,
         hbm_tb_per_s: 2.039,
         sms: 108,
+        nccl_nvlink_cap: Some(235.0),
     },
     Preset {
         name: "H100-SXM",
@@ -109,6 +126,7 @@ const PRESETS: &[Preset] = &[
         memory_gb: 80,
         hbm_tb_per_s: 3.35,
         sms: 132,
+        nccl_nvlink_cap: None,
     },
     Preset {
         name: "H100-PCIe",
@@ -120,6 +138,7 @@ const PRESETS: &[Preset] = &[
         memory_gb: 80,
         hbm_tb_per_s: 2.0,
         sms: 114,
+        nccl_nvlink_cap: None,
     },
     // Same compute as H100-SXM; more and faster HBM3e.
     Preset {
@@ -132,6 +151,7 @@ const PRESETS: &[Preset] = &[
         memory_gb: 141,
         hbm_tb_per_s: 4.8,
         sms: 132,
+        nccl_nvlink_cap: None,
     },
     // HGX B200 per-GPU figures (dense = half the sparse datasheet numbers).
     Preset {
@@ -144,6 +164,7 @@ const PRESETS: &[Preset] = &[
         memory_gb: 192,
         hbm_tb_per_s: 8.0,
         sms: 148,
+        nccl_nvlink_cap: None,
     },
 ];
 
@@ -312,6 +333,16 @@ mod tests {
         assert_eq!(compute_profile(&preset("H100-SXM").unwrap()).sms, 132);
         let inline = load("gpu: { name: x, memory: 80GB, hbm_bandwidth: 3TB/s, peak_tflops: { fp32: 60, bf16: 900 } }\n").unwrap();
         assert_eq!(compute_profile(&inline), a);
+    }
+
+    #[test]
+    fn nccl_caps_a100_nvlink_only() {
+        for name in ["A100-SXM4-40GB", "A100-SXM4-80GB"] {
+            assert_eq!(nccl_nvlink_cap(&preset(name).unwrap()), Some(235e9));
+        }
+        assert_eq!(nccl_nvlink_cap(&preset("H100-SXM").unwrap()), None);
+        let inline = load("gpu: { name: x, memory: 80GB, hbm_bandwidth: 3TB/s, peak_tflops: { fp32: 60, bf16: 900 } }\n").unwrap();
+        assert_eq!(nccl_nvlink_cap(&inline), None);
     }
 
     #[test]

@@ -36,10 +36,10 @@
 //! - each microbatch's weight gradients are added into the main-gradient
 //!   buffer (Megatron-LM's `main_grad.add_(grad)`): 3·d bytes per
 //!   parameter per microbatch, memory-bound, in the backward.
-//! - each layer's `optimizer_step`: mixed-precision Adam is memory-bound,
-//!   per parameter 2 × the optimizer state (read + write) + the gradient
-//!   cast to fp32 and back to the 16-bit weight (2·(d + 4)) + a norm pass
-//!   (4): 40 bytes for 16-bit Adam, over HBM at `hbm_fraction`.
+//! - each layer's `optimizer_step`: the optimizer is memory-bound, with the
+//!   bytes of Megatron-LM's mixed-precision step
+//!   ([`Optimizer::step_bytes_per_param`]: 52 per parameter for 16-bit
+//!   Adam), over HBM at `hbm_fraction`.
 //!
 //! Gradients are counted in `dtype` (no fp32 gradient all-reduce).
 
@@ -98,6 +98,32 @@ pub enum Optimizer {
 }
 
 impl Optimizer {
+    /// HBM bytes moved per parameter by one optimizer step, as Megatron-LM's
+    /// mixed-precision optimizer runs it (`Float16OptimizerWithFloat16Params
+    /// .step`, megatron/optimizer/optimizer.py; apex `FusedAdam`;
+    /// `clip_grad_norm_fp32`, megatron/optimizer/clip_grads.py), each kernel
+    /// reading its inputs once and writing its outputs once:
+    /// - below 32 bits: the gradient cast to an fp32 main gradient
+    ///   (`grad.float()`: d + 4), the loss-scale unscale with its inf/NaN
+    ///   check (`_amp_foreach_non_finite_check_and_unscale_`: 4 + 4) and the
+    ///   updated fp32 main weights copied back to the d-byte model weights
+    ///   (4 + d);
+    /// - the gradient-clipping L2 norm (`multi_tensor_l2norm`: reads 4);
+    /// - the update itself: reads the gradient and the fp32 weights and
+    ///   moments, writes weights and moments (Adam m, v: 4 + 2 × 12 = 28;
+    ///   SGD momentum: 4 + 2 × 8 = 20).
+    ///
+    /// 52 bytes for 16-bit Adam, 32 for fp32 Adam.
+    pub fn step_bytes_per_param(self, dtype: Dtype) -> u64 {
+        let d = dtype.bytes();
+        let moments = match self {
+            Optimizer::Adam => 8,
+            Optimizer::Sgd => 4,
+        };
+        let mixed = if d < 4 { (d + 4) + 8 + (4 + d) } else { 0 };
+        mixed + 4 + (4 + 2 * (4 + moments))
+    }
+
     /// Optimizer state per parameter (ZeRO paper's accounting): Adam keeps
     /// m and v in fp32, SGD a momentum; below-32-bit training adds an fp32
     /// master copy.

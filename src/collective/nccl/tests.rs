@@ -18,7 +18,11 @@ fn b() -> Bandwidth {
 /// k hosts × g GPUs: an NVSwitch per host (1us, 300 GB/s links), one NIC per
 /// GPU (100 Gbps) on a single switch.
 fn dgx_like(k: usize, g: usize) -> Cluster {
-    let mut cb = ClusterBuilder::new("two-level", test_gpu());
+    dgx_like_of(test_gpu(), k, g)
+}
+
+fn dgx_like_of(gpu: crate::topology::GpuSpec, k: usize, g: usize) -> Cluster {
+    let mut cb = ClusterBuilder::new("two-level", gpu);
     let sw = cb.add_switch("switch", SimTime::from_ns(500));
     for h in 0..k {
         let nv = cb.add_switch(format!("h{h}.nvswitch"), SimTime::from_us(1));
@@ -81,6 +85,26 @@ fn ring_on_one_host_is_the_nvlink_ring_closed_form() {
     let nvl = Bandwidth::new(300e9).unwrap();
     let step = SimTime::from_us(1) + nvl.transfer_time(wire_bytes(piece, NVLINK_EFFICIENCY));
     assert_eq!(got, step * (2 * (g as u64 - 1)));
+}
+
+#[test]
+fn a100_nvlink_rings_run_at_nccls_235_gb_s_cap() {
+    // NCCL caps A100 NVLink bus bandwidth at 235 GB/s (tuning.cc): below
+    // the 370/450 protocol efficiency of 300 GB/s links (246.7 GB/s).
+    let g = 8;
+    let a100 = crate::topology::gpu::preset("A100-SXM4-80GB").unwrap();
+    let c = dgx_like_of(a100, 1, g);
+    assert!((nvlink_efficiency(&c) - 235.0 / 300.0).abs() < 1e-12);
+    assert_eq!(nvlink_efficiency(&dgx_like(1, g)), NVLINK_EFFICIENCY);
+    let piece = 3u64 << 20;
+    let got = time(&c, &spec(Algorithm::Nccl, g, piece * g as u64, 1));
+    let nvl = Bandwidth::new(300e9).unwrap();
+    let step = SimTime::from_us(1) + nvl.transfer_time(wire_bytes(piece, 235.0 / 300.0));
+    assert_eq!(got, step * (2 * (g as u64 - 1)));
+    // Bus bandwidth without the per-step α: the cap.
+    let wire = nvl.transfer_time(wire_bytes(piece, 235.0 / 300.0));
+    let busbw = piece as f64 / wire.as_secs_f64();
+    assert!((busbw / 235e9 - 1.0).abs() < 1e-6, "{busbw}");
 }
 
 #[test]

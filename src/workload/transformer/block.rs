@@ -64,6 +64,19 @@ impl Dims {
     }
 }
 
+/// FlashAttention's query and key block size (FlashAttention-2 on A100 and
+/// H100 runs 128 × 128 tiles for head dims up to 128).
+const FLASH_BLOCK: f64 = 128.0;
+
+/// The share of s × s score blocks a causal FlashAttention kernel computes:
+/// with n = ⌈s / block⌉ blocks a side, the n(n+1)/2 on or below the
+/// diagonal, (n + 1) / (2n) of them (FlashAttention's benchmarks count
+/// causal attention as half the FLOPs).
+pub fn causal_fraction(s: f64) -> f64 {
+    let n = (s / FLASH_BLOCK).ceil().max(1.0);
+    (n + 1.0) / (2.0 * n)
+}
+
 /// Attention core (QKᵀ, softmax, dropout, ·V): (forward, backward).
 fn attention(g: &Gpu, x: &Dims) -> (Cost, Cost) {
     let hd = x.h / x.heads;
@@ -72,12 +85,17 @@ fn attention(g: &Gpu, x: &Dims) -> (Cost, Cost) {
     let (d, probs) = (g.elem, batch * s * s);
     if x.flash {
         // One fused kernel (FlashAttention): the two GEMMs' math at the GEMM
-        // rate, no s × s tensor in memory; its backward recomputes QKᵀ and
-        // runs dQ, dK, dV, dP: 2.5 × the forward math.
+        // rate, no s × s tensor in memory. Its backward runs five GEMMs
+        // against the forward's two (QKᵀ recomputed, dV = PᵀdO, dP = dO·Vᵀ,
+        // dQ = dS·K, dK = dSᵀ·Q): 2.5 × the forward math, the count
+        // FlashAttention-2's own benchmarks use (Dao 2023,
+        // benchmarks/benchmark_flash_attention.py), at the same rate.
+        // Causal: the kernel skips the key blocks above the diagonal
+        // ([`causal_fraction`]); the FLOPs stay the conventional full count.
         let flops = 4.0 * s * s * hd * batch;
         let rate = g.peak * g.profile.gemm_fraction * g.quantization(s, hd, batch);
         let fwd = Cost {
-            secs: flops / rate,
+            secs: causal_fraction(s) * flops / rate,
             flops,
         };
         let bwd = Cost {
@@ -136,16 +154,27 @@ pub fn block(g: &Gpu, x: &Dims) -> Costs {
     }
 }
 
+/// Bytes per logit of Megatron-LM's vocab-parallel cross-entropy
+/// (megatron/mpu/cross_entropy.py, on `output.float()` from
+/// megatron/model/gpt_model.py), for d-byte logits: (forward, backward).
+/// Forward: the cast to fp32 (d + 4), the max (4), the in-place subtract
+/// (4 + 4), exp (4 + 4), its sum (4) and the in-place divide into the
+/// softmax kept for the backward (4 + 4): d + 36. Backward: the softmax
+/// scaled in place by the loss gradient (4 + 4) and cast back to d bytes
+/// (4 + d): d + 12.
+pub fn cross_entropy_bytes(d: f64) -> (f64, f64) {
+    (d + 36.0, d + 12.0)
+}
+
 /// The LM head (final LayerNorm, logits GEMM, vocab-parallel cross-entropy
 /// in fp32), one microbatch, one GPU.
 pub fn head(g: &Gpu, x: &Dims) -> Costs {
     let tok = x.tokens();
     let (f, dg, wg) = g.linear(tok, x.vocab / x.t, x.h);
     let logits = tok * x.vocab / x.t;
-    // Forward: 16-bit logits to fp32, max, exp-sum, loss (≈ four fp32
-    // passes); backward: softmax − one-hot in fp32, back to 16 bits.
-    let ce_f = g.memory(logits * (g.elem + 4.0 * 4.0));
-    let ce_b = g.memory(logits * (2.0 * 4.0 + g.elem));
+    let (ce_fwd, ce_bwd) = cross_entropy_bytes(g.elem);
+    let ce_f = g.memory(logits * ce_fwd);
+    let ce_b = g.memory(logits * ce_bwd);
     let norm_f = g.memory(2.0 * x.norm_rows() * x.h * g.elem);
     let norm_b = g.memory(3.0 * x.norm_rows() * x.h * g.elem);
     Costs {

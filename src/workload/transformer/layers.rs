@@ -257,9 +257,7 @@ fn head_layer(
 /// state read and written (2·state), the weights and a 4-byte master copy
 /// read and written (2·(d + 4)), and a 4-byte gradient read.
 fn optimizer_step(m: &ModelSpec, g: &Gpu, params: f64) -> SimTime {
-    let d = g.elem;
-    let state = m.optimizer.state_bytes_per_param(m.dtype.value) as f64;
-    let per_param = 2.0 * state + 2.0 * (d + 4.0) + 4.0;
+    let per_param = m.optimizer.step_bytes_per_param(m.dtype.value) as f64;
     SimTime::from_secs_ceil(params * per_param / (g.hbm * g.profile.hbm_fraction))
 }
 

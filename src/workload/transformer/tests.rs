@@ -255,9 +255,67 @@ fn tied_embeddings_get_a_copy_on_the_last_stage_only_with_a_pipeline() {
     assert_eq!(many.model.as_ref().unwrap().tied_embedding_bytes, emb);
     let (h1, h16) = (one.layers.last().unwrap(), many.layers.last().unwrap());
     assert_eq!(h16.param_bytes - h1.param_bytes, emb);
-    // Adam in 16 bits: 40 bytes per parameter through HBM at 80 %.
+    // Adam in 16 bits: 52 bytes per parameter through HBM at 80 %.
     let blk = &one.layers[1];
     let params = blk.param_bytes as f64 / 2.0;
-    let want = params * 40.0 / (2039e9 * 0.8);
+    let want = params * 52.0 / (2039e9 * 0.8);
     assert!((blk.optimizer_step.as_secs_f64() / want - 1.0).abs() < 1e-6);
+}
+
+#[test]
+fn optimizer_step_bytes_follow_megatrons_kernels() {
+    // 16-bit Adam, kernel by kernel (megatron/optimizer/optimizer.py):
+    // grad.float() 2 + 4, unscale 4 + 4, L2 norm 4, FusedAdam reads g, p, m,
+    // v (16) and writes p, m, v (12), main → model weights 4 + 2.
+    let fp16 = 6 + 8 + 4 + 28 + 6;
+    assert_eq!(Optimizer::Adam.step_bytes_per_param(Dtype::Fp16), fp16);
+    assert_eq!(Optimizer::Adam.step_bytes_per_param(Dtype::Bf16), 52);
+    // fp32: no casts, no loss scale; the norm and the update alone.
+    assert_eq!(Optimizer::Adam.step_bytes_per_param(Dtype::Fp32), 4 + 28);
+    // SGD with momentum: reads g, p, mom (12), writes p, mom (8).
+    assert_eq!(Optimizer::Sgd.step_bytes_per_param(Dtype::Fp32), 4 + 20);
+}
+
+#[test]
+fn cross_entropy_passes_over_the_logits() {
+    // 16-bit logits: cast 2 + 4, max 4, sub 8, exp 8, sum 4, divide 8 = 38;
+    // backward: scale 8, cast back 4 + 2 = 14.
+    assert_eq!(block::cross_entropy_bytes(2.0), (38.0, 14.0));
+    // The head's forward is its logits GEMM + those bytes + the final norm.
+    let g = Gpu {
+        peak: 312e12,
+        hbm: 2039e9,
+        profile: compute_profile(&a100()),
+        elem: 2.0,
+    };
+    let x = block::Dims {
+        b: 1.0,
+        s: 2048.0,
+        h: 12288.0,
+        heads: 96.0,
+        h_kv: 12288.0,
+        ffn: 4.0 * 12288.0,
+        n_mat: 2.0,
+        t: 8.0,
+        vocab: 51200.0,
+        sequence_parallel: false,
+        flash: false,
+    };
+    let logits = 2048.0 * 51200.0 / 8.0;
+    let want = g.linear(2048.0, 6400.0, 12288.0).0.secs
+        + g.memory(logits * 38.0).secs
+        + g.memory(2.0 * 2048.0 * 12288.0 * 2.0).secs;
+    assert!((block::head(&g, &x).forward.secs / want - 1.0).abs() < 1e-12);
+}
+
+#[test]
+fn causal_flash_attention_skips_the_blocks_above_the_diagonal() {
+    // s = 2048: 16 blocks a side, 16·17/2 of 256 computed.
+    assert_eq!(block::causal_fraction(2048.0), 17.0 / 32.0);
+    assert_eq!(block::causal_fraction(100.0), 1.0, "one block: all of it");
+    let flash = GPT3.replace("dtype: bf16", "dtype: bf16\n  attention: flash");
+    let (f, w) = (yaml(&flash).unwrap(), yaml(GPT3).unwrap());
+    // Same FLOPs, less time than the standard attention.
+    assert_eq!(f.layers[1].flops_forward, w.layers[1].flops_forward);
+    assert!(f.layers[1].forward < w.layers[1].forward);
 }
