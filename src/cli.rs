@@ -6,9 +6,12 @@
 //! calls returns typed errors and prints nothing.
 
 pub mod collective;
+pub mod completions;
+pub mod errors;
 pub mod report;
 pub mod run;
 pub mod search;
+pub mod show;
 pub mod sweep;
 pub mod topology;
 pub mod validate;

@@ -6,8 +6,10 @@
 
 mod cli;
 
-use clap::{Parser, Subcommand};
-use cli::{collective, report, run, search, sweep, topology, validate};
+use clap::{CommandFactory, Parser, Subcommand};
+use cli::{
+    collective, completions, errors, report, run, search, show, sweep, topology, validate,
+};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -19,6 +21,9 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// No progress bar and no terminal tables (files are still written).
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -41,46 +46,55 @@ enum Command {
     /// Run a validation suite (a folder with suite.yaml) against its
     /// published measurements; fails when the mean |error| exceeds its gate.
     ValidateSuite(validate::ValidateSuiteArgs),
+    /// Print a scenario as it will run (every default filled in) and the
+    /// --set paths it accepts.
+    Show(show::ShowArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
 }
 
 fn main() -> ExitCode {
     fabsim::output::install_signal_cleanup();
-    let cli = Cli::parse();
+    let json = errors::json_requested();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if json && e.use_stderr() => {
+            eprintln!("{}", errors::clap_to_json(&e));
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+        Err(e) => e.exit(),
+    };
+    let quiet = cli.quiet;
     let result = match cli.command {
         Command::Topology(args) => topology::topology(&args),
         Command::Collective(args) => collective::collective(&args),
-        Command::Run(args) => run::run(&args),
-        Command::Sweep(args) => sweep::sweep(&args),
-        Command::Search(args) => search::search(&args),
+        Command::Run(args) => run::run(&args, quiet),
+        Command::Sweep(args) => sweep::sweep(&args, quiet),
+        Command::Search(args) => search::search(&args, quiet),
         Command::Report(args) => report::report(&args),
         Command::Validate(args) => validate::validate(&args),
         Command::ValidateSuite(args) => validate::validate_suite(&args),
+        Command::Show(args) => show::show(&args),
+        Command::Completions(args) => completions::completions(&args, Cli::command()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if fabsim::exit::is_broken_pipe(e.as_ref()) => ExitCode::SUCCESS,
         Err(e) => {
             use std::io::Write;
-            // A failing stderr has no one left to tell.
-            let _ = writeln!(std::io::stderr(), "error: {}", chain(&e));
-            if fabsim::exit::is_user_error(e.as_ref()) {
-                ExitCode::from(2)
+            let code = if fabsim::exit::is_user_error(e.as_ref()) {
+                2
             } else {
-                ExitCode::from(1)
-            }
+                1
+            };
+            let text = if json {
+                errors::to_json(&e, code).to_string()
+            } else {
+                format!("error: {}", errors::chain(&e))
+            };
+            // A failing stderr has no one left to tell.
+            let _ = writeln!(std::io::stderr(), "{text}");
+            ExitCode::from(code)
         }
     }
-}
-
-/// The error and its causes on one line, each said once (a write error
-/// carried through csv and io wrappers repeats the same words).
-fn chain(e: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for c in e.chain() {
-        let s = c.to_string();
-        if !parts.last().is_some_and(|p| p.ends_with(&s)) {
-            parts.push(s);
-        }
-    }
-    parts.join(": ")
 }

@@ -9,10 +9,12 @@ mod cdf_svg;
 mod groups;
 mod hgrm;
 pub mod html;
+mod kind;
 mod links_csv;
 mod summary;
 mod timelines;
 
+pub use kind::CollectiveKind;
 pub use summary::{CollectiveSummary, CostSummary, Distribution, Summary};
 
 use crate::fabric::LinkStats;
@@ -29,6 +31,8 @@ const MAX_NS: u64 = 3_600_000_000_000;
 #[derive(Debug, Clone)]
 pub struct LatencyStats {
     pub name: String,
+    /// `None` for the iteration series.
+    pub kind: Option<CollectiveKind>,
     pub bytes: u64,
     pub count: u64,
     sum_ps: u128,
@@ -42,6 +46,7 @@ impl LatencyStats {
     pub fn new(name: impl Into<String>, bytes: u64) -> Self {
         LatencyStats {
             name: name.into(),
+            kind: None,
             bytes,
             count: 0,
             sum_ps: 0,
@@ -49,6 +54,12 @@ impl LatencyStats {
             max: SimTime::ZERO,
             hist: Histogram::new_with_bounds(1, MAX_NS, 3).expect("valid histogram bounds"),
         }
+    }
+
+    /// The same series, labelled as a collective of kind `kind`.
+    pub fn of_kind(mut self, kind: CollectiveKind) -> Self {
+        self.kind = Some(kind);
+        self
     }
 
     pub fn record(&mut self, latency: SimTime) {

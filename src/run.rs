@@ -19,7 +19,6 @@ use crate::scenario::Scenario;
 use crate::training::TrainingPlan;
 use crate::units::SimTime;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Trials simulated per parallel block: big enough to keep threads busy,
@@ -28,6 +27,7 @@ const BLOCK: u64 = 1024;
 
 pub mod derived;
 mod output;
+mod series;
 mod trials_csv;
 
 use trials_csv::TrialsCsv;
@@ -69,7 +69,7 @@ pub struct RunOptions {
 pub struct RunResult {
     /// What `--json` prints and `summary.json` holds.
     pub summary: Summary,
-    /// Latency of each gradient collective, one series per name.
+    /// Latency of every reported collective (see `series`), by kind.
     pub collectives: Vec<LatencyStats>,
     /// Iteration time over the trials.
     pub iteration: LatencyStats,
@@ -88,32 +88,13 @@ struct TrialResult {
     events: u64,
 }
 
-/// The distinct collective names in the order they are issued, and which
-/// series each gradient collective feeds.
-fn series(plan: &TrainingPlan) -> (Vec<LatencyStats>, Vec<usize>) {
-    let mut index: BTreeMap<String, usize> = BTreeMap::new();
-    let mut stats = Vec::new();
-    let mut of_task = Vec::new();
-    for k in 0..plan.grad_collectives.len() {
-        let (_, _, name, bytes) = plan.grad_collective(k);
-        let i = *index.entry(name.to_string()).or_insert_with(|| {
-            stats.push(LatencyStats::new(name.to_string(), bytes));
-            stats.len() - 1
-        });
-        of_task.push(i);
-    }
-    (stats, of_task)
-}
-
 impl TrialResult {
-    fn of(plan: &TrainingPlan, out: &Outcome) -> TrialResult {
-        let span = |(a, b, ..): (TaskId, TaskId, &str, u64)| {
-            (out.task_start[a.index()], out.task_end[b.index()])
-        };
+    fn of(plan: &TrainingPlan, spans: &[(TaskId, TaskId)], out: &Outcome) -> TrialResult {
         TrialResult {
             makespan: out.makespan,
-            collectives: (0..plan.grad_collectives.len())
-                .map(|k| span(plan.grad_collective(k)))
+            collectives: spans
+                .iter()
+                .map(|&(a, b)| (out.task_start[a.index()], out.task_end[b.index()]))
                 .collect(),
             links: plan.unfold_links(&out.links),
             events: out.events,
@@ -124,6 +105,7 @@ impl TrialResult {
 fn simulate_trial(
     scenario: &Scenario,
     plan: &TrainingPlan,
+    spans: &[(TaskId, TaskId)],
     trial: u64,
 ) -> Result<TrialResult, engine::EngineError> {
     let mut noise = scenario
@@ -135,7 +117,7 @@ fn simulate_trial(
         SimOptions::default(),
         &mut noise,
     )?;
-    Ok(TrialResult::of(plan, &out))
+    Ok(TrialResult::of(plan, spans, &out))
 }
 
 /// Why a run failed: a trial the engine could not simulate, or an output
@@ -181,7 +163,11 @@ pub enum RunError {
 /// Runs every trial of `scenario` and writes its outputs.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunError> {
     let plan = scenario.plan();
-    let (mut collectives, of_task) = series(plan);
+    let series::Series {
+        stats: mut collectives,
+        spans,
+        of_task,
+    } = series::series(plan);
     // Trial 0 in detail first (pipeline metrics, timelines); the trial loop
     // reuses it rather than simulating it twice.
     let detailed = plan.graph.len() <= MAX_TRANSFER_TASKS;
@@ -197,7 +183,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
         &mut noise,
     )
     .map_err(|source| RunError::Trial { trial: 0, source })?;
-    let first = std::sync::Mutex::new(Some(TrialResult::of(plan, &trial0)));
+    let first = std::sync::Mutex::new(Some(TrialResult::of(plan, &spans, &trial0)));
     let mut iteration = LatencyStats::new("iteration", 0);
     let mut links = LinkAccumulator::default();
     let mut events = 0u64;
@@ -219,7 +205,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
                     .flatten();
                 match reused {
                     Some(r) => Ok(r),
-                    None => simulate_trial(scenario, plan, t),
+                    None => simulate_trial(scenario, plan, &spans, t),
                 }
             })
             .collect();
@@ -347,6 +333,7 @@ fn summarize(
             .iter()
             .map(|c| CollectiveSummary {
                 name: c.name.clone(),
+                kind: c.kind,
                 bytes: c.bytes,
                 latency: Distribution::of(c),
             })

@@ -83,10 +83,12 @@ impl Scenario {
     ) -> Result<Scenario, InputError> {
         let (topology_file, workload_file) = input_files(src, &spec)?;
         let cluster = overrides::load_topology(&topology_file, &split.topology)?;
-        let parallelism = parallelism(src, &spec, &cluster, &topology_file)?;
+        let parallelism = conveniences::parallelism(src, &spec, &cluster, &topology_file)?;
+        let workload_set =
+            conveniences::workload_overrides(src, &spec, parallelism, &split.workload)?;
         let options = model_options::options(src, &spec, parallelism)?;
         let workload =
-            overrides::load_workload(&workload_file, &split.workload, &cluster.gpu, &options)?;
+            overrides::load_workload(&workload_file, &workload_set, &cluster.gpu, &options)?;
         let pipe = &spec.pipeline;
         if pipe.microbatches.value == 0 {
             return Err(src
@@ -235,46 +237,6 @@ fn input_files(src: &Source, spec: &ScenarioFile) -> Result<(PathBuf, PathBuf), 
     Ok((topology_file, workload_file))
 }
 
-/// The scenario's parallelism (default: data parallel over every GPU),
-/// each degree at least 1 and their product the topology's GPU count.
-fn parallelism(
-    src: &Source,
-    spec: &ScenarioFile,
-    cluster: &Cluster,
-    topology_file: &Path,
-) -> Result<Parallelism, InputError> {
-    let parallelism = match &spec.parallelism {
-        Some(p) => p.value,
-        None => Parallelism {
-            data: cluster.num_gpus() as u32,
-            pipeline: 1,
-            tensor: 1,
-            sequence_parallel: false,
-        },
-    };
-    let par_err = |msg: String| match &spec.parallelism {
-        Some(p) => src.error_at(p, msg).with_path("parallelism"),
-        None => src.error(msg),
-    };
-    if parallelism.data == 0 || parallelism.pipeline == 0 || parallelism.tensor == 0 {
-        return Err(par_err(
-            "data, pipeline and tensor degrees must each be at least 1".into(),
-        ));
-    }
-    if parallelism.gpus() != cluster.num_gpus() as u64 {
-        return Err(par_err(format!(
-            "data × pipeline × tensor = {} × {} × {} = {} GPUs, but the topology {} has {}",
-            parallelism.data,
-            parallelism.pipeline,
-            parallelism.tensor,
-            parallelism.gpus(),
-            topology_file.display(),
-            cluster.num_gpus()
-        )));
-    }
-    Ok(parallelism)
-}
-
 /// Trials: `--trials`, else `trials.count`, else whole epochs, else 1;
 /// never 0.
 fn trials(
@@ -331,9 +293,11 @@ fn cut_time<'a>(
 }
 
 pub mod bounds;
+pub mod conveniences;
 mod file;
 mod model_options;
 mod overrides;
+pub mod show;
 pub use file::{CollectiveSection, CostSection, PipelineSection, ScenarioFile, TrialsSection};
 pub use overrides::{get_path, set_path};
 

@@ -2,7 +2,8 @@
 //! target. A search file (see [`spec`]) names a workload, a global batch, a
 //! target (tokens/s, tokens/day or a step time, and/or a capex budget) and
 //! the choices: servers, GPU counts, NIC speeds, fabrics; tensor, pipeline,
-//! microbatch size, schedule and ZeRO. Every combination is a candidate.
+//! microbatch size, schedule, ZeRO and activation recompute. Every
+//! combination is a candidate.
 //!
 //! Pruning, cheapest rule first, each counted:
 //! 1. `invalid` — the parallelism does not divide the GPUs or the batch,
@@ -368,6 +369,7 @@ impl Search {
             format!("pipeline.microbatches={}", c.microbatches),
             format!("pipeline.schedule={}", c.schedule),
             format!("collective.zero={}", c.zero),
+            format!("recompute={}", c.recompute),
             format!("workload.batch_size={}", self.global_batch / c.data.max(1)),
         ]
     }

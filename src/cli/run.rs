@@ -43,7 +43,7 @@ pub struct RunArgs {
     html: bool,
 }
 
-pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+pub fn run(args: &RunArgs, quiet: bool) -> anyhow::Result<()> {
     use fabsim::scenario::Overrides;
     let overrides = Overrides {
         set: args.set.clone(),
@@ -68,7 +68,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     });
     let options = fabsim::run::RunOptions {
         out_dir,
-        progress: !args.json,
+        progress: !args.json && !quiet,
         timeline: args.timeline,
         html: args.html,
     };
@@ -76,7 +76,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         .with_context(|| format!("running {}", args.scenario.display()))?;
     if args.json {
         out(serde_json::to_string(&result.summary)? + "\n")?;
-    } else {
+    } else if !quiet {
         out(result.summary.to_string())?;
         if let Some(dir) = &options.out_dir {
             out(format!("results in {}/\n", dir.display()))?;

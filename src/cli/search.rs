@@ -24,9 +24,12 @@ pub struct SearchArgs {
     /// beside the CSV, as NAME.html.
     #[arg(long, requires = "out")]
     html: bool,
+    /// For scripts: errors as one JSON object on stderr, no progress bar.
+    #[arg(long)]
+    json: bool,
 }
 
-pub fn search(args: &SearchArgs) -> anyhow::Result<()> {
+pub fn search(args: &SearchArgs, quiet: bool) -> anyhow::Result<()> {
     use fabsim::search::{Search, SearchOptions, table};
     if args.jobs == Some(0) {
         return Err(ArgError::new("--jobs", "must be at least 1").into());
@@ -36,7 +39,7 @@ pub fn search(args: &SearchArgs) -> anyhow::Result<()> {
     let options = SearchOptions {
         jobs: args.jobs,
         shard,
-        progress: true,
+        progress: !quiet && !args.json,
     };
     let rows = search.run(&options)?;
     let mut bytes = Vec::new();
@@ -49,21 +52,27 @@ pub fn search(args: &SearchArgs) -> anyhow::Result<()> {
     match &args.out {
         Some(path) => {
             fabsim::sweep::table::write_atomic(path, &bytes)?;
-            table::print(&search, &rows, std::io::stdout().lock())?;
-            println!("every candidate in {}", path.display());
+            if !quiet {
+                table::print(&search, &rows, std::io::stdout().lock())?;
+                println!("every candidate in {}", path.display());
+            }
             if args.html {
                 // The report needs the header row, which shards past the
                 // first leave out of their CSV.
                 let mut full = Vec::new();
                 table::write_csv(&search, &rows, &mut full, true)?;
                 let page = super::report::table_report(path, &full)?;
-                println!("report in {}", page.display());
+                if !quiet {
+                    println!("report in {}", page.display());
+                }
             }
         }
         None => {
             use std::io::Write;
             std::io::stdout().write_all(&bytes)?;
-            table::print(&search, &rows, std::io::stderr().lock())?;
+            if !quiet {
+                table::print(&search, &rows, std::io::stderr().lock())?;
+            }
         }
     }
     Ok(())

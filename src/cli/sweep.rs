@@ -29,13 +29,16 @@ pub struct SweepArgs {
     /// step, hover for details) beside the CSV, as NAME.html.
     #[arg(long, requires = "out")]
     html: bool,
+    /// For scripts: errors as one JSON object on stderr, no progress bar.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Threads a sweep may use: far more than any machine's cores, far fewer
 /// than the thread limit of a shared login node.
 const MAX_JOBS: usize = 256;
 
-pub fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
+pub fn sweep(args: &SweepArgs, quiet: bool) -> anyhow::Result<()> {
     use fabsim::sweep::{Shard, Sweep, SweepOptions, resume::Partial, table};
     if let Some(n) = args.jobs
         && !(1..=MAX_JOBS).contains(&n)
@@ -51,7 +54,7 @@ pub fn sweep(args: &SweepArgs) -> anyhow::Result<()> {
     let mut options = SweepOptions {
         jobs: args.jobs,
         shard,
-        progress: true,
+        progress: !quiet && !args.json,
         skip: 0,
     };
     let header = if shard.is_none_or(|s| s.index == 1) {

@@ -1,5 +1,7 @@
 //! `cdf.csv`: per collective, the latency at a ladder of percentiles dense
 //! enough to draw a smooth CDF, tail included (p99, p99.9, p99.99, max).
+//! The `kind` column is the collective's [`super::CollectiveKind`] word,
+//! or `iteration` for the iteration's row.
 
 use super::{Exporter, LatencyStats, Report};
 use std::io::Write;
@@ -21,6 +23,7 @@ fn rows(w: &mut csv::Writer<&mut dyn Write>, s: &LatencyStats) -> Result<(), sup
             s.bytes.to_string(),
             format!("{p}"),
             format!("{:e}", s.quantile_s(p / 100.0)),
+            s.kind.map_or("iteration", |k| k.word()).to_string(),
         ])?;
     }
     Ok(())
@@ -32,7 +35,7 @@ impl Exporter for CdfCsv {
     }
     fn export(&self, report: &Report, w: &mut dyn Write) -> Result<(), super::ExportError> {
         let mut out = csv::Writer::from_writer(w);
-        out.write_record(["collective", "bytes", "percentile", "latency_s"])?;
+        out.write_record(["collective", "bytes", "percentile", "latency_s", "kind"])?;
         for s in report.collectives {
             rows(&mut out, s)?;
         }

@@ -43,6 +43,9 @@ impl Distribution {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CollectiveSummary {
     pub name: String,
+    /// gradient, tensor or embedding (see [`super::CollectiveKind`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<super::CollectiveKind>,
     pub bytes: u64,
     #[serde(flatten)]
     pub latency: Distribution,
@@ -142,15 +145,8 @@ impl fmt::Display for Summary {
             self.seed
         )?;
         writeln!(f)?;
-        writeln!(
-            f,
-            "{:<20} {:>10} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}",
-            "collective", "bytes", "mean", "p50", "p90", "p99", "p99.9", "max"
-        )?;
-        for c in &self.collectives {
-            row(f, &c.name, &c.bytes.to_string(), &c.latency)?;
-        }
-        row(f, "iteration", "", &self.iteration)?;
+        self.fmt_collectives(f)?;
+        row(f, "iteration", "", "", &self.iteration)?;
         writeln!(f)?;
         write!(f, "throughput: {:.1} samples/s", self.samples_per_s)?;
         if let Some(t) = self.tokens_per_s {
@@ -205,7 +201,38 @@ impl fmt::Display for Summary {
     }
 }
 
+/// Collectives the terminal table shows; the rest are in `cdf.csv`.
+pub const TOP_COLLECTIVES: usize = 10;
+
 impl Summary {
+    /// The collective table: every collective when there are at most
+    /// [`TOP_COLLECTIVES`], else the slowest by p99 and a count of the rest.
+    fn fmt_collectives(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:<28} {:<9} {:>10} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}",
+            "collective", "kind", "bytes", "mean", "p50", "p90", "p99", "p99.9", "max"
+        )?;
+        let mut shown: Vec<&CollectiveSummary> = self.collectives.iter().collect();
+        if shown.len() > TOP_COLLECTIVES {
+            shown.sort_by(|a, b| b.latency.p99_s.total_cmp(&a.latency.p99_s));
+            shown.truncate(TOP_COLLECTIVES);
+        }
+        for c in &shown {
+            let kind = c.kind.map_or("", |k| k.word());
+            row(f, &c.name, kind, &c.bytes.to_string(), &c.latency)?;
+        }
+        let more = self.collectives.len() - shown.len();
+        if more > 0 {
+            writeln!(
+                f,
+                "… {more} more collectives in cdf.csv and summary.json (above: the {} slowest by p99)",
+                shown.len()
+            )?;
+        }
+        Ok(())
+    }
+
     /// The memory line and the capex and cost lines, when known.
     fn fmt_memory_and_cost(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(m) = &self.memory {
@@ -279,11 +306,18 @@ impl Summary {
     }
 }
 
-fn row(f: &mut fmt::Formatter<'_>, name: &str, bytes: &str, d: &Distribution) -> fmt::Result {
+fn row(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    kind: &str,
+    bytes: &str,
+    d: &Distribution,
+) -> fmt::Result {
     writeln!(
         f,
-        "{:<20} {:>10} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}",
+        "{:<28} {:<9} {:>10} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}",
         name,
+        kind,
         bytes,
         format_secs(d.mean_s),
         format_secs(d.p50_s),

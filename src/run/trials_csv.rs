@@ -1,4 +1,4 @@
-//! `trials.csv`, streamed: one row per gradient collective per trial, then
+//! `trials.csv`, streamed: one row per reported collective per trial, then
 //! the trial's iteration row, written as the trials are folded in order so
 //! memory does not grow with the trial count. It formats rows only; the
 //! trial loop and the results folder are `run`'s.
@@ -25,11 +25,12 @@ impl TrialsCsv {
             "start_s",
             "end_s",
             "latency_s",
+            "kind",
         ])?;
         Ok(TrialsCsv { w })
     }
 
-    /// The rows of one trial: each gradient collective (named by the series
+    /// The rows of one trial: each reported collective (named by the series
     /// `of_task` maps it to), then the iteration.
     pub(super) fn trial(
         &mut self,
@@ -47,6 +48,7 @@ impl TrialsCsv {
                 secs(s),
                 secs(e),
                 secs(e - s),
+                series.kind.map_or("", |k| k.word()).into(),
             ])?;
         }
         self.w.write_record([
@@ -56,6 +58,7 @@ impl TrialsCsv {
             secs(SimTime::ZERO),
             secs(r.makespan),
             secs(r.makespan),
+            "iteration".into(),
         ])
     }
 

@@ -6,7 +6,7 @@ use crate::collective::Algorithm;
 use crate::noise::NoiseSpec;
 use crate::partition::PartitionSpec;
 use crate::schedule::Schedule;
-use crate::training::{Parallelism, Placement};
+use crate::training::Placement;
 use crate::units::ByteSize;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -22,7 +22,10 @@ pub struct ScenarioFile {
     pub description: String,
     pub topology: Spanned<PathBuf>,
     pub workload: Spanned<PathBuf>,
-    pub parallelism: Option<Spanned<Parallelism>>,
+    /// Degrees of parallelism (`data: auto`: see `conveniences`).
+    pub parallelism: Option<Spanned<super::conveniences::ParallelismYaml>>,
+    /// Samples per step over all replicas (a replica's batch: ÷ data).
+    pub global_batch: Option<Spanned<u32>>,
     #[serde(default)]
     pub placement: Placement,
     #[serde(default)]

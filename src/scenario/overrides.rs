@@ -79,6 +79,18 @@ pub(super) fn apply_overrides(src: &Source, set: &[String]) -> Result<ScenarioFi
     serde_json::from_value(tree).map_err(|e| ArgError::new("--set", e.to_string()))
 }
 
+/// The scenario's YAML tree with `set` applied, unchecked (for `show`,
+/// after [`apply_overrides`] accepted the same `set`).
+pub(super) fn tree_with(src: &Source, set: &[String]) -> Result<serde_json::Value, ArgError> {
+    let mut tree: serde_json::Value =
+        serde_saphyr::from_str(&src.text).map_err(|e| ArgError::new("--set", e.to_string()))?;
+    for item in set {
+        let (path, value) = parse_item(item, "--set")?;
+        set_path(&mut tree, &path, value).map_err(|m| ArgError::new(format!("--set {item}"), m))?;
+    }
+    Ok(tree)
+}
+
 /// `file` with `set` applied to its YAML tree, as a [`Source`] named after
 /// `file` (so relative paths inside it still resolve). `None` when `set`
 /// is empty: read the file as it is. Errors name the file and the `--set`.

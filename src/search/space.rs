@@ -13,7 +13,8 @@
 //! Lower bounds (valid whatever the fabric, so pruning never drops a design
 //! that could win): a stage's GPUs must run their share of the model's
 //! compute, W/p where W = Σ layers (forward + backward) of the workload
-//! loaded with a replica's batch; GPipe/1F1B add the fill and drain (m+p−1)/m (the mean over
+//! loaded with a replica's batch and no recompute (recompute only adds
+//! work, so one bound serves every recompute choice); GPipe/1F1B add the fill and drain (m+p−1)/m (the mean over
 //! stages of `busy_s + Σ_{s'≠s} per-microbatch work` — DESIGN §3's closed
 //! form). Static memory: some stage holds at least the mean of weights,
 //! gradients and optimizer state, (P + G + O)/p.
@@ -57,6 +58,8 @@ pub struct Candidate {
     pub microbatches: u32,
     pub schedule: String,
     pub zero: u8,
+    /// none, selective or full.
+    pub recompute: String,
 }
 
 /// The topology tree of a design (JSON is YAML).
@@ -181,7 +184,7 @@ fn design(
 }
 
 /// Every candidate of every design, in index order (design-major, then
-/// tensor, pipeline, microbatch size, schedule, ZeRO).
+/// tensor, pipeline, microbatch size, schedule, ZeRO, recompute).
 pub fn candidates(hws: &[Hardware], c: &Choices, global_batch: u32) -> Vec<Candidate> {
     let mut out = Vec::new();
     for (hw, h) in hws.iter().enumerate() {
@@ -196,7 +199,11 @@ pub fn candidates(hws: &[Hardware], c: &Choices, global_batch: u32) -> Vec<Candi
                 for &mbs in &c.microbatch_size {
                     let per_replica = global_batch.checked_div(data).unwrap_or(0);
                     for s in &c.schedule {
-                        for &zero in &c.zero {
+                        for (&zero, r) in c
+                            .zero
+                            .iter()
+                            .flat_map(|z| c.recompute.iter().map(move |r| (z, r)))
+                        {
                             out.push(Candidate {
                                 index: out.len() as u64,
                                 hw,
@@ -207,6 +214,7 @@ pub fn candidates(hws: &[Hardware], c: &Choices, global_batch: u32) -> Vec<Candi
                                 microbatches: per_replica / mbs.max(1),
                                 schedule: s.clone(),
                                 zero,
+                                recompute: r.clone(),
                             });
                         }
                     }

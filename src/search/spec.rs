@@ -20,6 +20,7 @@
 //!   microbatch_size: [1, 2]            # samples per microbatch (default [1])
 //!   schedule: [1f1b]                   # default [1f1b]
 //!   zero: [0, 1]                       # default [0]
+//!   recompute: [none, selective, full] # default [none]
 //! scenario:                            # optional: given to every candidate's scenario
 //!   collective: { algorithm: ring, overlap: true, bucket_bytes: 100MB }
 //! trials: 1
@@ -93,6 +94,8 @@ pub(super) struct ParallelismYaml {
     pub schedule: Spanned<Vec<String>>,
     #[serde(default = "zeros")]
     pub zero: Spanned<Vec<u8>>,
+    #[serde(default = "no_recompute")]
+    pub recompute: Spanned<Vec<String>>,
 }
 
 fn spanned<T>(value: T) -> Spanned<T> {
@@ -107,6 +110,9 @@ fn ones() -> Spanned<Vec<u32>> {
 }
 fn zeros() -> Spanned<Vec<u8>> {
     spanned(vec![0])
+}
+fn no_recompute() -> Spanned<Vec<String>> {
+    spanned(vec!["none".into()])
 }
 fn default_schedules() -> Spanned<Vec<String>> {
     spanned(vec!["1f1b".into()])
@@ -129,6 +135,7 @@ pub struct Choices {
     pub microbatch_size: Vec<u32>,
     pub schedule: Vec<String>,
     pub zero: Vec<u8>,
+    pub recompute: Vec<String>,
 }
 
 /// The checked hardware choices.
@@ -289,6 +296,19 @@ fn choices(src: &Source, p: &ParallelismYaml) -> Result<Choices, InputError> {
                 .with_path("parallelism.schedule"));
         }
     }
+    nonempty(src, &p.recompute, "parallelism.recompute")?;
+    for r in &p.recompute.value {
+        let parsed: Result<crate::workload::Recompute, _> =
+            serde_json::from_value(serde_json::Value::String(r.clone()));
+        if parsed.is_err() {
+            return Err(src
+                .error_at(
+                    &p.recompute,
+                    format!("unknown recompute '{r}': use none, selective or full"),
+                )
+                .with_path("parallelism.recompute"));
+        }
+    }
     nonempty(src, &p.zero, "parallelism.zero")?;
     if p.zero.value.iter().any(|&z| z > 1) {
         return Err(src
@@ -301,5 +321,6 @@ fn choices(src: &Source, p: &ParallelismYaml) -> Result<Choices, InputError> {
         microbatch_size: counts(&p.microbatch_size, "parallelism.microbatch_size")?,
         schedule: p.schedule.value.clone(),
         zero: p.zero.value.clone(),
+        recompute: p.recompute.value.clone(),
     })
 }

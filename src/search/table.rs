@@ -4,7 +4,7 @@
 //!
 //! CSV columns: `candidate, server, gpu, gpus, fabric, oversubscription,
 //! nic, tensor, pipeline, data, microbatch_size, microbatches, schedule,
-//! zero, status, pareto, bound_step_s, step_s, tokens_per_s, capex_usd,
+//! zero, recompute, status, pareto, bound_step_s, step_s, tokens_per_s, capex_usd,
 //! capex_gpus_usd, capex_nics_usd, capex_switches_usd, capex_optics_usd,
 //! power_kw, usd_per_hour, usd_per_mtok, bubble, exposed_comm_s,
 //! peak_memory_gib, why`. Empty cells: not reached.
@@ -177,7 +177,7 @@ fn losses(o: &Outcome, pipeline: u32, capacity: u64) -> String {
     parts.join(", ")
 }
 
-pub const COLUMNS: [&str; 31] = [
+pub const COLUMNS: [&str; 32] = [
     "candidate",
     "server",
     "gpu",
@@ -192,6 +192,7 @@ pub const COLUMNS: [&str; 31] = [
     "microbatches",
     "schedule",
     "zero",
+    "recompute",
     "status",
     "pareto",
     "bound_step_s",
@@ -238,6 +239,7 @@ pub fn write_csv(s: &Search, rows: &[Row], out: impl Write, header: bool) -> csv
             c.microbatches.to_string(),
             c.schedule.clone(),
             c.zero.to_string(),
+            c.recompute.clone(),
             r.status.word().to_string(),
             r.pareto.to_string(),
             num(r.bound_s),
@@ -330,7 +332,7 @@ pub fn print(s: &Search, rows: &[Row], mut out: impl Write) -> std::io::Result<(
     )?;
     writeln!(
         out,
-        "{:>4} {:>6} {:<10} {:>5} {:<13} {:>7} {:>3} {:>3} {:>4} {:>3} {:>4} {:<5} {:>4} {:>10} {:>9} {:>9} {:>8}  why",
+        "{:>4} {:>6} {:<10} {:>5} {:<13} {:>7} {:>3} {:>3} {:>4} {:>3} {:>4} {:<5} {:>4} {:<9} {:>10} {:>9} {:>9} {:>8}  why",
         "rank",
         "cand",
         "server",
@@ -344,6 +346,7 @@ pub fn print(s: &Search, rows: &[Row], mut out: impl Write) -> std::io::Result<(
         "m",
         "sched",
         "zero",
+        "recompute",
         "step",
         "tokens/s",
         "capex $M",
@@ -355,7 +358,7 @@ pub fn print(s: &Search, rows: &[Row], mut out: impl Write) -> std::io::Result<(
         let Some(o) = &r.outcome else { continue };
         writeln!(
             out,
-            "{:>4} {:>6} {:<10} {:>5} {:<13} {:>7} {:>3} {:>3} {:>4} {:>3} {:>4} {:<5} {:>4} {:>10} {:>9.0} {:>9.1} {:>8.4}  {}",
+            "{:>4} {:>6} {:<10} {:>5} {:<13} {:>7} {:>3} {:>3} {:>4} {:>3} {:>4} {:<5} {:>4} {:<9} {:>10} {:>9.0} {:>9.1} {:>8.4}  {}",
             k + 1,
             c.index,
             h.server,
@@ -369,6 +372,7 @@ pub fn print(s: &Search, rows: &[Row], mut out: impl Write) -> std::io::Result<(
             c.microbatches,
             c.schedule,
             c.zero,
+            c.recompute,
             format_secs(o.step_s),
             o.tokens_per_s.unwrap_or(0.0),
             h.cost.capex / 1e6,
