@@ -7,9 +7,7 @@
 mod cli;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use cli::{
-    collective, completions, errors, report, run, search, show, sweep, topology, validate,
-};
+use cli::{collective, completions, errors, report, run, search, show, sweep, topology, validate};
 use std::process::ExitCode;
 
 #[derive(Parser)]
