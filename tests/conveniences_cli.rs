@@ -1,29 +1,17 @@
 //! The README's command-line conveniences: `fabsim show`, `fabsim
 //! completions`, `--quiet` and `--json` errors.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{fabsim, output_ok, root};
 use std::fs;
-use std::path::PathBuf;
-
-fn fabsim() -> Command {
-    Command::cargo_bin("fabsim").unwrap()
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 #[test]
 fn show_prints_every_default_and_the_set_paths() {
-    let out = fabsim()
-        .arg("show")
-        .arg(root().join("scenarios/kccb-mnist.yaml"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        fabsim()
+            .arg("show")
+            .arg(root().join("scenarios/kccb-mnist.yaml")),
     );
     let text = String::from_utf8(out.stdout).unwrap();
     // Defaults the file does not write, and `epochs` resolved to trials.

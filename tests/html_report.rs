@@ -7,25 +7,13 @@
 //! `FABSIM_REQUIRE_BROWSER=1` (CI sets it; `.ci/run` installs Debian's
 //! `chromium`), which makes a missing browser a failure.
 
-use assert_cmd::Command;
+mod common;
+
+use common::root;
 use std::path::{Path, PathBuf};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn fabsim(args: &[&std::ffi::OsStr]) -> String {
-    let out = Command::cargo_bin("fabsim")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::stdout_ok(common::fabsim().args(args))
 }
 
 /// The browser, or `None` (with a message) when it is absent and not

@@ -2,17 +2,11 @@
 //! `global_batch:`, tensor-parallel collectives in the per-collective
 //! report (labelled by kind) and the terminal's top-collectives table.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{fabsim, output_ok, root};
 use std::fs;
 use std::path::{Path, PathBuf};
-
-fn fabsim() -> Command {
-    Command::cargo_bin("fabsim").unwrap()
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// GPT-2 small on one 4-GPU host: tensor 2, data auto, 2 microbatches.
 fn scenario(dir: &Path, extra: &str) -> PathBuf {
@@ -166,16 +160,11 @@ fn search_recompute_axis_trades_memory_for_time() {
         ),
     )
     .unwrap();
-    let out = fabsim()
-        .arg("search")
-        .arg(&file)
-        .args(["--jobs", "1", "--quiet"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        fabsim()
+            .arg("search")
+            .arg(&file)
+            .args(["--jobs", "1", "--quiet"]),
     );
     assert!(out.stderr.is_empty(), "--quiet prints no table");
     let mut r = csv::Reader::from_reader(&out.stdout[..]);
