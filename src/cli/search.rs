@@ -24,6 +24,10 @@ pub struct SearchArgs {
     /// beside the CSV, as NAME.html.
     #[arg(long, requires = "out")]
     html: bool,
+    /// Simulate every candidate that fits in memory, without the time
+    /// bounds (slow): to check that pruning loses no point of the front.
+    #[arg(long)]
+    exhaustive: bool,
     /// For scripts: errors as one JSON object on stderr, no progress bar.
     #[arg(long)]
     json: bool,
@@ -40,6 +44,7 @@ pub fn search(args: &SearchArgs, quiet: bool) -> anyhow::Result<()> {
         jobs: args.jobs,
         shard,
         progress: !quiet && !args.json,
+        exhaustive: args.exhaustive,
     };
     let rows = search.run(&options)?;
     let mut bytes = Vec::new();
