@@ -27,7 +27,10 @@ fn simulated_points_equal_fabsim_run() {
         let o = r.outcome.as_ref().unwrap();
         assert_eq!(o.step_s, s.iteration.mean_s);
         assert_eq!(o.tokens_per_s, s.tokens_per_s);
-        assert_eq!(o.usd_per_mtok, s.cost.as_ref().and_then(|c| c.per_million_tokens));
+        assert_eq!(
+            o.usd_per_mtok,
+            s.cost.as_ref().and_then(|c| c.per_million_tokens)
+        );
         assert_eq!(o.bubble, s.bubble_fraction);
         assert_eq!(o.exposed_s, s.exposed_communication_s);
     }
