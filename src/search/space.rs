@@ -9,7 +9,8 @@
 //! - `rail`: rail leaf i takes GPU i of every host (D = hosts); spines as
 //!   above;
 //! - `switch`: one non-blocking switch.
-//! (the bounds themselves are in `bounds.rs`).
+//!
+//! The bounds themselves are in `bounds.rs`.
 
 use super::spec::{Choices, FabricChoice, HardwareChoices};
 use crate::input::InputError;
