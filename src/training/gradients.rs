@@ -98,7 +98,7 @@ impl Builder<'_, '_> {
         }
     }
 
-    /// A gradient ring seen from replica 0 (see `fold.rs`): 2(d−1) sends of
+    /// A gradient ring seen from replica 0 (see `fold/`): 2(d−1) sends of
     /// bytes/d (d−1 each for ZeRO-1's reduce-scatter and all-gather), each
     /// after the previous, over `gpu`'s loopback route. Returns the last.
     fn folded_ring(
