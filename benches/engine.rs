@@ -114,7 +114,11 @@ fn ring_allreduce(c: &mut Criterion) {
     let cluster = switch_cluster(4096);
     let spec = ring(4096, 100 << 20);
     group.bench_function("4096_gpus_expanded", |b| {
-        b.iter(|| measure_with(&cluster, black_box(&spec), false).unwrap().time)
+        b.iter(|| {
+            measure_with(&cluster, black_box(&spec), false)
+                .unwrap()
+                .time
+        })
     });
     group.finish();
 }
