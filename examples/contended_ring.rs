@@ -8,7 +8,7 @@
 //! Run: `cargo run --release --example contended_ring -- 512`. It measures
 //! nothing itself beyond one wall time; the criterion bench is the timing.
 
-use fabsim::bench::measure::{Measurement, measure};
+use fabsim::bench::measure::{Measurement, measure_with};
 use fabsim::collective::{Algorithm, CollectiveOp, CollectiveSpec};
 use fabsim::ids::GpuId;
 use fabsim::input::Source;
@@ -46,8 +46,9 @@ fn ring(n: usize, bytes: u64, shuffled: bool) -> CollectiveSpec {
     spec
 }
 
+/// Never folded onto one rank: this profiles the engine and the fabric.
 fn run(n: usize, shuffled: bool) -> Measurement {
-    measure(&fat_tree_cluster(n), &ring(n, 64 << 20, shuffled)).expect("the ring runs")
+    measure_with(&fat_tree_cluster(n), &ring(n, 64 << 20, shuffled), false).expect("the ring runs")
 }
 
 fn main() {
