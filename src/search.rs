@@ -67,13 +67,21 @@ pub const ROUND: usize = 8;
 /// A loaded, checked search.
 #[derive(Debug)]
 pub struct Search {
+    /// The search's name.
     pub name: String,
+    /// Free text from the search file.
     pub description: String,
+    /// Samples per step over all replicas.
     pub global_batch: u32,
+    /// Tokens per sample, for workloads with a sequence length.
     pub tokens_per_sample: Option<u64>,
+    /// The step-time target and budget.
     pub target: Target,
+    /// Every hardware design, indexed by [`space::Candidate::hw`].
     pub hardware: Vec<Hardware>,
+    /// Every candidate, in index order.
     pub candidates: Vec<Candidate>,
+    /// Years over which capex is spread.
     pub amortization_years: f64,
     trials: u64,
     workloads: space::Workloads,
@@ -84,23 +92,30 @@ pub struct Search {
 /// How to run a search.
 #[derive(Debug, Clone, Default)]
 pub struct SearchOptions {
+    /// Threads; `None`: all cores.
     pub jobs: Option<usize>,
+    /// Search only this slice of the candidates.
     pub shard: Option<Shard>,
+    /// Show a progress bar on stderr.
     pub progress: bool,
 }
 
 /// What became of a candidate.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
+    /// The combination cannot be built; the reason.
     Invalid(String),
+    /// Capex above the budget.
     OverBudget,
     /// Static memory lower bound, bytes.
     MemoryBound(u64),
+    /// Its step-time lower bound misses the target.
     TooSlowBound,
     /// The simulated candidate that dominates the bound.
     DominatedBound(u64),
     /// Peak memory estimate, bytes.
     DoesNotFit(u64),
+    /// Simulated.
     Simulated,
 }
 
@@ -122,24 +137,36 @@ impl Status {
 /// A simulated candidate's figures.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
+    /// Mean step time, seconds.
     pub step_s: f64,
+    /// Tokens per second, for workloads with tokens.
     pub tokens_per_s: Option<f64>,
+    /// Cluster cost per hour, dollars.
     pub usd_per_hour: f64,
+    /// Dollars per million tokens, for workloads with tokens.
     pub usd_per_mtok: Option<f64>,
+    /// Pipeline bubble fraction, with pipelining.
     pub bubble: Option<f64>,
+    /// Exposed communication per step, seconds.
     pub exposed_s: f64,
+    /// Peak memory estimate per GPU, bytes.
     pub peak_bytes: u64,
+    /// Model FLOPs utilisation, for analytical workloads.
     pub mfu: Option<f64>,
 }
 
 /// One candidate's result.
 #[derive(Debug, Clone)]
 pub struct Row {
+    /// The candidate.
     pub candidate: Candidate,
     /// Step-time lower bound (candidates that reached rule 4).
     pub bound_s: Option<f64>,
+    /// Which rule stopped it, or `Simulated`.
     pub status: Status,
+    /// Its figures, if simulated.
     pub outcome: Option<Outcome>,
+    /// Whether it is on the Pareto front.
     pub pareto: bool,
     /// Why it wins or loses, in words.
     pub why: String,
