@@ -67,22 +67,14 @@ pub const ROUND: usize = 8;
 /// A loaded, checked search.
 #[derive(Debug)]
 pub struct Search {
-    /// The search's name.
-    pub name: String,
-    /// Free text from the search file.
-    pub description: String,
-    /// Samples per step over all replicas.
-    pub global_batch: u32,
-    /// Tokens per sample, for workloads with a sequence length.
-    pub tokens_per_sample: Option<u64>,
-    /// The step-time target and budget.
-    pub target: Target,
-    /// Every hardware design, indexed by [`space::Candidate::hw`].
-    pub hardware: Vec<Hardware>,
-    /// Every candidate, in index order.
-    pub candidates: Vec<Candidate>,
-    /// Years over which capex is spread.
-    pub amortization_years: f64,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) global_batch: u32,
+    pub(crate) tokens_per_sample: Option<u64>,
+    pub(crate) target: Target,
+    pub(crate) hardware: Vec<Hardware>,
+    pub(crate) candidates: Vec<Candidate>,
+    pub(crate) amortization_years: f64,
     trials: u64,
     workloads: space::Workloads,
     base: PathBuf,
@@ -158,18 +150,14 @@ pub struct Outcome {
 /// One candidate's result.
 #[derive(Debug, Clone)]
 pub struct Row {
-    /// The candidate.
-    pub candidate: Candidate,
+    pub(crate) candidate: Candidate,
     /// Step-time lower bound (candidates that reached rule 4).
-    pub bound_s: Option<f64>,
-    /// Which rule stopped it, or `Simulated`.
-    pub status: Status,
-    /// Its figures, if simulated.
-    pub outcome: Option<Outcome>,
-    /// Whether it is on the Pareto front.
-    pub pareto: bool,
+    pub(crate) bound_s: Option<f64>,
+    pub(crate) status: Status,
+    pub(crate) outcome: Option<Outcome>,
+    pub(crate) pareto: bool,
     /// Why it wins or loses, in words.
-    pub why: String,
+    pub(crate) why: String,
 }
 
 impl Search {

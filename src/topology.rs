@@ -354,11 +354,6 @@ impl ClusterBuilder {
         ab
     }
 
-    /// Nodes added so far (the next node's id).
-    pub fn num_nodes(&self) -> usize {
-        self.nodes.len()
-    }
-
     /// Validates (GPUs exist, names unique, no self-loops, every GPU reaches
     /// every other) and builds the routing tables.
     pub fn build(self) -> Result<Cluster, TopologyError> {

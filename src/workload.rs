@@ -296,13 +296,8 @@ impl Workload {
     }
 
     /// Σ gradient bytes over all layers (one GPU).
-    pub fn total_grad_bytes(&self) -> u64 {
+    pub(crate) fn total_grad_bytes(&self) -> u64 {
         self.layers.iter().map(|l| l.grad_bytes).sum()
-    }
-
-    /// Σ stashed activation bytes over all layers (one minibatch, one GPU).
-    pub fn total_stash_bytes(&self) -> u64 {
-        self.layers.iter().map(|l| l.stash_bytes).sum()
     }
 
     /// Σ forward over all layers (one minibatch, one GPU).

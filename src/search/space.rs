@@ -58,7 +58,7 @@ pub struct Hardware {
 pub struct Candidate {
     /// Position in the search's candidate list.
     pub index: u64,
-    /// Index of its design in [`crate::search::Search::hardware`].
+    /// Index of its design in the search's hardware list.
     pub hw: usize,
     /// Tensor-parallel degree.
     pub tensor: u32,

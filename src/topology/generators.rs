@@ -140,7 +140,7 @@ pub const KINDS: &[&str] = &["switch", "fat-tree", "rail", "ring", "torus"];
 
 impl FabricLayout {
     /// The kind as written in YAML (one of [`KINDS`]).
-    pub fn kind_name(&self) -> &'static str {
+    pub(crate) fn kind_name(&self) -> &'static str {
         match self {
             FabricLayout::Switch { .. } => "switch",
             FabricLayout::FatTree { .. } => "fat-tree",
