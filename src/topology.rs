@@ -212,10 +212,10 @@ pub enum TopologyError {
     /// The graph has no GPU node.
     #[error("the topology has no GPUs")]
     NoGpus,
+    /// Some GPU has no path to another.
     #[error(
         "GPU {a} ({a_name}) cannot reach GPU {b} ({b_name}): the graph is disconnected (GPUs do not forward traffic; connect them through switches)"
     )]
-    /// Some GPU has no path to another.
     Disconnected {
         /// A GPU that cannot reach `b`.
         a: GpuId,

@@ -29,11 +29,11 @@ pub enum EngineError {
          setting is too large, or a bandwidth too small, for the model"
     )]
     TimeOverflow(&'static str),
+    /// Background traffic started more flows than this budget.
     #[error(
         "background traffic started more than {0} flows in one trial: lower \
          noise.background.rate (or the flows' size)"
     )]
-    /// Background traffic started more flows than this budget.
     BackgroundBudget(u64),
 }
 
