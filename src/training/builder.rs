@@ -88,12 +88,31 @@ impl<'j, 'w> Builder<'j, 'w> {
         }
     }
 
+    /// Whether replica 0 stands for every replica.
+    pub(super) fn folds_replicas(&self) -> bool {
+        self.fold.as_ref().is_some_and(|f| f.replicas > 1)
+    }
+
+    /// Whether tensor rank 0 stands for every tensor rank.
+    pub(super) fn folds_tensor(&self) -> bool {
+        self.fold.as_ref().is_some_and(|f| f.tensor > 1)
+    }
+
     /// Replicas whose tasks are built: 1 when folded, else all d.
     pub(super) fn replicas(&self) -> u32 {
-        if self.fold.is_some() {
+        if self.folds_replicas() {
             1
         } else {
             self.job.parallelism.data
+        }
+    }
+
+    /// Tensor ranks whose tasks are built: 1 when folded, else all t.
+    pub(super) fn tensor_ranks(&self) -> u32 {
+        if self.folds_tensor() {
+            1
+        } else {
+            self.job.parallelism.tensor
         }
     }
 
@@ -119,8 +138,8 @@ impl<'j, 'w> Builder<'j, 'w> {
         self.add_gradient_sync();
         self.add_optimizer_steps();
         if let Some(fold) = &self.fold {
-            for (gpu, route) in &fold.loopbacks {
-                self.graph.pin_loopback(*gpu, route.clone());
+            for (gpu, slot, route) in &fold.loopbacks {
+                self.graph.pin_loopback(*gpu, *slot, route.clone());
             }
         }
         TrainingPlan {
@@ -155,7 +174,7 @@ impl<'j, 'w> Builder<'j, 'w> {
         let mut markers = Vec::new();
         let waits_for: Vec<TaskId> = self.pending_tensor.remove(&(r, s)).into_iter().collect();
         let overlapped = job.tensor_overlap && job.parallelism.tensor > 1;
-        for k in 0..job.parallelism.tensor {
+        for k in 0..self.tensor_ranks() {
             let gpu = job.gpu(r, s, k);
             let mut prev = None;
             if overlapped {
@@ -207,7 +226,7 @@ impl<'j, 'w> Builder<'j, 'w> {
         } = job.parallelism;
         let v = job.all_virtual_stages();
         for r in 0..self.replicas() {
-            for k in 0..t {
+            for k in 0..self.tensor_ranks() {
                 for j in 0..v {
                     let last_layer = &job.workload.layers[job.layers(j).end - 1];
                     let bytes =
