@@ -175,6 +175,8 @@ pub struct TimelineData<'a> {
     pub outcome: &'a crate::engine::Outcome,
     /// The GPUs the timelines draw.
     pub gpus: Vec<crate::ids::GpuId>,
+    /// The kind of each reported collective's tasks.
+    pub kinds: crate::timeline::Kinds,
 }
 
 /// Why an exporter could not write its file. Each variant shows its cause's

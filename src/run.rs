@@ -278,6 +278,7 @@ fn write_outputs(
         graph: &scenario.plan().graph,
         outcome: trial0,
         gpus: timeline_gpus(scenario, options.timeline),
+        kinds: series::kinds(scenario.plan()),
     };
     let report = Report {
         cluster: &scenario.cluster,

@@ -21,7 +21,13 @@ use crate::engine::Outcome;
 use crate::ids::{GpuId, TaskId};
 use crate::plan::{Phase, Tag, TaskGraph, TaskKind};
 use crate::units::SimTime;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// The kind word (`gradient`, `tensor`, `embedding`: see
+/// [`crate::report::CollectiveKind`]) of each reported collective's tasks.
+/// The Chrome trace carries it as `args.kind`, and `timeline.svg` colours
+/// by it; a collective task missing here is drawn as a plain collective.
+pub type Kinds = HashMap<TaskId, &'static str>;
 
 /// One interval of a GPU's timeline.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

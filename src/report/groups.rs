@@ -1,28 +1,31 @@
 //! Which collectives a plot shows, so that plots stay readable with a
 //! hundred collectives: series are grouped by what they carry (gradient
-//! buckets, tensor-parallel activations), and within a group only the `k`
+//! buckets, tensor-parallel activations, the tied embedding), and within a group only the `k`
 //! slowest by p99 get a colour; the rest are summarised.
 //!
 //! It decides nothing about drawing; `cdf.svg` and the HTML report both
 //! use it so they show the same series.
 
-/// What a collective carries, read from its name: the planner names
-/// tensor-parallel collectives `tensor F …`/`tensor B …`
-/// (`training::tensor`); every other collective in the report is a
-/// gradient bucket's all-reduce (or reduce-scatter / all-gather under
-/// ZeRO).
+/// What a collective carries: its `kind` (`summary.json`, `cdf.csv`'s
+/// `kind` column, the timeline's collective `args.kind`; see
+/// [`super::CollectiveKind`]). Folders written before kinds existed have
+/// none: their collectives are `Other`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Group {
     Gradient,
     Tensor,
+    Embedding,
+    Other,
 }
 
 impl Group {
-    pub fn of(name: &str) -> Group {
-        if name.starts_with("tensor ") {
-            Group::Tensor
-        } else {
-            Group::Gradient
+    /// The group of a `kind` word.
+    pub fn of_kind(word: &str) -> Group {
+        match word {
+            "gradient" => Group::Gradient,
+            "tensor" => Group::Tensor,
+            "embedding" => Group::Embedding,
+            _ => Group::Other,
         }
     }
 
@@ -30,16 +33,19 @@ impl Group {
         match self {
             Group::Gradient => "gradient buckets (data parallel)",
             Group::Tensor => "tensor-parallel collectives",
+            Group::Embedding => "tied-embedding all-reduce (first and last stage)",
+            Group::Other => "collectives",
         }
     }
 }
 
 /// Series per group (in group order, groups without series left out),
-/// each as indices into the input in input order.
-pub fn by_group(names: &[&str]) -> Vec<(Group, Vec<usize>)> {
+/// each as indices into `kinds` (one `kind` word per series) in input
+/// order.
+pub fn by_group(kinds: &[&str]) -> Vec<(Group, Vec<usize>)> {
     let mut groups: Vec<(Group, Vec<usize>)> = Vec::new();
-    for (i, n) in names.iter().enumerate() {
-        let g = Group::of(n);
+    for (i, k) in kinds.iter().enumerate() {
+        let g = Group::of_kind(k);
         match groups.iter_mut().find(|(h, _)| *h == g) {
             Some((_, v)) => v.push(i),
             None => groups.push((g, vec![i])),
@@ -68,11 +74,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn groups_by_name_and_keeps_order() {
-        let names = ["block1", "tensor F all-reduce", "embedding", "tensor B"];
+    fn groups_by_kind_and_keeps_order() {
+        let kinds = ["gradient", "tensor", "embedding", "tensor", "gradient", ""];
         assert_eq!(
-            by_group(&names),
-            vec![(Group::Gradient, vec![0, 2]), (Group::Tensor, vec![1, 3])]
+            by_group(&kinds),
+            vec![
+                (Group::Gradient, vec![0, 4]),
+                (Group::Tensor, vec![1, 3]),
+                (Group::Embedding, vec![2]),
+                (Group::Other, vec![5]),
+            ]
         );
     }
 

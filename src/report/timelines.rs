@@ -23,12 +23,16 @@ impl Exporter for Timeline {
     }
     fn export(&self, report: &Report, w: &mut dyn Write) -> Result<(), super::ExportError> {
         let t = report.timeline;
-        let f = match self {
-            Timeline::Text => crate::timeline::write_text,
-            Timeline::Chrome => crate::timeline::write_chrome,
-            Timeline::Svg => crate::timeline::write_svg,
-        };
-        f(w, report.cluster, t.graph, t.outcome, &t.gpus)?;
+        let c = report.cluster;
+        match self {
+            Timeline::Text => crate::timeline::write_text(w, c, t.graph, t.outcome, &t.gpus),
+            Timeline::Chrome => {
+                crate::timeline::write_chrome(w, c, t.graph, t.outcome, &t.gpus, &t.kinds)
+            }
+            Timeline::Svg => {
+                crate::timeline::write_svg(w, c, t.graph, t.outcome, &t.gpus, &t.kinds)
+            }
+        }?;
         Ok(())
     }
 }

@@ -89,6 +89,16 @@ fn classify(plan: &TrainingPlan) -> Vec<Entry> {
     out
 }
 
+/// The kind word of every reported collective's first and last task.
+pub(super) fn kinds(plan: &TrainingPlan) -> crate::timeline::Kinds {
+    let mut out = crate::timeline::Kinds::new();
+    for (kind, (first, last), _, _) in classify(plan) {
+        out.insert(first, kind.word());
+        out.insert(last, kind.word());
+    }
+    out
+}
+
 /// The series of `plan`'s reported collectives.
 pub(super) fn series(plan: &TrainingPlan) -> Series {
     let mut index: BTreeMap<(CollectiveKind, String), usize> = BTreeMap::new();

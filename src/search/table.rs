@@ -7,7 +7,9 @@
 //! zero, recompute, status, pareto, bound_step_s, step_s, tokens_per_s, capex_usd,
 //! capex_gpus_usd, capex_nics_usd, capex_switches_usd, capex_optics_usd,
 //! power_kw, usd_per_hour, usd_per_mtok, bubble, exposed_comm_s,
-//! peak_memory_gib, why`. Empty cells: not reached.
+//! peak_memory_gib, why, target_step_s, budget_usd`. Empty cells: not
+//! reached (or, for the last two, no such target); the target columns
+//! repeat on every row so that the CSV alone can draw the target.
 
 use super::{Outcome, Row, Search, Status};
 use crate::units::format_secs;
@@ -183,7 +185,7 @@ fn losses(o: &Outcome, pipeline: u32, capacity: u64) -> String {
 }
 
 /// The CSV's header, one name per column.
-pub const COLUMNS: [&str; 32] = [
+pub const COLUMNS: [&str; 34] = [
     "candidate",
     "server",
     "gpu",
@@ -216,6 +218,8 @@ pub const COLUMNS: [&str; 32] = [
     "exposed_comm_s",
     "peak_memory_gib",
     "why",
+    "target_step_s",
+    "budget_usd",
 ];
 
 /// The CSV (header when `header`).
@@ -263,6 +267,8 @@ pub fn write_csv(s: &Search, rows: &[Row], out: impl Write, header: bool) -> csv
             num(o.map(|o| o.exposed_s)),
             num(o.map(|o| o.peak_bytes as f64 / GIB)),
             r.why.clone(),
+            num(s.target.step_s),
+            num(s.target.budget),
         ])?;
     }
     w.flush()?;

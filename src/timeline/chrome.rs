@@ -44,6 +44,7 @@ pub fn write_chrome(
     graph: &TaskGraph,
     outcome: &Outcome,
     gpus: &[GpuId],
+    kinds: &super::Kinds,
 ) -> io::Result<()> {
     let host = |g: GpuId| -> u64 {
         if g.index() < cluster.num_gpus() {
@@ -101,6 +102,7 @@ pub fn write_chrome(
                 "task": s.task.0,
                 "bytes": spec.map_or(0, |c| c.bytes),
                 "ranks": spec.map_or(0, |c| c.ranks.len()),
+                "kind": kinds.get(&s.task).copied().unwrap_or(""),
             },
         }));
     }

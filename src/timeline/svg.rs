@@ -1,44 +1,67 @@
 //! An SVG Gantt chart drawn with plotters' SVG backend (no font libraries:
-//! the backend writes `<text>` elements itself): one row per shown GPU, one
-//! colour per microbatch, forwards lighter than backwards, weight-gradient
-//! ops darker, other compute grey, collectives as a thin dark band under the
-//! row. Back-to-back spans of one op (one per layer) merge into one bar, as
-//! do overlapping collectives, so a 96-layer model stays light; at most
+//! the backend writes `<text>` elements itself): one row per shown GPU,
+//! labelled with its pipeline stage, one colour per kind of op (forward,
+//! backward, weight gradient, optimizer, other compute) with the
+//! microbatch written on bars wide enough, and collectives as a thin band
+//! under the row coloured by kind (gradient, tensor-parallel, embedding).
+//! A legend sits under the time axis, inside the picture. Back-to-back
+//! spans of one op (one per layer) merge into one bar, as do overlapping
+//! collectives of one kind, so a 96-layer model stays light; at most
 //! [`MAX_BARS`] bars are drawn.
 
-use super::{label, spans, us};
+use super::{Kinds, label, spans, us};
 use crate::engine::Outcome;
 use crate::ids::GpuId;
 use crate::plan::{Phase, TaskGraph};
 use crate::topology::Cluster;
 use plotters::prelude::*;
-use plotters::style::Palette99;
 use std::io::{self, Write};
 
 /// Bars drawn before the chart stops adding more.
 pub const MAX_BARS: usize = 20_000;
 
 const WIDTH: u32 = 1200;
-const LEFT: i32 = 70;
+const LEFT: i32 = 120;
 const RIGHT: i32 = 20;
 const TOP: i32 = 20;
 const ROW: i32 = 28;
+/// Room under the axis for the tick labels and the legend.
+const BOTTOM: i32 = 58;
 
-fn mix(c: RGBColor, toward: u8, amount: f64) -> RGBColor {
-    let f = |x: u8| (f64::from(x) + (f64::from(toward) - f64::from(x)) * amount).round() as u8;
-    RGBColor(f(c.0), f(c.1), f(c.2))
+/// The same colours as the HTML report's Gantt chart.
+fn hex(c: u32) -> RGBColor {
+    RGBColor((c >> 16) as u8, (c >> 8) as u8, c as u8)
 }
 
-fn colour(phase: Phase, microbatch: u32) -> RGBColor {
-    let base = Palette99::pick(microbatch as usize).to_rgba();
-    let base = RGBColor(base.0, base.1, base.2);
+fn colour(phase: Phase) -> RGBColor {
     match phase {
-        Phase::Forward => mix(base, 255, 0.5),
-        Phase::Backward | Phase::BackwardInput => base,
-        Phase::BackwardWeight => mix(base, 0, 0.35),
-        _ => RGBColor(160, 160, 160),
+        Phase::Forward => hex(0x9cc3e6),
+        Phase::Backward | Phase::BackwardInput => hex(0x4e79a7),
+        Phase::BackwardWeight => hex(0x2b4a6b),
+        Phase::Optimizer => hex(0x59a14f),
+        _ => hex(0xb0b0b0),
     }
 }
+
+fn collective_colour(kind: &str) -> RGBColor {
+    match kind {
+        "gradient" => hex(0xe15759),
+        "tensor" => hex(0xf28e2b),
+        "embedding" => hex(0xb07aa1),
+        _ => hex(0x3c3c3c),
+    }
+}
+
+/// The legend's entries, in drawing order.
+const LEGEND: [(&str, u32); 7] = [
+    ("forward", 0x9cc3e6),
+    ("backward", 0x4e79a7),
+    ("weight gradient", 0x2b4a6b),
+    ("optimizer", 0x59a14f),
+    ("gradient collective", 0xe15759),
+    ("tensor collective", 0xf28e2b),
+    ("embedding all-reduce", 0xb07aa1),
+];
 
 fn other<E: std::error::Error + Send + Sync + 'static>(e: DrawingAreaErrorKind<E>) -> io::Error {
     io::Error::other(e.to_string())
@@ -46,7 +69,10 @@ fn other<E: std::error::Error + Send + Sync + 'static>(e: DrawingAreaErrorKind<E
 
 /// Spans (sorted by start) with each run of touching spans that `same`
 /// accepts merged into one.
-fn merge(spans: &[super::Span], same: fn(&super::Span, &super::Span) -> bool) -> Vec<super::Span> {
+fn merge(
+    spans: &[super::Span],
+    same: impl Fn(&super::Span, &super::Span) -> bool,
+) -> Vec<super::Span> {
     let mut out: Vec<super::Span> = Vec::new();
     for s in spans {
         match out.last_mut() {
@@ -57,6 +83,100 @@ fn merge(spans: &[super::Span], same: fn(&super::Span, &super::Span) -> bool) ->
     out
 }
 
+type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+
+/// The row label: the GPU and, when every op it runs is of one stage,
+/// that stage.
+fn row_label(g: GpuId, ops: &[super::Span]) -> String {
+    match ops.first().map(|s| s.tag.stage) {
+        Some(st) if ops.iter().all(|s| s.tag.stage == st) => format!("gpu {g} · stage {st}"),
+        _ => format!("gpu {g}"),
+    }
+}
+
+/// One GPU's row: its collectives as a band under the ops (one colour per
+/// kind) and its merged ops; `bars` counts against [`MAX_BARS`].
+fn draw_row(
+    root: &Area,
+    y0: i32,
+    band: &[super::Span],
+    ops: &[super::Span],
+    kinds: &Kinds,
+    x: &dyn Fn(f64) -> i32,
+    bars: &mut usize,
+) -> io::Result<()> {
+    let small = ("sans-serif", 9).into_font();
+    let kind = |s: &super::Span| kinds.get(&s.task).copied().unwrap_or("");
+    for s in &merge(band, |a, b| kind(a) == kind(b)) {
+        if *bars >= MAX_BARS {
+            break;
+        }
+        *bars += 1;
+        let r = [(x(us(s.start)), y0 + ROW - 8), (x(us(s.end)), y0 + ROW - 3)];
+        root.draw(&Rectangle::new(r, collective_colour(kind(s)).filled()))
+            .map_err(other)?;
+    }
+    for s in &merge(ops, |a, b| a.tag == b.tag) {
+        if *bars >= MAX_BARS {
+            break;
+        }
+        *bars += 1;
+        let (x0, x1) = (x(us(s.start)), x(us(s.end)).max(x(us(s.start)) + 1));
+        let r = [(x0, y0 + 2), (x1, y0 + ROW - 10)];
+        root.draw(&Rectangle::new(r, colour(s.tag.phase).filled()))
+            .map_err(other)?;
+        root.draw(&Rectangle::new(r, WHITE.stroke_width(1)))
+            .map_err(other)?;
+        if x1 - x0 > 36 {
+            let ink = if s.tag.phase == Phase::Forward {
+                BLACK
+            } else {
+                WHITE
+            };
+            root.draw(&Text::new(
+                label(s.tag),
+                (x0 + 2, y0 + 6),
+                small.clone().color(&ink),
+            ))
+            .map_err(other)?;
+        }
+    }
+    Ok(())
+}
+
+/// The time axis (five ticks) at `axis`, and the legend under it.
+fn draw_axis(root: &Area, axis: i32, span_us: f64, x: &dyn Fn(f64) -> i32) -> io::Result<()> {
+    let small = ("sans-serif", 9).into_font();
+    root.draw(&PathElement::new(
+        vec![(LEFT, axis), (x(span_us), axis)],
+        BLACK.stroke_width(1),
+    ))
+    .map_err(other)?;
+    for i in 0..=4 {
+        let t = span_us * f64::from(i) / 4.0;
+        root.draw(&Text::new(
+            crate::units::format_secs(t * 1e-6),
+            (x(t) - 20, axis + 6),
+            small.clone(),
+        ))
+        .map_err(other)?;
+    }
+    let font = ("sans-serif", 12).into_font();
+    let mut lx = LEFT;
+    let ly = axis + 26;
+    for (name, c) in LEGEND {
+        root.draw(&Rectangle::new(
+            [(lx, ly), (lx + 12, ly + 10)],
+            hex(c).filled(),
+        ))
+        .map_err(other)?;
+        root.draw(&Text::new(name, (lx + 16, ly), font.clone()))
+            .map_err(other)?;
+        lx += 24 + 7 * name.len() as i32;
+    }
+    Ok(())
+}
+
 /// Draws one trial's timeline as SVG: a lane per shown GPU.
 pub fn write_svg(
     w: &mut dyn Write,
@@ -64,9 +184,10 @@ pub fn write_svg(
     graph: &TaskGraph,
     outcome: &Outcome,
     gpus: &[GpuId],
+    kinds: &Kinds,
 ) -> io::Result<()> {
     let sp = spans(graph, outcome, gpus);
-    let height = (TOP + ROW * gpus.len() as i32 + 40).max(80) as u32;
+    let height = (TOP + ROW * gpus.len() as i32 + BOTTOM).max(80) as u32;
     let end = sp
         .compute
         .values()
@@ -84,58 +205,16 @@ pub fn write_svg(
         let root = SVGBackend::with_string(&mut out, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(other)?;
         let font = ("sans-serif", 12).into_font();
-        let small = ("sans-serif", 9).into_font();
         let mut bars = 0usize;
         for (row, g) in gpus.iter().enumerate() {
             let y0 = TOP + ROW * row as i32;
-            root.draw(&Text::new(format!("gpu {g}"), (4, y0 + 8), font.clone()))
+            let ops = sp.compute.get(g).map_or(&[][..], |v| v);
+            root.draw(&Text::new(row_label(*g, ops), (4, y0 + 8), font.clone()))
                 .map_err(other)?;
-            let band = merge(sp.collective.get(g).map_or(&[][..], |v| v), |_, _| true);
-            for s in &band {
-                if bars >= MAX_BARS {
-                    break;
-                }
-                bars += 1;
-                let r = [(x(us(s.start)), y0 + ROW - 8), (x(us(s.end)), y0 + ROW - 4)];
-                root.draw(&Rectangle::new(r, RGBColor(60, 60, 60).filled()))
-                    .map_err(other)?;
-            }
-            let ops = merge(sp.compute.get(g).map_or(&[][..], |v| v), |a, b| {
-                a.tag == b.tag
-            });
-            for s in &ops {
-                if bars >= MAX_BARS {
-                    break;
-                }
-                bars += 1;
-                let (x0, x1) = (x(us(s.start)), x(us(s.end)).max(x(us(s.start)) + 1));
-                let r = [(x0, y0 + 2), (x1, y0 + ROW - 10)];
-                let c = colour(s.tag.phase, s.tag.microbatch);
-                root.draw(&Rectangle::new(r, c.filled())).map_err(other)?;
-                root.draw(&Rectangle::new(r, WHITE.stroke_width(1)))
-                    .map_err(other)?;
-                if x1 - x0 > 36 {
-                    root.draw(&Text::new(label(s.tag), (x0 + 2, y0 + 6), small.clone()))
-                        .map_err(other)?;
-                }
-            }
+            let band = sp.collective.get(g).map_or(&[][..], |v| v);
+            draw_row(&root, y0, band, ops, kinds, &x, &mut bars)?;
         }
-        // Time axis: five ticks in microseconds.
-        let axis = TOP + ROW * gpus.len() as i32 + 4;
-        root.draw(&PathElement::new(
-            vec![(LEFT, axis), (x(span_us), axis)],
-            BLACK.stroke_width(1),
-        ))
-        .map_err(other)?;
-        for i in 0..=4 {
-            let t = span_us * f64::from(i) / 4.0;
-            root.draw(&Text::new(
-                crate::units::format_secs(t * 1e-6),
-                (x(t) - 20, axis + 6),
-                small.clone(),
-            ))
-            .map_err(other)?;
-        }
+        draw_axis(&root, TOP + ROW * gpus.len() as i32 + 4, span_us, &x)?;
         root.present().map_err(other)?;
     }
     w.write_all(out.as_bytes())

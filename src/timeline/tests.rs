@@ -66,7 +66,7 @@ fn text_labels_w_for_zero_bubble() {
 fn chrome_trace_has_complete_events_per_gpu_and_transfers() {
     let (c, plan, out) = run(Schedule::Gpipe, true);
     let mut buf = Vec::new();
-    write_chrome(&mut buf, &c, &plan.graph, &out, &gpus()).unwrap();
+    write_chrome(&mut buf, &c, &plan.graph, &out, &gpus(), &Kinds::new()).unwrap();
     let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
     let events = v["traceEvents"].as_array().unwrap();
     let x: Vec<_> = events.iter().filter(|e| e["ph"] == "X").collect();
@@ -83,21 +83,37 @@ fn chrome_trace_has_complete_events_per_gpu_and_transfers() {
 fn svg_has_rectangles_and_labels() {
     let (c, plan, out) = run(Schedule::OneFOneB, false);
     let mut buf = Vec::new();
-    write_svg(&mut buf, &c, &plan.graph, &out, &gpus()).unwrap();
+    write_svg(&mut buf, &c, &plan.graph, &out, &gpus(), &Kinds::new()).unwrap();
     let svg = String::from_utf8(buf).unwrap();
     assert!(svg.contains("<svg"));
     assert!(svg.matches("<rect").count() >= 32);
-    assert!(svg.contains("<text") && svg.contains("gpu 3"));
+    // Each row names its GPU and, one stage per GPU here, the stage.
+    for g in 0..4 {
+        assert!(svg.contains(&format!("gpu {g} · stage {g}")), "{g}");
+    }
+    // The legend is drawn inside the picture.
+    for word in [
+        "forward",
+        "backward",
+        "gradient collective",
+        "tensor collective",
+    ] {
+        assert!(svg.contains(&format!("\n{word}\n</text>")), "{word}");
+    }
+    // Colours follow the op kind, not the microbatch: forward and
+    // backward bars of all four microbatches use two fills.
+    assert!(svg.contains("#9CC3E6") || svg.contains("#9cc3e6"));
 }
 
 #[test]
 fn writers_accept_an_empty_selection() {
     let (c, plan, out) = run(Schedule::OneFOneB, false);
-    for f in [write_text, write_chrome, write_svg] {
-        let mut buf = Vec::new();
-        f(&mut buf, &c, &plan.graph, &out, &[]).unwrap();
-        assert!(!buf.is_empty());
-    }
+    let kinds = Kinds::new();
+    let mut bufs = [Vec::new(), Vec::new(), Vec::new()];
+    write_text(&mut bufs[0], &c, &plan.graph, &out, &[]).unwrap();
+    write_chrome(&mut bufs[1], &c, &plan.graph, &out, &[], &kinds).unwrap();
+    write_svg(&mut bufs[2], &c, &plan.graph, &out, &[], &kinds).unwrap();
+    assert!(bufs.iter().all(|b| !b.is_empty()));
 }
 
 #[test]

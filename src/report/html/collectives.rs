@@ -1,5 +1,6 @@
-//! The report's collective section: one plot per group (gradient buckets,
-//! tensor-parallel), and a table of the slowest by p99.
+//! The report's collective section: one plot per kind (gradient buckets,
+//! tensor-parallel, tied embedding; `cdf.csv`'s `kind` column), and a
+//! table of the slowest by p99.
 //!
 //! - Several trials: latency CDFs (log time axis); the [`TOP`] slowest by
 //!   p99 in colour with a legend inside the plot, the rest as thin grey
@@ -26,13 +27,13 @@ const TABLE_ROWS: usize = 10;
 
 /// The section's HTML: per group a plot and a table.
 pub fn section(series: &[Series], trials: u64) -> String {
-    let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
+    let kinds: Vec<&str> = series.iter().map(|s| s.kind.as_str()).collect();
     let p99: Vec<f64> = series.iter().map(|s| s.at(99.0)).collect();
     let mut html = String::from("<h2>Collectives</h2>");
     if series.is_empty() {
         return html + "<p class=\"note\">This run has no collectives.</p>";
     }
-    for (n, (group, members)) in by_group(&names).into_iter().enumerate() {
+    for (n, (group, members)) in by_group(&kinds).into_iter().enumerate() {
         let (top, rest) = top_k(&members, &p99, TOP);
         let _ = write!(
             html,

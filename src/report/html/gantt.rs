@@ -26,15 +26,17 @@ const RIGHT: f64 = 20.0;
 const TOP: f64 = 30.0;
 const ROW: f64 = 22.0;
 
-fn colour(phase: &str, name: &str) -> &'static str {
+fn colour(phase: &str, kind: &str) -> &'static str {
     match phase {
         "Forward" => "#9cc3e6",
         "Backward" | "BackwardInput" => "#4e79a7",
         "BackwardWeight" => "#2b4a6b",
         "Optimizer" => "#59a14f",
-        "collective" => match Group::of(name) {
+        "collective" => match Group::of_kind(kind) {
             Group::Tensor => "#f28e2b",
             Group::Gradient => "#e15759",
+            Group::Embedding => "#b07aa1",
+            Group::Other => "#b0b0b0",
         },
         _ => "#b0b0b0",
     }
@@ -82,7 +84,7 @@ fn draw_bars<'a>(
                 b.start / end * plot_w,
                 ((b.end - b.start) / end * plot_w).max(0.3),
                 ROW - 6.0,
-                colour(&b.phase, &b.name),
+                colour(&b.phase, &b.kind),
                 esc(&who),
                 esc(&b.name),
                 secs(b.start / 1e6),
@@ -117,7 +119,8 @@ pub fn section(t: Option<&Timeline>, stages: &[Stage]) -> String {
         "<p class=\"note\">{} of {} traced GPUs (one per pipeline stage when there are many), \
          and {} of {} collective lanes. Wheel to zoom, drag to pan, double-click to reset; \
          hover a bar for its name and times. Light blue: forward; blue: backward; dark blue: \
-         weight gradients; red: gradient collectives; orange: tensor-parallel collectives.</p>",
+         weight gradients; green: optimizer step; red: gradient collectives; orange: tensor-parallel \
+         collectives; purple: the tied-embedding all-reduce.</p>",
         rows.len(),
         t.gpus.len(),
         lanes.len(),

@@ -79,6 +79,8 @@ pub struct Summary {
 /// One collective's CDF: (percentile, latency in s), ascending.
 pub struct Series {
     pub name: String,
+    /// The `kind` column (empty in folders written before it existed).
+    pub kind: String,
     pub bytes: u64,
     pub points: Vec<(f64, f64)>,
 }
@@ -108,6 +110,8 @@ pub struct Bar {
     pub end: f64,
     pub name: String,
     pub phase: String,
+    /// A collective's `args.kind` (empty for compute).
+    pub kind: String,
 }
 
 /// Compute bars per GPU and collective bars per lane, from `timeline.json`.
@@ -187,6 +191,7 @@ fn series(dir: &Path) -> Result<Vec<Series>, InputError> {
             Some(s) if s.name == name => s.points.push(point),
             _ => out.push(Series {
                 name,
+                kind: row.get("kind").cloned().unwrap_or_default(),
                 bytes: field(&path, &row, "bytes")?,
                 points: vec![point],
             }),
@@ -241,6 +246,7 @@ fn timeline(dir: &Path) -> Result<Option<Timeline>, InputError> {
             end: start + e["dur"].as_f64().unwrap_or(0.0),
             name: e["name"].as_str().unwrap_or("").to_string(),
             phase: e["cat"].as_str().unwrap_or("").to_string(),
+            kind: e["args"]["kind"].as_str().unwrap_or("").to_string(),
         };
         let row = match bar.phase.as_str() {
             "transfer" => continue,

@@ -5,7 +5,9 @@
 //! table, cheapest first.
 //!
 //! A search CSV has `step_s` and `usd_per_mtok` and marks its own
-//! (three-objective) front in `pareto`; a sweep CSV has `iteration_mean_s`
+//! (three-objective) front in `pareto`; its `target_step_s` and
+//! `budget_usd` columns, when set, are drawn as dashed lines (the step
+//! target on both plots, the budget on the capex plot); a sweep CSV has `iteration_mean_s`
 //! and `cost_per_mtok_usd` (or only `cost_per_step_usd` when the workload
 //! has no tokens), and its front is computed here over (time, cost).
 
@@ -122,6 +124,57 @@ fn mark_front_2d(pts: &mut [Point]) {
     }
 }
 
+/// What the search asked for, drawn as lines: a step time (with the token
+/// rate it means) and a capex budget.
+#[derive(Default)]
+struct Target {
+    step_s: Option<f64>,
+    tokens_per_step: Option<f64>,
+    budget: Option<f64>,
+}
+
+impl Target {
+    fn of(rows: &[Row]) -> Target {
+        let get = |r: &Row, k: &str| r.get(k).and_then(|v| v.parse::<f64>().ok());
+        let first = |k: &str| rows.iter().find_map(|r| get(r, k));
+        Target {
+            step_s: first("target_step_s"),
+            tokens_per_step: rows
+                .iter()
+                .find_map(|r| Some(get(r, "tokens_per_s")? * get(r, "step_s")?)),
+            budget: first("budget_usd"),
+        }
+    }
+
+    fn step_label(&self) -> Option<String> {
+        let t = self.step_s?;
+        Some(match self.tokens_per_step {
+            Some(k) => format!("target: {} per step ({} tokens/s)", secs(t), num(k / t)),
+            None => format!("target: {} per step", secs(t)),
+        })
+    }
+}
+
+/// A dashed line from `a` to `b` (pixels) with `title` on hover and a
+/// short `word` at `at`.
+fn dashed(a: (f64, f64), b: (f64, f64), title: &str, word: &str, at: (f64, f64)) -> String {
+    format!(
+        r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{TARGET}" stroke-width="2" stroke-dasharray="6 4"><title>{}</title></line><text x="{:.1}" y="{:.1}" fill="{TARGET}">{}</text>"##,
+        a.0,
+        a.1,
+        b.0,
+        b.1,
+        esc(title),
+        at.0,
+        at.1,
+        esc(word)
+    )
+}
+
+/// The target lines' colour.
+const TARGET: &str = "#333333";
+
+#[allow(clippy::too_many_arguments)]
 fn scatter(
     id: &str,
     title: &str,
@@ -129,12 +182,15 @@ fn scatter(
     y: impl Fn(&Point) -> f64,
     y_label: &str,
     tips: &[String],
+    target: &Target,
+    budget: bool,
 ) -> String {
     let span = |v: &mut dyn Iterator<Item = f64>| {
         v.fold((f64::INFINITY, 0.0f64), |(a, b), x| (a.min(x), b.max(x)))
     };
-    let (tlo, thi) = span(&mut pts.iter().map(|p| p.time));
-    let (ylo, yhi) = span(&mut pts.iter().map(&y));
+    let budget = target.budget.filter(|_| budget);
+    let (tlo, thi) = span(&mut pts.iter().map(|p| p.time).chain(target.step_s));
+    let (ylo, yhi) = span(&mut pts.iter().map(&y).chain(budget));
     let log = |lo: f64, hi: f64| lo > 0.0 && hi / lo > 20.0;
     let pad = |lo: f64, hi: f64, l: bool| {
         if l {
@@ -153,6 +209,24 @@ fn scatter(
     )
     .with_legend();
     let mut s = f.open(id, title);
+    let mut marks = Vec::new();
+    if let (Some(t), Some(label)) = (target.step_s, target.step_label()) {
+        let (x, top, bottom) = (f.px(t), f.py(d), f.py(c));
+        s += &dashed(
+            (x, top),
+            (x, bottom),
+            &label,
+            "target",
+            (x + 4.0, top + 12.0),
+        );
+        marks.push((TARGET, label));
+    }
+    if let Some(b) = budget {
+        let (yb, l, r) = (f.py(b), f.left, f.width - f.right);
+        let label = format!("budget: ${}", num(b));
+        s += &dashed((l, yb), (r, yb), &label, "budget", (l + 4.0, yb - 4.0));
+        marks.push((TARGET, label));
+    }
     let mut front: Vec<&Point> = pts.iter().filter(|p| p.front).collect();
     front.sort_by(|p, q| p.time.total_cmp(&q.time));
     let line: Vec<(f64, f64)> = front.iter().map(|p| (p.time, y(p))).collect();
@@ -171,13 +245,15 @@ fn scatter(
             esc(&tips[p.row])
         );
     }
-    s += &f.legend(&[
+    let mut legend = vec![
         ("#f28e2b", format!("Pareto front ({})", front.len())),
         (
             "#4e79a7",
             format!("other simulated ({})", pts.len() - front.len()),
         ),
-    ]);
+    ];
+    legend.extend(marks);
+    s += &f.legend(&legend);
     s + "</svg>"
 }
 
@@ -227,6 +303,7 @@ pub fn render(path: &Path, text: &str) -> Result<String, InputError> {
             t
         })
         .collect();
+    let target = Target::of(&rows);
     let name = path
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
@@ -245,6 +322,8 @@ pub fn render(path: &Path, text: &str) -> Result<String, InputError> {
             |p| p.cost,
             c.cost_label,
             &tips,
+            &target,
+            false,
         );
         if c.kind == "search" && pts.iter().all(|p| p.capex.is_some()) {
             body += &scatter(
@@ -254,6 +333,8 @@ pub fn render(path: &Path, text: &str) -> Result<String, InputError> {
                 |p| p.capex.unwrap_or(0.0),
                 "capex",
                 &tips,
+                &target,
+                true,
             );
         }
     }

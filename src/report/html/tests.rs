@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 fn series_reads_percentiles_at_or_above() {
     let s = Series {
         name: "x".into(),
+        kind: "gradient".into(),
         bytes: 1,
         points: vec![(0.0, 1.0), (50.0, 2.0), (99.0, 3.0), (100.0, 4.0)],
     };
@@ -22,6 +23,7 @@ fn gantt_shows_one_gpu_per_stage_when_many_are_traced() {
         end: 1.0,
         name: "F mb0 s0".into(),
         phase: "Forward".into(),
+        kind: String::new(),
     };
     let t = Timeline {
         gpus: (0..32).map(|g| (g, vec![bar()])).collect(),
@@ -62,5 +64,56 @@ fn an_unknown_csv_is_refused_in_words() {
     assert!(
         e.to_string().contains("not a fabsim sweep or search CSV"),
         "{e}"
+    );
+}
+
+#[test]
+fn search_page_draws_the_target_and_the_budget() {
+    let head = "candidate,server,status,pareto,step_s,tokens_per_s,usd_per_mtok,capex_usd,why,target_step_s,budget_usd";
+    let csv = format!(
+        "{head}\n0,a,simulated,true,2.0,1000,0.5,100,,3,400\n1,b,simulated,false,4.0,500,0.9,200,,3,400\n2,c,invalid,false,,,,50,,3,400\n"
+    );
+    let page = render_table(std::path::Path::new("s.csv"), &csv).unwrap();
+    // 2000 tokens per step at a 3 s target: 667 tokens/s.
+    let label = "target: 3 s per step (667 tokens/s)";
+    // On both plots: the dashed line with its hover title, and the legend.
+    assert_eq!(
+        page.matches(&format!("<title>{label}</title></line>"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        page.matches("stroke-dasharray").count(),
+        3,
+        "target ×2, budget ×1"
+    );
+    assert!(page.contains("<title>budget: $400</title></line>"));
+    // Without the columns (a sweep, an older search): no line.
+    let old = csv
+        .replace(",target_step_s,budget_usd", "")
+        .replace(",3,400\n", "\n");
+    let page = render_table(std::path::Path::new("s.csv"), &old).unwrap();
+    assert!(!page.contains("stroke-dasharray"));
+}
+
+#[test]
+fn collectives_group_by_kind_not_by_name() {
+    let series = |name: &str, kind: &str| Series {
+        name: name.into(),
+        kind: kind.into(),
+        bytes: 8,
+        points: vec![(50.0, 1e-3), (100.0, 2e-3)],
+    };
+    // A gradient bucket named like a tensor collective stays a gradient.
+    let all = [
+        series("tensor-ish bucket", "gradient"),
+        series("tensor F s0", "tensor"),
+        series("embedding all-reduce", "embedding"),
+    ];
+    let html = collectives::section(&all, 1);
+    assert!(html.contains("<h3>gradient buckets (data parallel): 1 collectives</h3>"));
+    assert!(html.contains("<h3>tensor-parallel collectives: 1 collectives</h3>"));
+    assert!(
+        html.contains("<h3>tied-embedding all-reduce (first and last stage): 1 collectives</h3>")
     );
 }
