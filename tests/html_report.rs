@@ -170,8 +170,10 @@ fn run_report_renders_and_matches_fabsim_report() {
         again.as_os_str(),
     ]);
     assert_eq!(std::fs::read_to_string(&again).unwrap(), html);
-    // CDFs (one group), Gantt, links, memory, cost.
-    check_in_browser(&page, 5);
+    // CDFs (two kinds: gradient buckets and the tied embedding), Gantt,
+    // links, memory, cost.
+    assert!(html.contains("<h3>tied-embedding all-reduce"));
+    check_in_browser(&page, 6);
 }
 
 /// The README's walk-through command (`fabsim search … --out CSV --html`),
