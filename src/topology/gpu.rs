@@ -33,10 +33,15 @@ use std::fmt;
 /// docs for their sources).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ComputeProfile {
+    /// Streaming multiprocessors: GEMM tiles run in waves of this many.
     pub sms: u32,
+    /// GEMM output tile height, rows.
     pub tile_m: u64,
+    /// GEMM output tile width, columns.
     pub tile_n: u64,
+    /// Fraction of the dense peak a large GEMM reaches.
     pub gemm_fraction: f64,
+    /// Fraction of the datasheet HBM bandwidth a memory-bound kernel reaches.
     pub hbm_fraction: f64,
 }
 
@@ -196,9 +201,13 @@ pub fn preset(name: &str) -> Option<GpuSpec> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InlineGpu {
+    /// The GPU's name.
     pub name: String,
+    /// HBM capacity (`80GB` = 80e9 bytes).
     pub memory: ByteSize,
+    /// Datasheet HBM bandwidth (`3.35TB/s`).
     pub hbm_bandwidth: Bandwidth,
+    /// Dense peaks per data type, TFLOP/s.
     pub peak_tflops: PeakTflops,
 }
 
@@ -206,12 +215,17 @@ pub struct InlineGpu {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeakTflops {
+    /// FP32 vector peak, TFLOP/s.
     pub fp32: f64,
+    /// BF16 tensor-core peak, TFLOP/s.
     pub bf16: f64,
+    /// TF32 tensor-core peak, TFLOP/s (default: `fp32`).
     #[serde(default)]
     pub tf32: Option<f64>,
+    /// FP16 tensor-core peak, TFLOP/s (default: `bf16`).
     #[serde(default)]
     pub fp16: Option<f64>,
+    /// FP8 tensor-core peak, TFLOP/s (default: `fp16`).
     #[serde(default)]
     pub fp8: Option<f64>,
 }
@@ -219,7 +233,9 @@ pub struct PeakTflops {
 /// `gpu:` as written: a preset name or an inline spec.
 #[derive(Debug, Clone)]
 pub enum GpuField {
+    /// A preset name, e.g. `H100-SXM`.
     Preset(String),
+    /// A spec written out in full.
     Inline(Box<InlineGpu>),
 }
 
