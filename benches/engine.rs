@@ -1,6 +1,8 @@
 //! Speed of the core: the engine's raw event rate, the max-min solver on
 //! contended components, a 100 MiB ring all-reduce over one switch at
-//! 1024 and 4096 GPUs (targets: < 0.15 s and < 0.5 s), and a contended one: a
+//! 1024 and 4096 GPUs (targets: < 0.15 s and < 0.5 s; folded onto one rank,
+//! `training/fold/ring.rs`; the 4096-GPU ring also expanded, which times
+//! the engine on 33.5 M transfers), and a contended one: a
 //! 64 MiB ring all-reduce with ranks in random order on a 4:1 fat-tree
 //! (16 hosts per leaf, 4 spines), where most flows share the spine, at 128,
 //! 256 and 512 GPUs (target at 512: < 1 s).
@@ -8,7 +10,7 @@
 //! Run: `cargo bench --bench engine`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use fabsim::bench::measure::measure;
+use fabsim::bench::measure::{measure, measure_with};
 use fabsim::collective::{Algorithm, CollectiveOp, CollectiveSpec};
 use fabsim::engine::{Quiet, SimOptions, simulate};
 use fabsim::fabric::Fabric;
@@ -109,6 +111,15 @@ fn ring_allreduce(c: &mut Criterion) {
             b.iter(|| measure(&cluster, black_box(&spec)).unwrap().time)
         });
     }
+    let cluster = switch_cluster(4096);
+    let spec = ring(4096, 100 << 20);
+    group.bench_function("4096_gpus_expanded", |b| {
+        b.iter(|| {
+            measure_with(&cluster, black_box(&spec), false)
+                .unwrap()
+                .time
+        })
+    });
     group.finish();
 }
 

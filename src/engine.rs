@@ -81,7 +81,15 @@ pub fn simulate(
 #[derive(Copy, Clone, Debug)]
 enum Owner {
     Task(TaskId),
-    Collective { run: u32, token: u64 },
+    /// A send of a task that makes `left` more after it.
+    Chain {
+        task: TaskId,
+        left: u32,
+    },
+    Collective {
+        run: u32,
+        token: u64,
+    },
     Background,
 }
 
@@ -351,8 +359,21 @@ impl<'a> Engine<'a> {
                     .push((self.now + d).ps(), Event::TaskDone(task).into());
             }
             TaskKind::Transfer { src, dst, bytes } => {
-                let route = self.route(src, dst, 0);
-                self.post(Owner::Task(task), route, bytes);
+                // A folded ring's chain: the channel is its loopback slot.
+                let (slot, sends) = if src == dst {
+                    self.graph.loopback_of(task)
+                } else {
+                    (0, 1)
+                };
+                let route = self.route(src, dst, slot);
+                let owner = match sends {
+                    1 => Owner::Task(task),
+                    _ => Owner::Chain {
+                        task,
+                        left: sends - 1,
+                    },
+                };
+                self.post(owner, route, bytes);
             }
             TaskKind::Collective(c) => {
                 let spec = &self.graph.collectives()[c as usize];

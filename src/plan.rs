@@ -9,14 +9,15 @@
 //! runs concurrently with compute.
 //!
 //! It knows nothing of pipelines or rings: builders express those as tasks.
-//! One escape hatch serves folded plans (`training/fold.rs`): a GPU may have
-//! a pinned loopback route, which its transfers to itself take.
+//! One escape hatch serves folded plans (`training/fold/`): a GPU may have
+//! pinned loopback routes, one per slot, which its transfers to itself take
+//! (slot 0 unless the transfer names another).
 
 use crate::collective::CollectiveSpec;
 use crate::ids::{GpuId, TaskId};
 use crate::topology::Route;
 use crate::units::SimTime;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What a task stands for, for reports and timelines.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -120,8 +121,12 @@ pub struct TaskGraph {
     edges: Vec<(TaskId, TaskId)>,
     /// Last compute op per GPU, for stream order.
     last_compute: Vec<Option<TaskId>>,
-    /// Routes of transfers from a GPU to itself (folded plans only).
-    loopbacks: BTreeMap<GpuId, Route>,
+    /// Routes of transfers from a GPU to itself, per slot (folded plans
+    /// only).
+    loopbacks: BTreeMap<(GpuId, u32), Route>,
+    /// Each self-transfer that names its loopback slot: the slot and how
+    /// many sends it makes, one after another.
+    loops: HashMap<TaskId, (u32, u32)>,
 }
 
 impl TaskGraph {
@@ -171,14 +176,37 @@ impl TaskGraph {
         self.push(TaskKind::Barrier, tag, deps)
     }
 
-    /// Transfers from `gpu` to itself take `route` (instead of none).
-    pub fn pin_loopback(&mut self, gpu: GpuId, route: Route) {
-        self.loopbacks.insert(gpu, route);
+    /// `sends` transfers of `bytes` from `gpu` to itself over its loopback
+    /// route `slot`, each once the previous has arrived, as one task (a
+    /// folded ring's chain).
+    pub fn transfer_via(
+        &mut self,
+        gpu: GpuId,
+        slot: u32,
+        (bytes, sends): (u64, u32),
+        tag: Tag,
+        deps: &[TaskId],
+    ) -> TaskId {
+        let id = self.transfer(gpu, gpu, bytes, tag, deps);
+        self.loops.insert(id, (slot, sends.max(1)));
+        id
     }
 
-    /// The pinned loopback route of `gpu`, if any.
-    pub fn loopback(&self, gpu: GpuId) -> Option<&Route> {
-        self.loopbacks.get(&gpu)
+    /// The loopback slot of self-transfer `task` and its sends: (0, 1)
+    /// unless it named them.
+    pub fn loopback_of(&self, task: TaskId) -> (u32, u32) {
+        self.loops.get(&task).copied().unwrap_or((0, 1))
+    }
+
+    /// Transfers from `gpu` to itself on `slot` take `route` (instead of
+    /// none).
+    pub fn pin_loopback(&mut self, gpu: GpuId, slot: u32, route: Route) {
+        self.loopbacks.insert((gpu, slot), route);
+    }
+
+    /// The pinned loopback route of `gpu` on `slot`, if any.
+    pub fn loopback(&self, gpu: GpuId, slot: u32) -> Option<&Route> {
+        self.loopbacks.get(&(gpu, slot))
     }
 
     /// Adds a dependency: `after` starts only once `before` is done.

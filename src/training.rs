@@ -158,8 +158,8 @@ pub struct TrainingPlan {
     /// Data-parallel gradient all-reduces, in the order they are issued.
     pub grad_collectives: Vec<TaskId>,
     pub stages: Vec<StagePlan>,
-    /// Set when identical replicas were folded into replica 0 (see
-    /// `fold.rs`): the graph then holds replica 0 only.
+    /// Set when identical replicas or tensor ranks were folded into
+    /// replica 0 or rank 0 (see `fold/`): the graph then holds those only.
     pub fold: Option<Fold>,
 }
 
@@ -168,7 +168,7 @@ impl TrainingPlan {
     /// unless folded), name and bytes.
     pub fn grad_collective(&self, i: usize) -> (TaskId, TaskId, &str, u64) {
         let last = self.grad_collectives[i];
-        match &self.fold {
+        match self.fold.as_ref().filter(|f| f.replicas > 1) {
             Some(fold) => {
                 let (first, name, bytes) = &fold.rings[i];
                 (*first, last, name, *bytes)
@@ -192,7 +192,7 @@ impl TrainingPlan {
     }
 
     /// Link statistics of the whole cluster from a run of this plan: a
-    /// folded run's links of replicas 1.. take their replica-0 image's.
+    /// folded run's links of folded copies take their image's.
     pub fn unfold_links(&self, links: &[LinkStats]) -> Vec<LinkStats> {
         let mut out = links.to_vec();
         if let Some(fold) = &self.fold {
@@ -297,7 +297,7 @@ pub mod fold;
 mod gradients;
 mod tensor;
 
-pub use fold::Fold;
+pub use fold::{Fold, TENSOR_LOOPBACK};
 
 use builder::{Builder, Completion, OpKey, phase};
 use gradients::{buckets, gradient_completing};

@@ -42,11 +42,46 @@ pub struct Measurement {
     pub events: u64,
 }
 
-/// Runs `spec` alone on `cluster`, with no noise.
+/// Runs `spec` alone on `cluster`, with no noise. A ring that provably
+/// folds onto its first rank (`training::fold::fold_alone`) runs as that
+/// rank's chain of sends, and every link takes the statistics of the link
+/// that stands for it: the same time and link statistics, fewer events.
 pub fn measure(cluster: &Cluster, spec: &CollectiveSpec) -> Result<Measurement, EngineError> {
+    measure_with(cluster, spec, true)
+}
+
+/// [`measure`], folding the collective onto one rank only if `fold` (and
+/// provably exact).
+pub fn measure_with(
+    cluster: &Cluster,
+    spec: &CollectiveSpec,
+    fold: bool,
+) -> Result<Measurement, EngineError> {
     let mut graph = TaskGraph::new();
-    graph.collective(spec.clone(), Tag::new(Phase::Collective), &[]);
-    let out = engine::simulate(cluster, &graph, SimOptions::default(), &mut Quiet)?;
+    let tag = Tag::new(Phase::Collective);
+    // An invalid spec is not folded: the engine reports it.
+    let folded = crate::collective::validate(spec, cluster)
+        .ok()
+        .filter(|()| fold)
+        .and_then(|()| crate::training::fold::fold_alone(spec, cluster).ok());
+    match &folded {
+        Some(f) => {
+            let gpu = f.ring.order[0];
+            graph.pin_loopback(gpu, 0, f.loopback.clone());
+            let sends = (f.ring.send_bytes, f.ring.steps);
+            graph.transfer_via(gpu, 0, sends, tag, &[]);
+        }
+        None => {
+            graph.collective(spec.clone(), tag, &[]);
+        }
+    }
+    let mut out = engine::simulate(cluster, &graph, SimOptions::default(), &mut Quiet)?;
+    if let Some(f) = &folded {
+        let links = out.links.clone();
+        for &(l, image) in &f.link_images {
+            out.links[l.index()] = links[image.index()].clone();
+        }
+    }
     let secs = out.makespan.as_secs_f64();
     let algbw = if secs > 0.0 {
         spec.bytes as f64 / secs / 1e9

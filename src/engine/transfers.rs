@@ -15,7 +15,8 @@ impl Engine<'_> {
             return r;
         }
         let hash = (u64::from(src.0) << 40) ^ (u64::from(dst.0) << 16) ^ u64::from(channel);
-        let route = match self.graph.loopback(src) {
+        // Self-transfers of folded plans: the channel is the loopback slot.
+        let route = match self.graph.loopback(src, channel) {
             Some(pinned) if src == dst => pinned.clone(),
             _ => self.cluster.route(src, dst, hash),
         };
@@ -104,7 +105,7 @@ impl Engine<'_> {
             let r = &self.routes[xf.route as usize];
             self.transfers.push(TransferRecord {
                 task: match xf.owner {
-                    Owner::Task(t) => Some(t),
+                    Owner::Task(t) | Owner::Chain { task: t, .. } => Some(t),
                     Owner::Collective { run, .. } => Some(self.runs[run as usize].task),
                     Owner::Background => None,
                 },
@@ -117,6 +118,16 @@ impl Engine<'_> {
         }
         match xf.owner {
             Owner::Task(t) => self.finish_task(t),
+            Owner::Chain { task, left } => {
+                let owner = match left {
+                    1 => Owner::Task(task),
+                    _ => Owner::Chain {
+                        task,
+                        left: left - 1,
+                    },
+                };
+                self.post(owner, xf.route, xf.bytes);
+            }
             Owner::Collective { run, token } => {
                 let done = self.runs[run as usize]
                     .machine

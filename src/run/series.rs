@@ -7,9 +7,11 @@
 //! instance (a replica's microbatch). Series are ordered gradient first (in
 //! issue order), then tensor, then embedding. When identical replicas are
 //! folded into replica 0, each of its tensor and embedding collectives
-//! stands for every replica's and is counted that many times, so folded
-//! and expanded runs report the same. It does not simulate or write
-//! anything.
+//! stands for every replica's and is counted that many times; when tensor
+//! ranks are folded into rank 0, each gradient and embedding collective
+//! stands for every rank's, and a tensor collective is rank 0's chain of
+//! ring sends. So folded and expanded runs report the same. It does not
+//! simulate or write anything.
 
 use crate::ids::TaskId;
 use crate::plan::Phase;
@@ -73,8 +75,16 @@ fn classify(plan: &TrainingPlan) -> Vec<Entry> {
         };
         others.push(entry);
     }
-    // Stable: each kind keeps the graph's order.
-    others.sort_by_key(|e| e.0);
+    if let Some(fold) = &plan.fold {
+        for (first, last, name, bytes) in &fold.tensor_collectives {
+            let stage = plan.graph.task(*first).tag.stage;
+            let name = format!("{name} s{stage}");
+            others.push((CollectiveKind::Tensor, (*first, *last), name, *bytes));
+        }
+    }
+    // Each kind in the graph's order (a folded tensor collective's first
+    // task is where the collective task would be).
+    others.sort_by_key(|e| (e.0, (e.1).0));
     out.extend(others);
     out
 }
@@ -87,17 +97,20 @@ pub(super) fn series(plan: &TrainingPlan) -> Series {
         spans: Vec::new(),
         of_task: Vec::new(),
     };
-    let folded = plan.fold.as_ref().map_or(1, |f| f.replicas.max(1));
+    let (replicas, tensor) = plan
+        .fold
+        .as_ref()
+        .map_or((1, 1), |f| (f.replicas.max(1), f.tensor.max(1)));
     for (kind, span, name, bytes) in classify(plan) {
         let i = *index.entry((kind, name.clone())).or_insert_with(|| {
             s.stats
                 .push(LatencyStats::new(name.clone(), bytes).of_kind(kind));
             s.stats.len() - 1
         });
-        let copies = if kind == CollectiveKind::Gradient {
-            1
-        } else {
-            folded
+        let copies = match kind {
+            CollectiveKind::Gradient => tensor,
+            CollectiveKind::Tensor => replicas,
+            _ => replicas * tensor,
         };
         for _ in 0..copies {
             s.spans.push(span);

@@ -49,27 +49,6 @@ pub(super) struct Hop {
     pub(super) stage: u32,
 }
 
-/// One stage-boundary crossing of a microbatch's activation (or its
-/// gradient): (replica, stage) it leaves and reaches, whole-tensor bytes,
-/// phase, microbatch and the virtual stage it leaves.
-#[derive(Clone, Copy)]
-struct Crossing {
-    from: (u32, u32),
-    to: (u32, u32),
-    bytes: u64,
-    phase: Phase,
-    microbatch: u32,
-    stage: u32,
-}
-
-fn phase_name(p: Phase) -> &'static str {
-    if p == Phase::Activation {
-        "activation"
-    } else {
-        "activation-gradient"
-    }
-}
-
 pub(super) struct Builder<'j, 'w> {
     pub(super) job: &'j TrainingJob<'w>,
     pub(super) graph: TaskGraph,
@@ -109,12 +88,31 @@ impl<'j, 'w> Builder<'j, 'w> {
         }
     }
 
+    /// Whether replica 0 stands for every replica.
+    pub(super) fn folds_replicas(&self) -> bool {
+        self.fold.as_ref().is_some_and(|f| f.replicas > 1)
+    }
+
+    /// Whether tensor rank 0 stands for every tensor rank.
+    pub(super) fn folds_tensor(&self) -> bool {
+        self.fold.as_ref().is_some_and(|f| f.tensor > 1)
+    }
+
     /// Replicas whose tasks are built: 1 when folded, else all d.
     pub(super) fn replicas(&self) -> u32 {
-        if self.fold.is_some() {
+        if self.folds_replicas() {
             1
         } else {
             self.job.parallelism.data
+        }
+    }
+
+    /// Tensor ranks whose tasks are built: 1 when folded, else all t.
+    pub(super) fn tensor_ranks(&self) -> u32 {
+        if self.folds_tensor() {
+            1
+        } else {
+            self.job.parallelism.tensor
         }
     }
 
@@ -140,8 +138,8 @@ impl<'j, 'w> Builder<'j, 'w> {
         self.add_gradient_sync();
         self.add_optimizer_steps();
         if let Some(fold) = &self.fold {
-            for (gpu, route) in &fold.loopbacks {
-                self.graph.pin_loopback(*gpu, route.clone());
+            for (gpu, slot, route) in &fold.loopbacks {
+                self.graph.pin_loopback(*gpu, *slot, route.clone());
             }
         }
         TrainingPlan {
@@ -176,7 +174,7 @@ impl<'j, 'w> Builder<'j, 'w> {
         let mut markers = Vec::new();
         let waits_for: Vec<TaskId> = self.pending_tensor.remove(&(r, s)).into_iter().collect();
         let overlapped = job.tensor_overlap && job.parallelism.tensor > 1;
-        for k in 0..job.parallelism.tensor {
+        for k in 0..self.tensor_ranks() {
             let gpu = job.gpu(r, s, k);
             let mut prev = None;
             if overlapped {
@@ -221,108 +219,65 @@ impl<'j, 'w> Builder<'j, 'w> {
     /// neighbouring virtual stages, and each stage's own F → B → W order.
     pub(super) fn add_pipeline_transfers(&mut self, m: u32) {
         let job = self.job;
-        let (p, t) = (job.parallelism.pipeline, job.parallelism.tensor);
+        let Parallelism {
+            pipeline: p,
+            tensor: t,
+            ..
+        } = job.parallelism;
         let v = job.all_virtual_stages();
         for r in 0..self.replicas() {
-            for j in 0..v {
-                let last_layer = &job.workload.layers[job.layers(j).end - 1];
-                let bytes = last_layer.activation_bytes / u64::from(job.divisor());
-                for mb in 0..m {
-                    let f = (r, j, mb, OpKind::Forward);
-                    let b_kind = if self
-                        .done
-                        .contains_key(&((r, j, mb, OpKind::BackwardInput), 0))
-                    {
-                        OpKind::BackwardInput
-                    } else {
-                        OpKind::Backward
-                    };
-                    let b = (r, j, mb, b_kind);
-                    for k in 0..t {
+            for k in 0..self.tensor_ranks() {
+                for j in 0..v {
+                    let last_layer = &job.workload.layers[job.layers(j).end - 1];
+                    let bytes =
+                        last_layer.activation_bytes / u64::from(job.divisor()) / u64::from(t);
+                    for mb in 0..m {
+                        let f = (r, j, mb, OpKind::Forward);
+                        let b_kind = if self
+                            .done
+                            .contains_key(&((r, j, mb, OpKind::BackwardInput), k))
+                        {
+                            OpKind::BackwardInput
+                        } else {
+                            OpKind::Backward
+                        };
+                        let b = (r, j, mb, b_kind);
                         // Local order: B after F, W after B.
                         self.link_tasks(b, f, k, None);
                         if b_kind == OpKind::BackwardInput {
                             self.link_tasks((r, j, mb, OpKind::BackwardWeight), b, k, None);
                         }
-                    }
-                    if j + 1 < v {
-                        let (here, next) = (stage_of_virtual(j, p), stage_of_virtual(j + 1, p));
-                        let fwd = Crossing {
-                            from: (r, here),
-                            to: (r, next),
-                            bytes,
-                            phase: Phase::Activation,
-                            microbatch: mb,
-                            stage: j,
-                        };
-                        self.cross((r, j + 1, mb, OpKind::Forward), f, fwd);
-                        let back = Crossing {
-                            from: (r, next),
-                            to: (r, here),
-                            phase: Phase::Gradient,
-                            stage: j + 1,
-                            ..fwd
-                        };
-                        self.cross(b, (r, j + 1, mb, b_kind), back);
+                        if j + 1 < v {
+                            let here = job.gpu(r, stage_of_virtual(j, p), k);
+                            let next = job.gpu(r, stage_of_virtual(j + 1, p), k);
+                            let route = (here != next).then_some((here, next, bytes));
+                            self.link_tasks(
+                                (r, j + 1, mb, OpKind::Forward),
+                                f,
+                                k,
+                                route.map(|route| Hop {
+                                    route,
+                                    phase: Phase::Activation,
+                                    microbatch: mb,
+                                    stage: j,
+                                }),
+                            );
+                            let next_b = (r, j + 1, mb, b_kind);
+                            let back = (here != next).then_some((next, here, bytes));
+                            self.link_tasks(
+                                b,
+                                next_b,
+                                k,
+                                back.map(|route| Hop {
+                                    route,
+                                    phase: Phase::Gradient,
+                                    microbatch: mb,
+                                    stage: j + 1,
+                                }),
+                            );
+                        }
                     }
                 }
-            }
-        }
-    }
-
-    /// Makes op `after` wait for op `before` across a stage boundary, on
-    /// every tensor rank. Each rank sends its 1/t shard of the `bytes`
-    /// (Megatron-LM's scatter/gather of pipeline tensors, SC'21 §4.1). With
-    /// sequence parallelism the shard is all a rank holds; without it the
-    /// receiving ranks all-gather the shards over their tensor group before
-    /// `after` starts (`mpu.gather_split_1d_tensor` after the receive in
-    /// megatron/p2p_communication.py `_communicate`, Megatron-LM a8d172b31e).
-    fn cross(&mut self, after: OpKey, before: OpKey, c: Crossing) {
-        let job = self.job;
-        let t = job.parallelism.tensor;
-        if c.from.1 == c.to.1 {
-            for k in 0..t {
-                self.link_tasks(after, before, k, None);
-            }
-            return;
-        }
-        let gpu = |(r, s): (u32, u32), k| job.gpu(r, s, k);
-        let hop = |k| Hop {
-            route: (gpu(c.from, k), gpu(c.to, k), c.bytes / u64::from(t)),
-            phase: c.phase,
-            microbatch: c.microbatch,
-            stage: c.stage,
-        };
-        if t < 2 || job.parallelism.sequence_parallel {
-            for k in 0..t {
-                self.link_tasks(after, before, k, Some(hop(k)));
-            }
-            return;
-        }
-        let sent: Vec<TaskId> = (0..t)
-            .filter_map(|k| {
-                let src = *self.done.get(&(before, k))?;
-                let Hop { route, .. } = hop(k);
-                let tag = Tag::new(c.phase).microbatch(c.microbatch).stage(c.stage);
-                Some(self.graph.transfer(route.0, route.1, route.2, tag, &[src]))
-            })
-            .collect();
-        if sent.is_empty() {
-            return;
-        }
-        let spec = CollectiveSpec {
-            name: format!("{} all-gather", phase_name(c.phase)),
-            op: CollectiveOp::AllGather,
-            algorithm: job.tensor_algorithm,
-            ranks: (0..t).map(|k| gpu(c.to, k)).collect(),
-            bytes: c.bytes,
-            chunks: 1,
-        };
-        let tag = Tag::new(c.phase).microbatch(c.microbatch).stage(c.stage);
-        let gathered = self.graph.collective(spec, tag, &sent);
-        for k in 0..t {
-            if let Some(&a) = self.first.get(&(after, k)) {
-                self.graph.depend(a, gathered);
             }
         }
     }

@@ -17,7 +17,6 @@ impl Builder<'_, '_> {
         let Parallelism {
             data: d,
             pipeline: p,
-            tensor: t,
             ..
         } = job.parallelism;
         if d < 2 {
@@ -27,7 +26,7 @@ impl Builder<'_, '_> {
         // Read-only from here on: out of `self`, so rings can be built.
         let all_buckets = std::mem::take(&mut self.buckets);
         for s in 0..p {
-            for k in 0..t {
+            for k in 0..self.tensor_ranks() {
                 let per_replica: Vec<&Vec<Completion>> = (0..self.replicas())
                     .map(|r| &all_buckets[&(r, s, k)])
                     .collect();
@@ -63,7 +62,7 @@ impl Builder<'_, '_> {
                         };
                         let tag = Tag::new(Phase::Collective).stage(s).index(c as u32);
                         let name = names.join("+");
-                        if self.fold.is_some() {
+                        if self.folds_replicas() {
                             let bytes = spec(String::new(), CollectiveOp::AllReduce).bytes;
                             let gpu = job.gpu(0, s, k);
                             previous = Some(self.folded_ring(gpu, &name, bytes, tag, &deps));
@@ -99,7 +98,7 @@ impl Builder<'_, '_> {
         }
     }
 
-    /// A gradient ring seen from replica 0 (see `fold.rs`): 2(d−1) sends of
+    /// A gradient ring seen from replica 0 (see `fold/`): 2(d−1) sends of
     /// bytes/d (d−1 each for ZeRO-1's reduce-scatter and all-gather), each
     /// after the previous, over `gpu`'s loopback route. Returns the last.
     fn folded_ring(
@@ -141,11 +140,7 @@ impl Builder<'_, '_> {
     /// The tied-embedding all-reduce and the optimizer step of every GPU.
     pub(super) fn add_optimizer_steps(&mut self) {
         let job = self.job;
-        let Parallelism {
-            pipeline: p,
-            tensor: t,
-            ..
-        } = job.parallelism;
+        let p = job.parallelism.pipeline;
         let tied = job
             .workload
             .model
@@ -158,6 +153,7 @@ impl Builder<'_, '_> {
         };
         let mut embedding = BTreeMap::new();
         let d = self.replicas();
+        let t = self.tensor_ranks();
         if p > 1 && tied > 0 {
             for r in 0..d {
                 for k in 0..t {
