@@ -8,6 +8,7 @@
 pub mod collective;
 pub mod completions;
 pub mod errors;
+pub mod grid;
 pub mod report;
 pub mod run;
 pub mod search;

@@ -30,10 +30,15 @@ use std::fmt;
 #[serde(rename_all = "kebab-case")]
 #[value(rename_all = "kebab-case")]
 pub enum CollectiveOp {
+    /// Every rank ends with the sum of all ranks' buffers.
     AllReduce,
+    /// Every rank ends with its 1/n share of the sum.
     ReduceScatter,
+    /// Every rank ends with every rank's 1/n piece.
     AllGather,
+    /// Every rank ends with the first rank's buffer.
     Broadcast,
+    /// Every rank sends a distinct 1/n piece to every other.
     AllToAll,
 }
 
@@ -111,11 +116,15 @@ impl fmt::Display for Algorithm {
 /// One collective of a plan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CollectiveSpec {
+    /// The collective's name, for reports.
     pub name: String,
+    /// What it computes.
     pub op: CollectiveOp,
+    /// How it moves the bytes.
     pub algorithm: Algorithm,
     /// Participating GPUs; for rings, their order is the ring order.
     pub ranks: Vec<GpuId>,
+    /// Buffer size per rank, bytes.
     pub bytes: u64,
     /// Pipelining: the buffer is cut into this many chunks (≥ 1); for the
     /// NCCL-like algorithms, the channels per NIC.
@@ -125,22 +134,32 @@ pub struct CollectiveSpec {
 /// Why an algorithm cannot run a collective.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CollectiveError {
+    /// The algorithm does not implement the operation.
     #[error("the {algorithm} algorithm does not implement {op}; use {hint}")]
     Unsupported {
+        /// The operation asked for.
         op: CollectiveOp,
+        /// The algorithm asked for.
         algorithm: Algorithm,
+        /// Algorithms that do implement it.
         hint: &'static str,
     },
+    /// The algorithm needs a power-of-two number of ranks (it had this many).
     #[error("the {0} algorithm needs a power-of-two number of ranks, not {1}")]
     NotPowerOfTwo(Algorithm, usize),
+    /// The rank list is empty.
     #[error("a collective needs at least one rank")]
     NoRanks,
+    /// The rank list names this GPU twice.
     #[error("rank list names GPU {0} twice")]
     DuplicateRank(GpuId),
+    /// The rank list names a GPU past the cluster's number of GPUs.
     #[error("rank list names GPU {0}, but the cluster has GPUs 0..{1}")]
     NoSuchGpu(GpuId, usize),
+    /// The buffer is split into zero pieces.
     #[error("chunks must be at least 1")]
     ZeroChunks,
+    /// Hierarchical all-reduce over hosts holding different numbers of ranks.
     #[error("hierarchical all-reduce needs the same number of ranks on every host it spans")]
     UnevenHosts,
 }
@@ -151,10 +170,13 @@ pub struct Message {
     /// Dense connection index (< `num_connections`): the engine caches the
     /// route per connection.
     pub conn: u32,
+    /// Sending GPU.
     pub src: GpuId,
+    /// Receiving GPU.
     pub dst: GpuId,
     /// ECMP salt: sends on different channels may take different paths.
     pub channel: u32,
+    /// Payload, bytes.
     pub bytes: u64,
     /// Handed back to the machine when the send is delivered.
     pub token: u64,

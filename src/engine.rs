@@ -47,11 +47,15 @@ pub struct SimOptions {
 pub struct TransferRecord {
     /// The transfer task or collective it belongs to (None: background).
     pub task: Option<TaskId>,
+    /// Sending GPU.
     pub src: GpuId,
+    /// Receiving GPU.
     pub dst: GpuId,
+    /// Payload, bytes.
     pub bytes: u64,
     /// When it was posted, and when its last byte arrived.
     pub start: SimTime,
+    /// When its last byte arrived.
     pub end: SimTime,
 }
 
@@ -60,9 +64,13 @@ pub struct TransferRecord {
 pub struct Outcome {
     /// When the last task finished.
     pub makespan: SimTime,
+    /// Per task (by task id), when it started.
     pub task_start: Vec<SimTime>,
+    /// Per task (by task id), when it finished.
     pub task_end: Vec<SimTime>,
+    /// Every transfer, in completion order (empty unless transfers are recorded).
     pub transfers: Vec<TransferRecord>,
+    /// Per link (by link id), its counters.
     pub links: Vec<LinkStats>,
     /// Events processed (for speed reports).
     pub events: u64,

@@ -161,14 +161,17 @@ impl Fabric {
         }
     }
 
+    /// Flows currently sharing the fabric.
     pub fn active_flows(&self) -> usize {
         self.active
     }
 
+    /// Current rate of flow `f`, bytes/s.
     pub fn rate(&self, f: FlowId) -> f64 {
         self.flows[f.0 as usize].rate
     }
 
+    /// The links flow `f` crosses.
     pub fn links_of(&self, f: FlowId) -> impl Iterator<Item = LinkId> + '_ {
         self.flows[f.0 as usize].hops.as_slice().iter().map(|h| h.0)
     }

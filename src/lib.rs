@@ -8,9 +8,8 @@
 //! `pipeline_metrics`, `memory`, `bench` for a lone collective) →
 //! **export** (`report`, `timeline`). `sweep` repeats the whole for a grid.
 //! No module imports one further up the flow (`tests/architecture.rs`).
-//!
-//! Modules whose every public item is documented carry
-//! `#[warn(missing_docs)]` below (CI denies warnings), so they stay so.
+//! Every public item is documented (`missing_docs` below; CI denies
+//! warnings).
 //!
 //! # Load a scenario, simulate it, read the metrics
 //!
@@ -61,41 +60,30 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-#[warn(missing_docs)]
+#![warn(missing_docs)]
+
 pub mod bench;
 pub mod collective;
 pub mod engine;
-#[warn(missing_docs)]
 pub mod exit;
 pub mod fabric;
-#[warn(missing_docs)]
 pub mod ids;
-#[warn(missing_docs)]
 pub mod input;
-#[warn(missing_docs)]
 pub mod memory;
-#[warn(missing_docs)]
 pub mod noise;
-#[warn(missing_docs)]
 pub mod output;
-#[warn(missing_docs)]
 pub mod partition;
-#[warn(missing_docs)]
 pub mod pipeline_metrics;
 pub mod plan;
 pub mod report;
-#[warn(missing_docs)]
 pub mod run;
 pub mod scenario;
-#[warn(missing_docs)]
 pub mod schedule;
 pub mod search;
 pub mod sweep;
-#[warn(missing_docs)]
 pub mod timeline;
 pub mod topology;
 pub mod training;
-#[warn(missing_docs)]
 pub mod units;
 pub mod validation;
 pub mod workload;

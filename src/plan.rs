@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    /// A forward pass.
     Forward,
     /// Whole backward (input and weight gradients together).
     Backward,
@@ -30,6 +31,7 @@ pub enum Phase {
     BackwardInput,
     /// Zero-bubble split: weight-gradient part of the backward.
     BackwardWeight,
+    /// An optimizer step.
     Optimizer,
     /// Any other compute.
     Compute,
@@ -39,7 +41,9 @@ pub enum Phase {
     Gradient,
     /// Any other point-to-point transfer.
     Transfer,
+    /// A collective (its transfers unroll as it runs).
     Collective,
+    /// A barrier: no work, a join point of dependencies.
     Barrier,
 }
 
@@ -65,13 +69,18 @@ impl Phase {
 /// Compact description of a task: phase, microbatch, stage, layer or chunk.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Tag {
+    /// What kind of work it is.
     pub phase: Phase,
+    /// The microbatch it belongs to (0 where none applies).
     pub microbatch: u32,
+    /// The pipeline stage it belongs to (0 where none applies).
     pub stage: u32,
+    /// A layer, virtual-stage or bucket index (0 where none applies).
     pub index: u32,
 }
 
 impl Tag {
+    /// A tag with phase `phase` and every index 0.
     pub fn new(phase: Phase) -> Self {
         Tag {
             phase,
@@ -80,35 +89,54 @@ impl Tag {
             index: 0,
         }
     }
+    /// The same tag for microbatch `m`.
     pub fn microbatch(mut self, m: u32) -> Self {
         self.microbatch = m;
         self
     }
+    /// The same tag for pipeline stage `s`.
     pub fn stage(mut self, s: u32) -> Self {
         self.stage = s;
         self
     }
+    /// The same tag with index `i`.
     pub fn index(mut self, i: u32) -> Self {
         self.index = i;
         self
     }
 }
 
+/// The work a task does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TaskKind {
     /// `duration` of work on `gpu`'s compute stream.
-    Compute { gpu: GpuId, duration: SimTime },
+    Compute {
+        /// The GPU whose compute stream runs it.
+        gpu: GpuId,
+        /// How long it runs.
+        duration: SimTime,
+    },
     /// `bytes` from `src` to `dst` over the fabric.
-    Transfer { src: GpuId, dst: GpuId, bytes: u64 },
+    Transfer {
+        /// Sending GPU.
+        src: GpuId,
+        /// Receiving GPU.
+        dst: GpuId,
+        /// Payload, bytes.
+        bytes: u64,
+    },
     /// Index into [`TaskGraph::collectives`].
     Collective(u32),
     /// No work: completes when its dependencies do.
     Barrier,
 }
 
+/// One node of a [`TaskGraph`].
 #[derive(Debug, Clone)]
 pub struct Task {
+    /// The work.
     pub kind: TaskKind,
+    /// What it stands for, for reports.
     pub tag: Tag,
 }
 
@@ -130,6 +158,7 @@ pub struct TaskGraph {
 }
 
 impl TaskGraph {
+    /// An empty graph.
     pub fn new() -> Self {
         Self::default()
     }
@@ -155,6 +184,7 @@ impl TaskGraph {
         id
     }
 
+    /// Adds a transfer of `bytes` from `src` to `dst` after `deps`.
     pub fn transfer(
         &mut self,
         src: GpuId,
@@ -166,12 +196,14 @@ impl TaskGraph {
         self.push(TaskKind::Transfer { src, dst, bytes }, tag, deps)
     }
 
+    /// Adds a collective after `deps`; its transfers unroll when it starts.
     pub fn collective(&mut self, spec: CollectiveSpec, tag: Tag, deps: &[TaskId]) -> TaskId {
         let index = self.collectives.len() as u32;
         self.collectives.push(spec);
         self.push(TaskKind::Collective(index), tag, deps)
     }
 
+    /// Adds a barrier that completes when `deps` have.
     pub fn barrier(&mut self, tag: Tag, deps: &[TaskId]) -> TaskId {
         self.push(TaskKind::Barrier, tag, deps)
     }
@@ -214,21 +246,27 @@ impl TaskGraph {
         self.edges.push((before, after));
     }
 
+    /// Number of tasks.
     pub fn len(&self) -> usize {
         self.tasks.len()
     }
+    /// Whether the graph has no task.
     pub fn is_empty(&self) -> bool {
         self.tasks.is_empty()
     }
+    /// Task `id`.
     pub fn task(&self, id: TaskId) -> &Task {
         &self.tasks[id.index()]
     }
+    /// Every task, indexed by task id.
     pub fn tasks(&self) -> &[Task] {
         &self.tasks
     }
+    /// Every collective's spec, indexed by [`TaskKind::Collective`].
     pub fn collectives(&self) -> &[CollectiveSpec] {
         &self.collectives
     }
+    /// The spec of task `id` if it is a collective.
     pub fn collective_of(&self, id: TaskId) -> Option<&CollectiveSpec> {
         match self.tasks[id.index()].kind {
             TaskKind::Collective(i) => Some(&self.collectives[i as usize]),

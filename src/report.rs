@@ -30,19 +30,25 @@ const MAX_NS: u64 = 3_600_000_000_000;
 /// iteration): constant memory whatever the number of trials.
 #[derive(Debug, Clone)]
 pub struct LatencyStats {
+    /// The collective's name, or `iteration`.
     pub name: String,
     /// `None` for the iteration series.
     pub kind: Option<CollectiveKind>,
+    /// The collective's buffer bytes (0 for the iteration).
     pub bytes: u64,
+    /// Latencies recorded.
     pub count: u64,
     sum_ps: u128,
+    /// Shortest latency recorded.
     pub min: SimTime,
+    /// Longest latency recorded.
     pub max: SimTime,
     /// Nanoseconds, 3 significant digits.
     hist: Histogram<u64>,
 }
 
 impl LatencyStats {
+    /// An empty series called `name` for a `bytes`-byte collective.
     pub fn new(name: impl Into<String>, bytes: u64) -> Self {
         LatencyStats {
             name: name.into(),
@@ -62,6 +68,7 @@ impl LatencyStats {
         self
     }
 
+    /// Adds one latency.
     pub fn record(&mut self, latency: SimTime) {
         self.count += 1;
         self.sum_ps += u128::from(latency.ps());
@@ -70,6 +77,7 @@ impl LatencyStats {
         self.hist.saturating_record(latency.ps().div_ceil(1000));
     }
 
+    /// Mean latency, seconds (0 when empty).
     pub fn mean_s(&self) -> f64 {
         if self.count == 0 {
             0.0
@@ -92,6 +100,7 @@ impl LatencyStats {
         s.clamp(self.min.as_secs_f64(), self.max.as_secs_f64())
     }
 
+    /// The histogram of latencies, in nanoseconds.
     pub fn histogram(&self) -> &Histogram<u64> {
         &self.hist
     }
@@ -109,8 +118,11 @@ impl LatencyStats {
 /// Per-link totals over every trial.
 #[derive(Debug, Clone, Default)]
 pub struct LinkTotals {
+    /// Bytes carried, summed over trials.
     pub bytes: f64,
+    /// Time with at least one flow, summed over trials.
     pub busy: SimTime,
+    /// Most flows sharing the link at once, over all trials.
     pub peak_flows: u32,
 }
 
@@ -118,11 +130,14 @@ pub struct LinkTotals {
 /// gives the busy fraction.
 #[derive(Debug, Clone, Default)]
 pub struct LinkAccumulator {
+    /// Per link, indexed by link id.
     pub links: Vec<LinkTotals>,
+    /// Summed makespans of the trials added.
     pub time: SimTime,
 }
 
 impl LinkAccumulator {
+    /// Adds one trial's link counters and its makespan.
     pub fn add(&mut self, stats: &[LinkStats], makespan: SimTime) {
         if self.links.len() < stats.len() {
             self.links.resize(stats.len(), LinkTotals::default());
@@ -138,11 +153,15 @@ impl LinkAccumulator {
 
 /// Everything an exporter may read.
 pub struct Report<'a> {
+    /// The simulated cluster.
     pub cluster: &'a Cluster,
+    /// The run's summary.
     pub summary: &'a Summary,
     /// One series per collective name, in the order they run.
     pub collectives: &'a [LatencyStats],
+    /// Iteration times.
     pub iteration: &'a LatencyStats,
+    /// Per-link totals.
     pub links: &'a LinkAccumulator,
     /// Trial 0 in detail, for the timelines.
     pub timeline: &'a TimelineData<'a>,
@@ -150,8 +169,11 @@ pub struct Report<'a> {
 
 /// One simulated trial with its transfers, and the GPUs to draw.
 pub struct TimelineData<'a> {
+    /// Trial 0's task graph.
     pub graph: &'a crate::plan::TaskGraph,
+    /// Trial 0's simulation result.
     pub outcome: &'a crate::engine::Outcome,
+    /// The GPUs the timelines draw.
     pub gpus: Vec<crate::ids::GpuId>,
 }
 

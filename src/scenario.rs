@@ -22,24 +22,43 @@ use std::path::{Path, PathBuf};
 /// A loaded, validated scenario.
 #[derive(Debug)]
 pub struct Scenario {
+    /// The scenario's name (default: the file name without extension).
     pub name: String,
+    /// Free text from the scenario file.
     pub description: String,
+    /// The scenario file.
     pub file: PathBuf,
+    /// The topology file, resolved against the scenario's folder.
     pub topology_file: PathBuf,
+    /// The workload file, resolved against the scenario's folder.
     pub workload_file: PathBuf,
+    /// The cluster it runs on.
     pub cluster: Cluster,
+    /// The model being trained.
     pub workload: Workload,
+    /// Degrees of parallelism.
     pub parallelism: Parallelism,
+    /// How ranks map onto GPUs.
     pub placement: Placement,
+    /// The pipeline schedule.
     pub schedule: Schedule,
+    /// Microbatches per iteration.
     pub microbatches: u32,
+    /// Virtual stages (model chunks) per GPU; 1 unless interleaved.
     pub virtual_stages: u32,
+    /// Layers per virtual stage, in order.
     pub partition: Vec<usize>,
+    /// Gradient synchronisation across replicas.
     pub data_parallel: DataParallel,
+    /// The tensor-parallel collectives' algorithm.
     pub tensor_algorithm: Algorithm,
+    /// Whether tensor-parallel communication overlaps the op's compute rather than following it.
     pub tensor_overlap: bool,
+    /// Iterations to simulate.
     pub trials: u64,
+    /// The random seed the trials derive from.
     pub seed: u64,
+    /// Compute noise, link jitter and background traffic.
     pub noise: NoiseModel,
     /// Years over which capex is spread in the cost per hour.
     pub amortization_years: f64,
@@ -55,7 +74,9 @@ pub struct Scenario {
 pub struct Overrides {
     /// `path=value` pairs, applied in order.
     pub set: Vec<String>,
+    /// `--trials`: replaces the scenario's trial count.
     pub trials: Option<u64>,
+    /// `--seed`: replaces the scenario's seed.
     pub seed: Option<u64>,
 }
 

@@ -67,14 +67,14 @@ pub const ROUND: usize = 8;
 /// A loaded, checked search.
 #[derive(Debug)]
 pub struct Search {
-    pub name: String,
-    pub description: String,
-    pub global_batch: u32,
-    pub tokens_per_sample: Option<u64>,
-    pub target: Target,
-    pub hardware: Vec<Hardware>,
-    pub candidates: Vec<Candidate>,
-    pub amortization_years: f64,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) global_batch: u32,
+    pub(crate) tokens_per_sample: Option<u64>,
+    pub(crate) target: Target,
+    pub(crate) hardware: Vec<Hardware>,
+    pub(crate) candidates: Vec<Candidate>,
+    pub(crate) amortization_years: f64,
     trials: u64,
     workloads: space::Workloads,
     base: PathBuf,
@@ -84,23 +84,30 @@ pub struct Search {
 /// How to run a search.
 #[derive(Debug, Clone, Default)]
 pub struct SearchOptions {
+    /// Threads; `None`: all cores.
     pub jobs: Option<usize>,
+    /// Search only this slice of the candidates.
     pub shard: Option<Shard>,
+    /// Show a progress bar on stderr.
     pub progress: bool,
 }
 
 /// What became of a candidate.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
+    /// The combination cannot be built; the reason.
     Invalid(String),
+    /// Capex above the budget.
     OverBudget,
     /// Static memory lower bound, bytes.
     MemoryBound(u64),
+    /// Its step-time lower bound misses the target.
     TooSlowBound,
     /// The simulated candidate that dominates the bound.
     DominatedBound(u64),
     /// Peak memory estimate, bytes.
     DoesNotFit(u64),
+    /// Simulated.
     Simulated,
 }
 
@@ -122,27 +129,35 @@ impl Status {
 /// A simulated candidate's figures.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
+    /// Mean step time, seconds.
     pub step_s: f64,
+    /// Tokens per second, for workloads with tokens.
     pub tokens_per_s: Option<f64>,
+    /// Cluster cost per hour, dollars.
     pub usd_per_hour: f64,
+    /// Dollars per million tokens, for workloads with tokens.
     pub usd_per_mtok: Option<f64>,
+    /// Pipeline bubble fraction, with pipelining.
     pub bubble: Option<f64>,
+    /// Exposed communication per step, seconds.
     pub exposed_s: f64,
+    /// Peak memory estimate per GPU, bytes.
     pub peak_bytes: u64,
+    /// Model FLOPs utilisation, for analytical workloads.
     pub mfu: Option<f64>,
 }
 
 /// One candidate's result.
 #[derive(Debug, Clone)]
 pub struct Row {
-    pub candidate: Candidate,
+    pub(crate) candidate: Candidate,
     /// Step-time lower bound (candidates that reached rule 4).
-    pub bound_s: Option<f64>,
-    pub status: Status,
-    pub outcome: Option<Outcome>,
-    pub pareto: bool,
+    pub(crate) bound_s: Option<f64>,
+    pub(crate) status: Status,
+    pub(crate) outcome: Option<Outcome>,
+    pub(crate) pareto: bool,
     /// Why it wins or loses, in words.
-    pub why: String,
+    pub(crate) why: String,
 }
 
 impl Search {

@@ -76,13 +76,19 @@ use std::path::{Path, PathBuf};
 /// A loaded, checked sweep.
 #[derive(Debug, Clone)]
 pub struct Sweep {
+    /// The sweep's name.
     pub name: String,
+    /// Free text from the sweep file.
     pub description: String,
+    /// The sweep file.
     pub file: PathBuf,
     /// The base scenario file.
     pub base: PathBuf,
+    /// The axes, in file order.
     pub axes: Vec<Axis>,
+    /// Iterations per point.
     pub trials: u64,
+    /// The seed every point uses, if the sweep sets one.
     pub seed: Option<u64>,
     /// Points in the full grid (the product of the axes' lengths).
     pub grid_size: u64,
@@ -95,6 +101,7 @@ pub struct Sweep {
 /// One grid point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
+    /// Position in the grid (0-based), the CSV's `point`.
     pub index: u64,
     /// Per axis, the index of its value.
     pub choice: Vec<usize>,
@@ -103,7 +110,9 @@ pub struct Point {
 /// `--shard I/N`, 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
+    /// This shard's number, `1..=count`.
     pub index: u64,
+    /// Shards in all.
     pub count: u64,
 }
 
@@ -147,6 +156,7 @@ impl Shard {
 pub struct SweepOptions {
     /// Threads; `None`: rayon's default (all cores).
     pub jobs: Option<usize>,
+    /// Run only this slice of the points.
     pub shard: Option<Shard>,
     /// Progress bar on stderr (hidden anyway when not a terminal).
     pub progress: bool,

@@ -32,13 +32,18 @@ use routing::Router;
 /// (including a host's NVSwitch and a ring/torus host's router) do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeKind {
+    /// A GPU endpoint, with its GPU id.
     Gpu(GpuId),
+    /// A forwarding node: a fabric switch, a host's NVSwitch or a ring/torus router.
     Switch,
 }
 
+/// A vertex of the cluster graph: a GPU or a switch.
 #[derive(Debug, Clone)]
 pub struct Node {
+    /// Unique node name (`gpu3`, `leaf0`, or as written in an explicit topology).
     pub name: String,
+    /// GPU or switch.
     pub kind: NodeKind,
     /// Added to a route each time it passes through this node (switches).
     pub latency: SimTime,
@@ -60,10 +65,15 @@ pub enum LinkKind {
 /// One direction of a full-duplex link.
 #[derive(Debug, Clone)]
 pub struct Link {
+    /// The node the link leaves.
     pub from: NodeId,
+    /// The node the link enters.
     pub to: NodeId,
+    /// Capacity in this direction.
     pub bandwidth: Bandwidth,
+    /// Propagation delay, paid by every transfer that crosses the link.
     pub latency: SimTime,
+    /// Where the link sits: inside a host, a NIC, or switch to switch.
     pub kind: LinkKind,
     /// The other direction of the same cable.
     pub reverse: LinkId,
@@ -72,7 +82,9 @@ pub struct Link {
 /// Per-GPU facts the simulator needs.
 #[derive(Debug, Clone)]
 pub struct GpuInfo {
+    /// The GPU's node in the graph.
     pub node: NodeId,
+    /// The host (server) holding it, `0..hosts`.
     pub host: u32,
     /// Index inside its host (`0..gpus_per_host`).
     pub local: u32,
@@ -85,29 +97,43 @@ pub struct GpuInfo {
 /// Peak dense throughput of a GPU per data type, in FLOP/s.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PeakFlops {
+    /// FP32 vector (non-tensor-core) peak, FLOP/s.
     pub fp32: f64,
+    /// TF32 tensor-core peak, FLOP/s.
     pub tf32: f64,
+    /// BF16 tensor-core peak, FLOP/s.
     pub bf16: f64,
+    /// FP16 tensor-core peak, FLOP/s.
     pub fp16: f64,
+    /// FP8 tensor-core peak, FLOP/s (the FP16 rate on GPUs without FP8).
     pub fp8: f64,
 }
 
 /// A GPU model: compute peaks, memory size and HBM bandwidth.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct GpuSpec {
+    /// Preset or inline name, e.g. `H100-SXM`.
     pub name: String,
+    /// Dense peak throughput per data type.
     pub peak_flops: PeakFlops,
+    /// HBM capacity in bytes (marketing GB: an "80GB" GPU has 80e9 bytes).
     pub memory_bytes: u64,
+    /// Datasheet HBM bandwidth.
     pub hbm_bandwidth: Bandwidth,
 }
 
 /// A validated cluster: the graph, its GPUs and their routes.
 #[derive(Debug)]
 pub struct Cluster {
+    /// The topology's name.
     pub name: String,
+    /// Free text from the topology file.
     pub description: String,
+    /// The GPU model in every host.
     pub gpu: GpuSpec,
+    /// Number of hosts (servers).
     pub hosts: u32,
+    /// GPUs in each host.
     pub gpus_per_host: u32,
     /// How the fabric was made: a generator kind (`switch`, `fat-tree`, ...)
     /// or `explicit`; empty for clusters built by hand.
@@ -121,24 +147,31 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// Number of GPUs; GPU ids run `0..num_gpus()`.
     pub fn num_gpus(&self) -> usize {
         self.gpus.len()
     }
+    /// Facts about GPU `g` (an id below [`Cluster::num_gpus`]).
     pub fn gpu(&self, g: GpuId) -> &GpuInfo {
         &self.gpus[g.index()]
     }
+    /// Every GPU's facts, indexed by GPU id.
     pub fn gpus(&self) -> &[GpuInfo] {
         &self.gpus
     }
+    /// Every node, indexed by node id.
     pub fn nodes(&self) -> &[Node] {
         &self.nodes
     }
+    /// Node `n`.
     pub fn node(&self, n: NodeId) -> &Node {
         &self.nodes[n.index()]
     }
+    /// Every one-direction link, indexed by link id.
     pub fn links(&self) -> &[Link] {
         &self.links
     }
+    /// Link `l`.
     pub fn link(&self, l: LinkId) -> &Link {
         &self.links[l.index()]
     }
@@ -147,6 +180,7 @@ impl Cluster {
         let link = self.link(l);
         format!("{}->{}", self.node(link.from).name, self.node(link.to).name)
     }
+    /// Number of switch nodes, fabric and intra-host alike.
     pub fn num_switches(&self) -> usize {
         self.nodes
             .iter()
@@ -175,19 +209,27 @@ impl Cluster {
 /// Why a graph cannot be a cluster.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TopologyError {
+    /// The graph has no GPU node.
     #[error("the topology has no GPUs")]
     NoGpus,
+    /// Some GPU has no path to another.
     #[error(
         "GPU {a} ({a_name}) cannot reach GPU {b} ({b_name}): the graph is disconnected (GPUs do not forward traffic; connect them through switches)"
     )]
     Disconnected {
+        /// A GPU that cannot reach `b`.
         a: GpuId,
+        /// `a`'s node name.
         a_name: String,
+        /// The GPU `a` cannot reach.
         b: GpuId,
+        /// `b`'s node name.
         b_name: String,
     },
+    /// A link (named here) joins a node to itself.
     #[error("link {0} joins a node to itself")]
     SelfLoop(String),
+    /// Two nodes share this name.
     #[error("two nodes are both named '{0}'")]
     DuplicateName(String),
 }
@@ -207,6 +249,7 @@ pub struct ClusterBuilder {
 }
 
 impl ClusterBuilder {
+    /// An empty cluster called `name` whose every GPU is a `gpu`.
     pub fn new(name: impl Into<String>, gpu: GpuSpec) -> Self {
         ClusterBuilder {
             name: name.into(),
@@ -222,6 +265,7 @@ impl ClusterBuilder {
         }
     }
 
+    /// Sets the free-text description.
     pub fn description(mut self, d: impl Into<String>) -> Self {
         self.description = d.into();
         self
@@ -308,10 +352,6 @@ impl ClusterBuilder {
             reverse: ab,
         });
         ab
-    }
-
-    pub fn num_nodes(&self) -> usize {
-        self.nodes.len()
     }
 
     /// Validates (GPUs exist, names unique, no self-loops, every GPU reaches

@@ -49,10 +49,13 @@ use std::ops::Range;
 #[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Parallelism {
+    /// Data-parallel replicas.
     #[serde(default = "one")]
     pub data: u32,
+    /// Pipeline stages.
     #[serde(default = "one")]
     pub pipeline: u32,
+    /// Tensor-parallel ranks per stage.
     #[serde(default = "one")]
     pub tensor: u32,
     /// Megatron sequence parallelism over the tensor ranks: each tensor
@@ -67,6 +70,7 @@ fn one() -> u32 {
 }
 
 impl Parallelism {
+    /// GPUs used: data × pipeline × tensor.
     pub fn gpus(&self) -> u64 {
         u64::from(self.data) * u64::from(self.pipeline) * u64::from(self.tensor)
     }
@@ -108,7 +112,9 @@ impl Placement {
 /// Gradient synchronisation across data-parallel replicas.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataParallel {
+    /// The all-reduce algorithm.
     pub algorithm: Algorithm,
+    /// Pieces each bucket's buffer is cut into (pipelined through the ring).
     pub chunks: u32,
     /// Start each bucket's all-reduce as soon as its gradients are ready.
     pub overlap: bool,
@@ -123,16 +129,22 @@ pub struct DataParallel {
 /// A fully checked training job.
 #[derive(Clone, Debug)]
 pub struct TrainingJob<'a> {
+    /// The model being trained.
     pub workload: &'a Workload,
+    /// Degrees of parallelism.
     pub parallelism: Parallelism,
+    /// How ranks map onto GPUs.
     pub placement: Placement,
+    /// The pipeline schedule.
     pub schedule: Schedule,
+    /// Microbatches per iteration.
     pub microbatches: u32,
     /// Virtual stages (model chunks) per GPU (interleaved schedules); 1
     /// otherwise.
     pub virtual_stages: u32,
     /// Layers per virtual stage (pipeline × virtual_stages entries), in order.
     pub partition: Vec<usize>,
+    /// Gradient synchronisation across replicas.
     pub data_parallel: DataParallel,
     /// Algorithm of the tensor-parallel all-reduces.
     pub tensor_algorithm: Algorithm,
@@ -144,6 +156,7 @@ pub struct TrainingJob<'a> {
 /// One pipeline stage: its GPUs and the layers of each of its virtual stages.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct StagePlan {
+    /// The stage's index, `0..pipeline`.
     pub stage: u32,
     /// Every GPU running this stage: all replicas and tensor ranks.
     pub gpus: Vec<GpuId>,
@@ -154,9 +167,11 @@ pub struct StagePlan {
 /// The graph of one training iteration, and where things are in it.
 #[derive(Clone, Debug, Default)]
 pub struct TrainingPlan {
+    /// The task graph of the iteration.
     pub graph: TaskGraph,
     /// Data-parallel gradient all-reduces, in the order they are issued.
     pub grad_collectives: Vec<TaskId>,
+    /// One entry per pipeline stage.
     pub stages: Vec<StagePlan>,
     /// Set when identical replicas or tensor ranks were folded into
     /// replica 0 or rank 0 (see `fold/`): the graph then holds those only.
@@ -215,6 +230,7 @@ impl TrainingJob<'_> {
         start..start + self.partition[j as usize]
     }
 
+    /// The GPU of tensor rank `tensor` of `stage` in `replica` (see [`Placement::gpu`]).
     pub fn gpu(&self, replica: u32, stage: u32, tensor: u32) -> GpuId {
         self.placement.gpu(self.parallelism, replica, stage, tensor)
     }

@@ -33,12 +33,18 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SuiteFile {
+    /// The suite's name.
     pub name: String,
+    /// Free text: where the measurements come from.
     #[serde(default)]
     pub description: String,
+    /// Target for the mean |error| (a fraction: 0.05 is 5 %).
     pub target_mean_abs_error: f64,
+    /// Target for the largest |error| (a fraction).
     pub target_max_abs_error: f64,
+    /// `validate-suite` exits 1 when the mean |error| exceeds this (a fraction).
     pub gate_mean_abs_error: f64,
+    /// The published rows, with their places in the file.
     pub rows: Vec<Spanned<Row>>,
 }
 
@@ -46,13 +52,21 @@ pub struct SuiteFile {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Row {
+    /// The row's label (e.g. the model size).
     pub row: String,
+    /// The scenario reproducing it, relative to the suite file.
     pub scenario: PathBuf,
+    /// GPUs in the published run.
     pub gpus: u64,
+    /// Published tensor-parallel degree.
     pub tensor: u32,
+    /// Published pipeline-parallel degree.
     pub pipeline: u32,
+    /// Published data-parallel degree.
     pub data: u32,
+    /// Published achieved TFLOP/s per GPU.
     pub published_tflops_per_gpu: f64,
+    /// Published achieved throughput as a percentage of peak.
     pub published_percent_of_peak: f64,
     /// Published seconds per iteration.
     pub published_s: f64,
@@ -61,32 +75,46 @@ pub struct Row {
 /// A loaded suite: rows with their scenario paths resolved.
 #[derive(Debug, Clone)]
 pub struct Suite {
+    /// The suite file's folder.
     pub dir: PathBuf,
+    /// The suite as written.
     pub file: SuiteFile,
 }
 
 /// What one row gave.
 #[derive(Debug, Clone, Serialize)]
 pub struct RowResult {
+    /// The published row.
     #[serde(flatten)]
     pub row: Row,
+    /// fabsim's mean seconds per iteration.
     pub fabsim_s: f64,
     /// fabsim / published − 1.
     pub error: f64,
+    /// fabsim's model FLOPs utilisation, if the workload is analytical.
     pub mfu: Option<f64>,
+    /// fabsim's hardware FLOPs utilisation, if the workload is analytical.
     pub hfu: Option<f64>,
+    /// fabsim's peak memory estimate per GPU, bytes.
     pub peak_memory_bytes: u64,
 }
 
 /// The whole table and its verdict.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The suite's name.
     pub name: String,
+    /// One result per row, in file order.
     pub rows: Vec<RowResult>,
+    /// Mean of the rows' |error|.
     pub mean_abs_error: f64,
+    /// Largest row |error|.
     pub max_abs_error: f64,
+    /// The suite's target for the mean |error|.
     pub target_mean_abs_error: f64,
+    /// The suite's target for the largest |error|.
     pub target_max_abs_error: f64,
+    /// The mean |error| above which the suite fails.
     pub gate_mean_abs_error: f64,
     /// Whether both errors meet their targets.
     pub meets_targets: bool,

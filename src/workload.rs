@@ -36,12 +36,15 @@ pub use transformer::{Dtype, Optimizer, Recompute};
 /// A loaded, validated workload.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workload {
+    /// The workload's name.
     pub name: String,
+    /// Free text from the workload file.
     pub description: String,
     /// Samples per minibatch (per data-parallel replica).
     pub batch_size: u32,
     /// Trials = ceil(samples_per_epoch / batch_size) × epochs.
     pub samples_per_epoch: u64,
+    /// The layers, first to last.
     pub layers: Vec<Layer>,
     /// Analytical models only: totals for reports.
     pub model: Option<ModelStats>,
@@ -50,6 +53,7 @@ pub struct Workload {
 /// One layer: times and sizes for a whole minibatch on one GPU.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layer {
+    /// The layer's name (collectives are named after it).
     pub name: String,
     /// Whole minibatch (`batch_size` samples) on one GPU.
     pub forward: SimTime,
@@ -97,6 +101,7 @@ pub struct ModelStats {
     pub flops_per_step: f64,
     /// Hardware FLOPs per minibatch: model FLOPs + what recompute re-runs.
     pub hardware_flops_per_step: f64,
+    /// Tokens per sample (the sequence length).
     pub tokens_per_sample: u64,
     /// The optimizer named in the file, for memory estimates.
     pub optimizer: Optimizer,
@@ -118,7 +123,9 @@ pub struct WorkloadOptions {
     pub microbatches: u32,
     /// Pipeline stages (tied embeddings get a copy on the last stage).
     pub pipeline: u32,
+    /// Activation recompute mode.
     pub recompute: Recompute,
+    /// Megatron sequence parallelism over the tensor ranks.
     pub sequence_parallel: bool,
 }
 
@@ -283,16 +290,14 @@ impl Workload {
         self.minibatches_per_epoch().saturating_mul(epochs)
     }
 
+    /// Σ parameter bytes over all layers (one GPU).
     pub fn total_param_bytes(&self) -> u64 {
         self.layers.iter().map(|l| l.param_bytes).sum()
     }
 
-    pub fn total_grad_bytes(&self) -> u64 {
+    /// Σ gradient bytes over all layers (one GPU).
+    pub(crate) fn total_grad_bytes(&self) -> u64 {
         self.layers.iter().map(|l| l.grad_bytes).sum()
-    }
-
-    pub fn total_stash_bytes(&self) -> u64 {
-        self.layers.iter().map(|l| l.stash_bytes).sum()
     }
 
     /// Σ forward over all layers (one minibatch, one GPU).

@@ -3,19 +3,14 @@
 //! the other stream.
 
 use clap::Args;
-use fabsim::input::ArgError;
 use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct SearchArgs {
     /// Search file.
     search: PathBuf,
-    /// Threads simulating candidates (default: all cores).
-    #[arg(long)]
-    jobs: Option<usize>,
-    /// Search only slice I of N (1-based) of the candidates, e.g. 2/8.
-    #[arg(long, value_name = "I/N")]
-    shard: Option<String>,
+    #[command(flatten)]
+    grid: super::grid::GridArgs,
     /// CSV file, one row per candidate (written atomically); default: stdout,
     /// with the ranked table on stderr.
     #[arg(long)]
@@ -24,22 +19,16 @@ pub struct SearchArgs {
     /// beside the CSV, as NAME.html.
     #[arg(long, requires = "out")]
     html: bool,
-    /// For scripts: errors as one JSON object on stderr, no progress bar.
-    #[arg(long)]
-    json: bool,
 }
 
 pub fn search(args: &SearchArgs, quiet: bool) -> anyhow::Result<()> {
     use fabsim::search::{Search, SearchOptions, table};
-    if args.jobs == Some(0) {
-        return Err(ArgError::new("--jobs", "must be at least 1").into());
-    }
-    let shard: Option<fabsim::sweep::Shard> = args.shard.as_deref().map(str::parse).transpose()?;
+    let (jobs, shard) = args.grid.checked()?;
     let search = Search::load(&args.search)?;
     let options = SearchOptions {
-        jobs: args.jobs,
+        jobs,
         shard,
-        progress: !quiet && !args.json,
+        progress: args.grid.progress(quiet),
     };
     let rows = search.run(&options)?;
     let mut bytes = Vec::new();

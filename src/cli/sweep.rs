@@ -2,7 +2,6 @@
 //! file written through a resumable temporary file), optionally one shard.
 
 use clap::Args;
-use fabsim::input::ArgError;
 use fabsim::output::print as out;
 use std::path::PathBuf;
 
@@ -10,13 +9,8 @@ use std::path::PathBuf;
 pub struct SweepArgs {
     /// Sweep file.
     sweep: PathBuf,
-    /// Threads running points (default: all cores).
-    #[arg(long)]
-    jobs: Option<usize>,
-    /// Run only slice I of N (1-based), e.g. 2/8; only shard 1 writes the
-    /// CSV header, so the shards' CSVs concatenate into the whole sweep's.
-    #[arg(long, value_name = "I/N")]
-    shard: Option<String>,
+    #[command(flatten)]
+    grid: super::grid::GridArgs,
     /// CSV file; rows stream into a temporary file beside it, renamed
     /// into place when the sweep completes. Default: stdout.
     #[arg(long)]
@@ -29,32 +23,16 @@ pub struct SweepArgs {
     /// step, hover for details) beside the CSV, as NAME.html.
     #[arg(long, requires = "out")]
     html: bool,
-    /// For scripts: errors as one JSON object on stderr, no progress bar.
-    #[arg(long)]
-    json: bool,
 }
 
-/// Threads a sweep may use: far more than any machine's cores, far fewer
-/// than the thread limit of a shared login node.
-const MAX_JOBS: usize = 256;
-
 pub fn sweep(args: &SweepArgs, quiet: bool) -> anyhow::Result<()> {
-    use fabsim::sweep::{Shard, Sweep, SweepOptions, resume::Partial, table};
-    if let Some(n) = args.jobs
-        && !(1..=MAX_JOBS).contains(&n)
-    {
-        return Err(ArgError::new(
-            "--jobs",
-            format!("must be a whole number from 1 to {MAX_JOBS}"),
-        )
-        .into());
-    }
-    let shard: Option<Shard> = args.shard.as_deref().map(str::parse).transpose()?;
+    use fabsim::sweep::{Sweep, SweepOptions, resume::Partial, table};
+    let (jobs, shard) = args.grid.checked()?;
     let sweep = Sweep::load(&args.sweep)?;
     let mut options = SweepOptions {
-        jobs: args.jobs,
+        jobs,
         shard,
-        progress: !quiet && !args.json,
+        progress: args.grid.progress(quiet),
         skip: 0,
     };
     let header = if shard.is_none_or(|s| s.index == 1) {

@@ -84,6 +84,7 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// How `ranks` spread over `cluster`'s hosts and NICs.
     pub fn new(ranks: &[GpuId], cluster: &Cluster) -> Self {
         let mut order: Vec<u32> = Vec::new();
         let mut hosts: Vec<Vec<GpuId>> = Vec::new();
@@ -247,6 +248,7 @@ pub struct Wire {
 }
 
 impl Wire {
+    /// Wraps `inner` with the protocol overheads of `cluster`'s links.
     pub fn new(inner: Box<dyn Machine>, cluster: &Cluster) -> Self {
         Wire {
             inner,

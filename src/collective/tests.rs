@@ -17,7 +17,7 @@ fn b() -> Bandwidth {
     Bandwidth::from_gbps(GBPS)
 }
 
-fn spec(
+pub(super) fn spec(
     op: CollectiveOp,
     algorithm: Algorithm,
     n: usize,
@@ -34,7 +34,7 @@ fn spec(
     }
 }
 
-fn time(c: &Cluster, s: &CollectiveSpec) -> SimTime {
+pub(super) fn time(c: &Cluster, s: &CollectiveSpec) -> SimTime {
     measure(c, s).unwrap().time
 }
 
@@ -221,7 +221,18 @@ fn single_rank_collectives_take_no_time() {
 /// k hosts × g GPUs: an NVSwitch per host (latency `lat_in`, links of
 /// `bw_in`), one NIC per GPU on a single switch.
 fn two_level(k: usize, g: usize, bw_in: Bandwidth, lat_in: SimTime) -> Cluster {
-    let mut cb = ClusterBuilder::new("two-level", test_gpu());
+    two_level_of(test_gpu(), k, g, bw_in, lat_in)
+}
+
+/// [`two_level`] with GPUs of model `gpu`.
+pub(super) fn two_level_of(
+    gpu: crate::topology::GpuSpec,
+    k: usize,
+    g: usize,
+    bw_in: Bandwidth,
+    lat_in: SimTime,
+) -> Cluster {
+    let mut cb = ClusterBuilder::new("two-level", gpu);
     let sw = cb.add_switch("switch", SimTime::from_ns(500));
     for h in 0..k {
         let nv = cb.add_switch(format!("h{h}.nvswitch"), lat_in);

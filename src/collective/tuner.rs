@@ -22,7 +22,9 @@ use crate::topology::Cluster;
 /// What `nccl` (auto) runs.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Pick {
+    /// NCCL's ring algorithm.
     Ring,
+    /// NCCL's double binary tree.
     Tree,
 }
 
@@ -61,6 +63,7 @@ fn path(cluster: &Cluster, a: crate::ids::GpuId, b: crate::ids::GpuId, eff: f64)
 }
 
 impl Model {
+    /// The cost model of a collective over `layout`'s ranks, with `per_nic` ranks sharing each NIC.
     pub fn new(layout: &Layout, cluster: &Cluster, per_nic: u32) -> Self {
         let intra = layout
             .hosts

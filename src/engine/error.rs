@@ -6,15 +6,21 @@
 use crate::collective::CollectiveError;
 use crate::ids::{GpuId, TaskId};
 
+/// Why a simulation stopped.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EngineError {
+    /// A collective could not run.
     #[error("collective '{name}': {source}")]
     Collective {
+        /// The collective's name.
         name: String,
+        /// Why it could not run.
         source: CollectiveError,
     },
+    /// Some tasks (this many) never became ready.
     #[error("the task graph has a cycle or an unmet dependency: {0} task(s) never became ready")]
     Stuck(usize),
+    /// A task names a GPU the cluster does not have (task, GPU, number of GPUs).
     #[error("task {0} names GPU {1}, but the cluster has {2} GPUs")]
     NoSuchGpu(TaskId, GpuId, usize),
     /// Simulated time would pass 2^64 ps: an input value is out of range.
@@ -23,6 +29,7 @@ pub enum EngineError {
          setting is too large, or a bandwidth too small, for the model"
     )]
     TimeOverflow(&'static str),
+    /// Background traffic started more flows than this budget.
     #[error(
         "background traffic started more than {0} flows in one trial: lower \
          noise.background.rate (or the flows' size)"

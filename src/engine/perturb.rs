@@ -38,8 +38,12 @@ impl Perturb for Quiet {
 /// A cross-traffic flow that is not part of the job.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BackgroundFlow {
+    /// When it starts.
     pub at: SimTime,
+    /// Sending GPU.
     pub src: GpuId,
+    /// Receiving GPU.
     pub dst: GpuId,
+    /// Payload, bytes.
     pub bytes: u64,
 }

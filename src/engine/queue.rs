@@ -50,6 +50,7 @@ impl<T: Copy> Default for EventQueue<T> {
 }
 
 impl<T: Copy> EventQueue<T> {
+    /// An empty queue.
     pub fn new() -> Self {
         EventQueue {
             heap: RadixHeap::new(),
@@ -61,14 +62,17 @@ impl<T: Copy> EventQueue<T> {
         }
     }
 
+    /// Items queued.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether no item is queued.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// Queues `item` at `time` (not before the last popped time).
     pub fn push(&mut self, time: u64, item: T) {
         self.len += 1;
         if let Some((t, r)) = self.open
@@ -112,6 +116,7 @@ impl<T: Copy> EventQueue<T> {
         None
     }
 
+    /// The earliest item, FIFO among equal times.
     pub fn pop(&mut self) -> Option<(u64, T)> {
         loop {
             if let Some(e) = self.take_current() {

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+/// What a reported collective does in the training step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CollectiveKind {

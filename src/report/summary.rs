@@ -3,24 +3,33 @@
 
 use super::{Exporter, LatencyStats, Report};
 use crate::units::format_secs;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::io::Write;
 
 /// A latency distribution in seconds.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Distribution {
+    /// Number of samples (trials).
     pub count: u64,
+    /// Mean, seconds.
     pub mean_s: f64,
+    /// Minimum, seconds.
     pub min_s: f64,
+    /// Median, seconds.
     pub p50_s: f64,
+    /// 90th percentile, seconds.
     pub p90_s: f64,
+    /// 99th percentile, seconds.
     pub p99_s: f64,
+    /// 99.9th percentile, seconds.
     pub p999_s: f64,
+    /// Maximum, seconds.
     pub max_s: f64,
 }
 
 impl Distribution {
+    /// The distribution `s` has recorded (zeros when empty).
     pub fn of(s: &LatencyStats) -> Self {
         Distribution {
             count: s.count,
@@ -42,11 +51,14 @@ impl Distribution {
 /// One collective's latency over all trials.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CollectiveSummary {
+    /// The collective's name in the plan (e.g. `fc1` or `fc1+fc2 reduce-scatter`).
     pub name: String,
     /// gradient, tensor or embedding (see [`super::CollectiveKind`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<super::CollectiveKind>,
+    /// Bytes of its buffer.
     pub bytes: u64,
+    /// Its latency: start (dependencies met) to last byte delivered.
     #[serde(flatten)]
     pub latency: Distribution,
 }
@@ -54,17 +66,29 @@ pub struct CollectiveSummary {
 /// What a run found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
+    /// The scenario's name.
     pub scenario: String,
+    /// The scenario's free-text description.
     pub description: String,
+    /// The topology's name.
     pub topology: String,
+    /// The workload's name.
     pub workload: String,
+    /// GPUs the job uses (data × pipeline × tensor).
     pub gpus: usize,
+    /// Degrees of parallelism.
     pub parallelism: crate::training::Parallelism,
+    /// The pipeline schedule's name.
     pub schedule: String,
+    /// Microbatches per iteration.
     pub microbatches: u32,
+    /// Iterations simulated.
     pub trials: u64,
+    /// The random seed the trials derive from.
     pub seed: u64,
+    /// Iteration time over all trials.
     pub iteration: Distribution,
+    /// Each collective's latency, in the order they first run.
     pub collectives: Vec<CollectiveSummary>,
     /// Samples per second at the mean iteration time (all replicas).
     pub samples_per_s: f64,
@@ -76,6 +100,7 @@ pub struct Summary {
     /// Pipeline metrics of trial 0 (absent for pure data parallelism).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bubble_fraction: Option<f64>,
+    /// Per stage, trial 0: its GPUs and utilisation (absent without pipelining).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stages: Option<serde_json::Value>,
     /// The schedule's closed-form bubble with uniform stages and free
@@ -104,14 +129,19 @@ pub struct Summary {
     pub cost: Option<CostSummary>,
 }
 
-/// Cost of the cluster and of its training steps, in dollars.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// Cost of the cluster and of its training steps, in dollars (written to
+/// `summary.json` and read back by the HTML report).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CostSummary {
     /// capex_gpus + capex_nics + capex_switches + capex_optics.
     pub capex: f64,
+    /// Dollars for the GPUs.
     pub capex_gpus: f64,
+    /// Dollars for the NICs.
     pub capex_nics: f64,
+    /// Dollars for the switches.
     pub capex_switches: f64,
+    /// Dollars for the transceivers.
     pub capex_optics: f64,
     /// IT power of the priced parts.
     pub power_kw: f64,
@@ -119,6 +149,7 @@ pub struct CostSummary {
     pub power_per_hour: f64,
     /// The price catalog's date.
     pub catalog_date: String,
+    /// Years over which capex is spread.
     pub amortization_years: f64,
     /// capex / (amortization_years × 8766 h) + power_per_hour.
     pub per_hour: f64,

@@ -17,12 +17,16 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ParallelismYaml {
+    /// Data-parallel replicas, or `auto`.
     #[serde(default)]
     pub data: DataDegree,
+    /// Pipeline stages.
     #[serde(default = "one")]
     pub pipeline: u32,
+    /// Tensor-parallel ranks per stage.
     #[serde(default = "one")]
     pub tensor: u32,
+    /// Megatron sequence parallelism over the tensor ranks.
     #[serde(default)]
     pub sequence_parallel: bool,
 }
@@ -34,7 +38,9 @@ fn one() -> u32 {
 /// A data-parallel degree, or `auto`: every GPU left by tensor × pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataDegree {
+    /// This many replicas.
     Count(u32),
+    /// Every GPU left by tensor × pipeline.
     Auto,
 }
 

@@ -18,24 +18,33 @@ use std::path::PathBuf;
 pub struct ScenarioFile {
     /// Defaults to the file name without extension.
     pub name: Option<String>,
+    /// Free text.
     #[serde(default)]
     pub description: String,
+    /// The topology file, relative to this file.
     pub topology: Spanned<PathBuf>,
+    /// The workload file, relative to this file.
     pub workload: Spanned<PathBuf>,
     /// Degrees of parallelism (`data: auto`: see `conveniences`).
     pub parallelism: Option<Spanned<super::conveniences::ParallelismYaml>>,
     /// Samples per step over all replicas (a replica's batch: ÷ data).
     pub global_batch: Option<Spanned<u32>>,
+    /// How ranks map onto GPUs.
     #[serde(default)]
     pub placement: Placement,
+    /// `pipeline:` — schedule, microbatches and partition.
     #[serde(default)]
     pub pipeline: PipelineSection,
+    /// `collective:` — the data-parallel gradient collective.
     #[serde(default)]
     pub collective: CollectiveSection,
+    /// `trials:` — how many iterations to simulate.
     #[serde(default)]
     pub trials: TrialsSection,
+    /// The random seed the trials derive from.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// `noise:` — compute noise, link jitter and background traffic.
     #[serde(default)]
     pub noise: NoiseSpec,
     /// One compute efficiency for analytical workloads instead of the
@@ -58,6 +67,7 @@ pub struct ScenarioFile {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CostSection {
+    /// Years over which capex is spread (default 4).
     #[serde(default = "default_amortization")]
     pub amortization_years: Spanned<f64>,
 }
@@ -78,13 +88,17 @@ fn default_seed() -> u64 {
     1
 }
 
+/// `pipeline:` as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineSection {
+    /// Microbatches per iteration (default 1).
     #[serde(default = "one_spanned")]
     pub microbatches: Spanned<u32>,
+    /// The schedule (default `1f1b`).
     #[serde(default = "default_schedule")]
     pub schedule: Spanned<Schedule>,
+    /// How layers split into stages (default: balanced).
     #[serde(default = "default_partition")]
     pub partition: Spanned<PartitionSpec>,
     /// Model chunks per GPU, for the interleaved schedule.
@@ -127,8 +141,10 @@ impl Default for PipelineSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CollectiveSection {
+    /// The all-reduce algorithm (default `ring`).
     #[serde(default = "default_algorithm")]
     pub algorithm: Algorithm,
+    /// Pieces each bucket's buffer is cut into (default 1).
     #[serde(default = "default_one")]
     pub chunks: u32,
     /// All-reduce each layer's (bucket's) gradients as soon as its backward

@@ -18,6 +18,7 @@ use std::path::Path;
 /// A scenario with every default filled in, and its `--set` paths.
 #[derive(Debug, Clone)]
 pub struct Shown {
+    /// The scenario as a JSON tree, every default filled in.
     pub tree: Value,
     /// (path, current value, what it may be).
     pub paths: Vec<(String, String, String)>,

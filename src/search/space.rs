@@ -31,15 +31,23 @@ use std::path::{Path, PathBuf};
 /// One hardware design.
 #[derive(Debug, Clone)]
 pub struct Hardware {
+    /// The server preset's name.
     pub server: String,
+    /// GPUs in the cluster.
     pub gpus: u32,
+    /// NIC speed as written (`400Gbps`).
     pub nic: String,
+    /// Fabric kind and oversubscription.
     pub fabric: FabricChoice,
     /// The generated topology file (inside the search's scratch folder).
     pub topology: PathBuf,
+    /// The server's GPU model.
     pub gpu_name: String,
+    /// GPUs per server.
     pub gpus_per_host: u32,
+    /// HBM per GPU, bytes.
     pub memory_bytes: u64,
+    /// The capex and power estimate.
     pub cost: CostEstimate,
     /// Why the design cannot be built, if so.
     pub invalid: Option<String>,
@@ -48,15 +56,23 @@ pub struct Hardware {
 /// One point: a design and a parallelism.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
+    /// Position in the search's candidate list.
     pub index: u64,
+    /// Index of its design in the search's hardware list.
     pub hw: usize,
+    /// Tensor-parallel degree.
     pub tensor: u32,
+    /// Pipeline-parallel degree.
     pub pipeline: u32,
     /// 0 when t·p does not divide the GPUs.
     pub data: u32,
+    /// Samples per microbatch.
     pub microbatch_size: u32,
+    /// Microbatches per replica per step.
     pub microbatches: u32,
+    /// The pipeline schedule's name.
     pub schedule: String,
+    /// ZeRO stage, 0 or 1.
     pub zero: u8,
     /// none, selective or full.
     pub recompute: String,

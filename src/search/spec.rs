@@ -74,7 +74,9 @@ pub(super) struct HardwareYaml {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FabricChoice {
+    /// `rail`, `fat-tree` or `switch` (see [`FABRIC_KINDS`]).
     pub kind: String,
+    /// Leaf down-links per up-link (1: non-blocking).
     #[serde(default = "one")]
     pub oversubscription: u32,
 }
@@ -130,21 +132,30 @@ pub struct Target {
 /// The checked parallelism choices.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Choices {
+    /// Tensor-parallel degrees.
     pub tensor: Vec<u32>,
+    /// Pipeline-parallel degrees.
     pub pipeline: Vec<u32>,
+    /// Samples per microbatch.
     pub microbatch_size: Vec<u32>,
+    /// Pipeline schedule names.
     pub schedule: Vec<String>,
+    /// ZeRO stages.
     pub zero: Vec<u8>,
+    /// Activation recompute modes.
     pub recompute: Vec<String>,
 }
 
 /// The checked hardware choices.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HardwareChoices {
+    /// Server preset names.
     pub servers: Vec<String>,
+    /// Cluster sizes, GPUs.
     pub gpus: Vec<u32>,
     /// As written ("400Gbps") and in Gbit/s.
     pub nics: Vec<(String, f64)>,
+    /// Fabric kinds and oversubscriptions.
     pub fabrics: Vec<FabricChoice>,
 }
 

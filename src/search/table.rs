@@ -19,13 +19,18 @@ const GIB: f64 = (1u64 << 30) as f64;
 /// A point in (step time, capex, $/M tokens).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
+    /// The candidate's index.
     pub index: u64,
+    /// Mean step time, seconds.
     pub step_s: f64,
+    /// Cluster capex, dollars.
     pub capex: f64,
+    /// Dollars per million tokens (0 for workloads without tokens).
     pub usd_per_mtok: f64,
 }
 
 impl Point {
+    /// The point of simulated row `r` with outcome `o`.
     pub fn of(s: &Search, r: &Row, o: &Outcome) -> Point {
         let h = &s.hardware[r.candidate.hw];
         Point {
@@ -177,6 +182,7 @@ fn losses(o: &Outcome, pipeline: u32, capacity: u64) -> String {
     parts.join(", ")
 }
 
+/// The CSV's header, one name per column.
 pub const COLUMNS: [&str; 32] = [
     "candidate",
     "server",

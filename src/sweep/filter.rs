@@ -19,15 +19,23 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+/// How a condition compares its two sides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Op {
+    /// Equal.
     Eq,
+    /// Not equal.
     Ne,
+    /// Less than (numbers).
     Lt,
+    /// At most (numbers).
     Le,
+    /// Greater than (numbers).
     Gt,
+    /// At least (numbers).
     Ge,
+    /// `path` divides the other side (integers).
     Divides,
 }
 
@@ -35,9 +43,13 @@ pub enum Op {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
+    /// The left side: an axis path or a base-scenario value.
     pub path: String,
+    /// The comparison.
     pub op: Op,
+    /// The right side as a literal (exactly one of `value` and `other`).
     pub value: Option<Value>,
+    /// The right side as another path.
     pub other: Option<String>,
 }
 

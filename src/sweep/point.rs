@@ -10,7 +10,9 @@ use std::path::Path;
 /// What became of a point.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
+    /// Simulated.
     Ok,
+    /// The memory estimate exceeds the GPU's memory: not simulated.
     DoesNotFit,
     /// The combination cannot be built; the reason.
     Invalid(String),
@@ -19,14 +21,17 @@ pub enum Status {
 /// One row of the sweep CSV.
 #[derive(Debug, Clone)]
 pub struct Row {
+    /// The point's grid index.
     pub point: u64,
     /// One per axis path, in axis order.
     pub params: Vec<String>,
+    /// What became of it.
     pub status: Status,
     /// The run's summary (ok points).
     pub summary: Option<Summary>,
     /// Memory estimate (ok and does-not-fit points).
     pub memory: Option<crate::memory::MemoryEstimate>,
+    /// GPUs the point uses (all but invalid points).
     pub gpus: Option<usize>,
 }
 

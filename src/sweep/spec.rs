@@ -56,7 +56,9 @@ pub(super) struct AxisYaml {
 /// value per path.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Axis {
+    /// The `--set` paths this axis changes together.
     pub paths: Vec<String>,
+    /// Per value of the axis, one JSON value per path.
     pub values: Vec<Vec<serde_json::Value>>,
 }
 

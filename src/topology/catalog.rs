@@ -36,6 +36,7 @@ pub struct ItemYaml {
     source: Option<String>,
 }
 
+/// `power:` as written: electricity price and PUE, each optional.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PowerYaml {
@@ -72,23 +73,32 @@ pub struct CostYaml {
 /// A checked entry: dollars and watts, and where the figure comes from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Item {
+    /// Dollars per unit.
     pub price: f64,
+    /// Power draw per unit, watts.
     pub watts: f64,
+    /// Where the figures come from.
     pub source: String,
 }
 
 /// The merged catalog a cluster is priced with.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Prices {
+    /// The catalog's date (prices drift).
     pub date: String,
+    /// Currency of every price (`USD`).
     pub currency: String,
     /// By GPU preset name as written in the catalog (matched ignoring case).
     pub gpus: BTreeMap<String, Item>,
     /// By speed in Gbit/s, ascending.
     pub nics: Vec<(f64, Item)>,
+    /// Switch ports by speed in Gbit/s, ascending.
     pub switch_ports: Vec<(f64, Item)>,
+    /// Transceivers by speed in Gbit/s, ascending.
     pub optics: Vec<(f64, Item)>,
+    /// Electricity price, dollars per kWh.
     pub usd_per_kwh: f64,
+    /// Power usage effectiveness: facility power over IT power.
     pub pue: f64,
     /// `table.key.field` of every entry the topology replaced or added.
     pub overridden: Vec<String>,

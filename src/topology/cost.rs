@@ -23,6 +23,7 @@ pub use super::catalog::Prices;
 /// What the prices multiply.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
+    /// GPUs.
     pub gpus: u64,
     /// `nic`-kind links.
     pub nics: u64,
@@ -41,6 +42,7 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// The counts of cluster `c`.
     pub fn of(c: &Cluster) -> Counts {
         let mut n = Counts {
             gpus: c.num_gpus() as u64,
@@ -82,9 +84,13 @@ fn is_fabric_switch(c: &Cluster, id: NodeId) -> Option<bool> {
 /// The estimate, in dollars (and watts).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CostEstimate {
+    /// Dollars for the GPUs.
     pub gpus: f64,
+    /// Dollars for the NICs.
     pub nics: f64,
+    /// Dollars for the fabric switches' ports.
     pub switches: f64,
+    /// Dollars for the transceivers.
     pub optics: f64,
     /// gpus + nics + switches + optics.
     pub capex: f64,
@@ -92,6 +98,7 @@ pub struct CostEstimate {
     pub watts: f64,
     /// watts × PUE / 1000 × $/kWh.
     pub power_per_hour: f64,
+    /// What was priced.
     pub counts: Counts,
     /// The catalog's date.
     pub catalog_date: String,

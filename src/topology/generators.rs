@@ -35,69 +35,102 @@ use crate::units::{Bandwidth, SimTime};
 /// The intra-host (NVLink/NVSwitch) domain.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IntraHost {
+    /// Per-direction bandwidth of each GPU-to-NVSwitch link.
     pub bandwidth: Bandwidth,
+    /// Propagation delay of each intra-host link.
     pub latency: SimTime,
+    /// Endpoint overhead of a transfer inside the host.
     pub overhead: SimTime,
 }
 
 /// One NIC per GPU.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Nic {
+    /// Per-direction NIC bandwidth.
     pub bandwidth: Bandwidth,
+    /// Propagation delay of the NIC-to-leaf link.
     pub latency: SimTime,
+    /// Endpoint overhead of a transfer that leaves the host.
     pub overhead: SimTime,
 }
 
 /// A switch-to-switch cable.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Uplink {
+    /// Per-direction bandwidth of the cable.
     pub bandwidth: Bandwidth,
+    /// Propagation delay of the cable.
     pub latency: SimTime,
 }
 
 /// The hosts every generator lays out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hosts {
+    /// Number of hosts.
     pub hosts: u32,
+    /// GPUs per host, each with its own NIC.
     pub gpus_per_host: u32,
     /// Required when `gpus_per_host > 1`.
     pub intra_host: Option<IntraHost>,
+    /// Every GPU's NIC.
     pub nic: Nic,
 }
 
 /// The third level of a fat-tree.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ThreeLevel {
+    /// Leaves grouped under one pod's spines.
     pub leaves_per_pod: u32,
+    /// Core switches above the pods.
     pub cores: u32,
+    /// The spine-to-core cable.
     pub core_uplink: Uplink,
 }
 
 /// A fabric kind with its parameters (counts are validated to be ≥ 1).
 #[derive(Debug, Clone, PartialEq)]
 pub enum FabricLayout {
+    /// Every NIC on one switch.
     Switch {
+        /// Switching delay of each switch.
         latency: SimTime,
     },
+    /// Leaves and spines (a third, core level optional).
     FatTree {
+        /// Hosts under each leaf switch.
         hosts_per_leaf: u32,
+        /// Spine switches (per pod with a third level).
         spines: u32,
+        /// The leaf-to-spine cable.
         uplink: Uplink,
+        /// Switching delay of each switch.
         latency: SimTime,
+        /// The core level, if any.
         three_level: Option<ThreeLevel>,
     },
+    /// Rail-optimised: NIC `i` of every host on rail switch `i`, rails joined by spines.
     Rail {
+        /// Spine switches above the rails.
         spines: u32,
+        /// The rail-to-spine cable.
         uplink: Uplink,
+        /// Switching delay of each switch.
         latency: SimTime,
     },
+    /// Hosts in a ring, each with a router.
     Ring {
+        /// Switching delay of each router.
         latency: SimTime,
+        /// The router-to-router cable.
         link: Uplink,
     },
+    /// Hosts on a torus grid, each with a router.
     Torus {
+        /// Size of each dimension; their product is the number of hosts.
         dims: Vec<u32>,
+        /// Switching delay of each router.
         latency: SimTime,
+        /// The router-to-router cable.
         link: Uplink,
     },
 }
@@ -106,7 +139,8 @@ pub enum FabricLayout {
 pub const KINDS: &[&str] = &["switch", "fat-tree", "rail", "ring", "torus"];
 
 impl FabricLayout {
-    pub fn kind_name(&self) -> &'static str {
+    /// The kind as written in YAML (one of [`KINDS`]).
+    pub(crate) fn kind_name(&self) -> &'static str {
         match self {
             FabricLayout::Switch { .. } => "switch",
             FabricLayout::FatTree { .. } => "fat-tree",

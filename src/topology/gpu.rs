@@ -35,11 +35,13 @@ use std::fmt;
 pub struct ComputeProfile {
     /// Streaming multiprocessors: the preset's datasheet count.
     pub sms: u32,
-    /// Output tile of one threadblock, 256 × 128: the largest tensor-core
+    /// GEMM output tile height (rows) of one threadblock: 256 × 128 is the
+    /// largest tensor-core
     /// tile of cuBLAS/CUTLASS on Ampere and Hopper, the one NVIDIA's
     /// "Matrix Multiplication Background User's Guide" uses for tile and
     /// wave quantization.
     pub tile_m: u64,
+    /// GEMM output tile width, columns.
     pub tile_n: u64,
     /// The share of the dense peak a large, tile-aligned GEMM sustains:
     /// 0.80. The published ceiling is higher: the best A100-SXM GEMM of a
@@ -215,9 +217,13 @@ pub fn preset(name: &str) -> Option<GpuSpec> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InlineGpu {
+    /// The GPU's name.
     pub name: String,
+    /// HBM capacity (`80GB` = 80e9 bytes).
     pub memory: ByteSize,
+    /// Datasheet HBM bandwidth (`3.35TB/s`).
     pub hbm_bandwidth: Bandwidth,
+    /// Dense peaks per data type, TFLOP/s.
     pub peak_tflops: PeakTflops,
 }
 
@@ -225,12 +231,17 @@ pub struct InlineGpu {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeakTflops {
+    /// FP32 vector peak, TFLOP/s.
     pub fp32: f64,
+    /// BF16 tensor-core peak, TFLOP/s.
     pub bf16: f64,
+    /// TF32 tensor-core peak, TFLOP/s (default: `fp32`).
     #[serde(default)]
     pub tf32: Option<f64>,
+    /// FP16 tensor-core peak, TFLOP/s (default: `bf16`).
     #[serde(default)]
     pub fp16: Option<f64>,
+    /// FP8 tensor-core peak, TFLOP/s (default: `fp16`).
     #[serde(default)]
     pub fp8: Option<f64>,
 }
@@ -238,7 +249,9 @@ pub struct PeakTflops {
 /// `gpu:` as written: a preset name or an inline spec.
 #[derive(Debug, Clone)]
 pub enum GpuField {
+    /// A preset name, e.g. `H100-SXM`.
     Preset(String),
+    /// A spec written out in full.
     Inline(Box<InlineGpu>),
 }
 

@@ -48,6 +48,7 @@ struct RowCache {
 /// The links a flow crosses, in order, and what it pays before bandwidth.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
+    /// Links crossed, in order.
     pub links: Vec<LinkId>,
     /// Σ link latencies + Σ traversal latencies of the switches passed.
     pub latency: SimTime,

@@ -30,14 +30,22 @@ use std::fmt;
 /// Up to this many GPUs the diameter is computed over all pairs.
 pub const ALL_PAIRS_LIMIT: usize = 128;
 
+/// Size, bandwidth, latency and cost figures of a cluster, as `fabsim topology` prints them.
 #[derive(Debug, Clone, Serialize)]
 pub struct TopologySummary {
+    /// The topology's name.
     pub name: String,
+    /// Free text from the topology file.
     pub description: String,
+    /// How the fabric was made (`fat-tree`, `explicit`, ...).
     pub fabric: String,
+    /// The GPU model's name.
     pub gpu: String,
+    /// Number of hosts.
     pub hosts: u32,
+    /// Number of GPUs.
     pub gpus: usize,
+    /// GPUs per host.
     pub gpus_per_host: u32,
     /// Fabric switches (leaves, spines, rails, routers): any switch with a
     /// link that is not intra-host.
@@ -50,13 +58,25 @@ pub struct TopologySummary {
     pub cables: u64,
     /// GPU 0's bandwidth into the fabric (its non-intra-host links).
     pub injection_bandwidth_bytes_per_s: Option<f64>,
+    /// `injection_bandwidth_bytes_per_s` in Gbit/s.
     pub injection_gbps: Option<f64>,
+    /// Bisection bandwidth, bytes/s: max flow from the first half of the GPUs to the second, one
+    /// direction.
     pub bisection_bandwidth_bytes_per_s: Option<f64>,
+    /// `bisection_bandwidth_bytes_per_s` in Gbit/s.
     pub bisection_gbps: Option<f64>,
+    /// The worst leaf's bandwidth down to GPUs over its bandwidth up to switches (1.0: non-blocking
+    /// or one switch).
     pub oversubscription: f64,
+    /// Most hops on a shortest path between two GPUs.
     pub diameter_hops: u32,
+    /// Whether the diameter was taken over a sample of GPUs (above [`ALL_PAIRS_LIMIT`]) rather than
+    /// all pairs.
     pub diameter_sampled: bool,
+    /// Largest zero-load latency (overhead + path latency) between two GPUs, seconds, over the
+    /// diameter's pairs.
     pub max_zero_load_latency_s: f64,
+    /// The capex estimate, if the topology has prices.
     pub cost: Option<CostEstimate>,
 }
 
@@ -65,6 +85,7 @@ fn gbps(bytes_per_s: f64) -> f64 {
 }
 
 impl TopologySummary {
+    /// The summary of cluster `c`.
     pub fn of(c: &Cluster) -> TopologySummary {
         let counts = Counts::of(c);
         let g0 = c.gpu(GpuId(0)).node;

@@ -26,7 +26,9 @@ use crate::topology::gpu::ComputeProfile;
 /// One kernel's cost.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Cost {
+    /// Time at the modelled rate, seconds.
     pub secs: f64,
+    /// Floating-point operations.
     pub flops: f64,
 }
 
@@ -53,6 +55,7 @@ pub struct Gpu {
     pub peak: f64,
     /// Datasheet HBM bandwidth, bytes/s.
     pub hbm: f64,
+    /// Tile shape, SM count and efficiency fractions.
     pub profile: ComputeProfile,
     /// Bytes per element of the model's dtype.
     pub elem: f64,

@@ -65,14 +65,20 @@ use serde_saphyr::Spanned;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dtype {
+    /// 32-bit float.
     Fp32,
+    /// TF32: stored as 32-bit float, multiplied on tensor cores.
     Tf32,
+    /// bfloat16.
     Bf16,
+    /// IEEE half precision.
     Fp16,
+    /// 8-bit float.
     Fp8,
 }
 
 impl Dtype {
+    /// Bytes per element.
     pub fn bytes(self) -> u64 {
         match self {
             Dtype::Fp32 | Dtype::Tf32 => 4,
@@ -97,8 +103,10 @@ impl Dtype {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Optimizer {
+    /// Adam: two moments per parameter.
     #[default]
     Adam,
+    /// Plain SGD: no optimizer state.
     Sgd,
 }
 

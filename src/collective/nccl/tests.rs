@@ -2,11 +2,10 @@
 //! one GPU, one host), against the NIC bandwidth bound where rings mix
 //! NVLink and NIC hops, and the layout's rail alignment.
 
+use super::super::tests::time;
 use super::super::{Algorithm, CollectiveOp, CollectiveSpec};
 use super::*;
-use crate::bench::measure::measure;
 use crate::topology::test_support::{KCCB_ALPHA as ALPHA, kccb_star as hosts_of_one, test_gpu};
-use crate::topology::{ClusterBuilder, LinkKind};
 use crate::units::{Bandwidth, SimTime};
 
 const GBPS: f64 = 100.0;
@@ -22,39 +21,13 @@ fn dgx_like(k: usize, g: usize) -> Cluster {
 }
 
 fn dgx_like_of(gpu: crate::topology::GpuSpec, k: usize, g: usize) -> Cluster {
-    let mut cb = ClusterBuilder::new("two-level", gpu);
-    let sw = cb.add_switch("switch", SimTime::from_ns(500));
-    for h in 0..k {
-        let nv = cb.add_switch(format!("h{h}.nvswitch"), SimTime::from_us(1));
-        for i in 0..g {
-            let gpu = cb.add_gpu(
-                format!("h{h}.gpu{i}"),
-                h as u32,
-                i as u32,
-                SimTime::from_us(2),
-                SimTime::ZERO,
-            );
-            let nvl = Bandwidth::new(300e9).unwrap();
-            cb.add_link(gpu, nv, nvl, SimTime::ZERO, LinkKind::IntraHost);
-            cb.add_link(gpu, sw, b(), SimTime::from_us(1), LinkKind::Nic);
-        }
-    }
-    cb.build().unwrap()
+    let nvl = Bandwidth::new(300e9).unwrap();
+    super::super::tests::two_level_of(gpu, k, g, nvl, SimTime::from_us(1))
 }
 
+/// An all-reduce over GPUs `0..n`.
 fn spec(algorithm: Algorithm, n: usize, bytes: u64, chunks: u32) -> CollectiveSpec {
-    CollectiveSpec {
-        name: "t".into(),
-        op: CollectiveOp::AllReduce,
-        algorithm,
-        ranks: (0..n as u32).map(GpuId).collect(),
-        bytes,
-        chunks,
-    }
-}
-
-fn time(c: &Cluster, s: &CollectiveSpec) -> SimTime {
-    measure(c, s).unwrap().time
+    super::super::tests::spec(CollectiveOp::AllReduce, algorithm, n, bytes, chunks)
 }
 
 #[test]

@@ -47,21 +47,8 @@ pub struct Memory {
     pub fits: bool,
 }
 
-#[derive(Deserialize)]
-pub struct Cost {
-    pub capex: f64,
-    pub capex_gpus: f64,
-    pub capex_nics: f64,
-    pub capex_switches: f64,
-    pub capex_optics: f64,
-    pub power_kw: f64,
-    pub power_per_hour: f64,
-    pub catalog_date: String,
-    pub amortization_years: f64,
-    pub per_hour: f64,
-    pub per_step: f64,
-    pub per_million_tokens: Option<f64>,
-}
+/// `summary.json`'s `cost`, read back with the type that writes it.
+pub use crate::report::CostSummary as Cost;
 
 /// The part of `summary.json` the report shows.
 #[derive(Deserialize)]

@@ -89,6 +89,7 @@ pub fn single_ring(spec: &CollectiveSpec, cluster: &Cluster) -> Result<SingleRin
 /// A collective run alone, folded onto its first ring rank.
 #[derive(Clone, Debug)]
 pub struct FoldedAlone {
+    /// The ring the collective runs.
     pub ring: SingleRing,
     /// Rank 0's loopback route.
     pub loopback: Route,
