@@ -36,10 +36,9 @@ pub struct ComputeProfile {
     /// Streaming multiprocessors: the preset's datasheet count.
     pub sms: u32,
     /// GEMM output tile height (rows) of one threadblock: 256 × 128 is the
-    /// largest tensor-core
-    /// tile of cuBLAS/CUTLASS on Ampere and Hopper, the one NVIDIA's
-    /// "Matrix Multiplication Background User's Guide" uses for tile and
-    /// wave quantization.
+    /// largest tensor-core tile of cuBLAS/CUTLASS on Ampere and Hopper, the
+    /// one NVIDIA's "Matrix Multiplication Background User's Guide" uses
+    /// for tile and wave quantization.
     pub tile_m: u64,
     /// GEMM output tile width, columns.
     pub tile_n: u64,
