@@ -170,7 +170,8 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
     } = series::series(plan);
     // Trial 0 in detail first (pipeline metrics, timelines); the trial loop
     // reuses it rather than simulating it twice.
-    let detailed = plan.graph.len() <= MAX_TRANSFER_TASKS;
+    // Only the timelines read the transfer records: none without files.
+    let detailed = options.out_dir.is_some() && plan.graph.len() <= MAX_TRANSFER_TASKS;
     let mut noise = scenario
         .noise
         .trial(scenario.seed, 0, scenario.cluster.num_gpus());

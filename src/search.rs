@@ -16,6 +16,16 @@
 //! 6. `does-not-fit` — the full memory estimate (with activations) exceeds
 //!    the GPU's.
 //!
+//! Why the time rules (4, 5) never drop a point of the front: the bound
+//! `lb` never exceeds the simulated step (see `space.rs`), and a design's
+//! $/M tokens grow with the step. Rule 4: the step is at least `lb`, over
+//! the target, and the front holds only points that meet it. Rule 5: the
+//! simulated point `q` has `q.step ≤ lb ≤ step`, no more capex and $/M
+//! tokens no more than the candidate's at `lb`, so it covers the candidate
+//! (the candidate is dominated or ties `q`); when `q` misses the target, so
+//! does the candidate. `--exhaustive` turns both off; a test compares the
+//! fronts (see `tests/search_cli.rs`).
+//!
 //! The survivors are simulated exactly as `fabsim run` does
 //! ([`crate::run::run`] on the scenario the candidate describes).
 //!
@@ -29,6 +39,8 @@
 //! tokens) among simulated points that meet the target. Rows are written
 //! when the search ends, not streamed.
 
+mod base;
+mod bounds;
 mod space;
 pub mod spec;
 pub mod table;
@@ -56,7 +68,7 @@ pub enum SearchError {
 }
 
 use crate::input::{InputError, Source};
-use crate::scenario::{Overrides, Scenario, ScenarioFile};
+use crate::scenario::{Overrides, Scenario};
 use crate::sweep::Shard;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -75,6 +87,9 @@ pub struct Search {
     pub(crate) hardware: Vec<Hardware>,
     pub(crate) candidates: Vec<Candidate>,
     pub(crate) amortization_years: f64,
+    /// Tensor collectives overlap their op's compute (the base scenario's
+    /// `collective.tensor_overlap`).
+    tensor_overlap: bool,
     trials: u64,
     workloads: space::Workloads,
     base: PathBuf,
@@ -90,6 +105,9 @@ pub struct SearchOptions {
     pub shard: Option<Shard>,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// Skip the time bounds (rules 4 and 5): simulate every candidate the
+    /// exact rules let through. Slow; it checks that pruning loses nothing.
+    pub exhaustive: bool,
 }
 
 /// What became of a candidate.
@@ -193,7 +211,7 @@ impl Search {
         })?;
         let candidates = space::candidates(&hardware, &choices, f.global_batch.value);
         let base = scratch.path().join("base.yaml");
-        let scenario = base_scenario(&src, &f, &workload, &hardware, &base)?;
+        let scenario = base::base_scenario(&src, &f, &workload, &hardware, &base)?;
         let mfu = scenario.compute_efficiency.as_ref().map(|m| m.value);
         let workloads =
             space::workloads(&workload, &hardware, &candidates, f.global_batch.value, mfu)?;
@@ -210,6 +228,7 @@ impl Search {
             hardware,
             candidates,
             amortization_years: scenario.cost.amortization_years.value,
+            tensor_overlap: scenario.collective.tensor_overlap,
             trials: f.trials.unwrap_or(1).max(1),
             workloads,
             base,
@@ -233,7 +252,7 @@ impl Search {
             .map_or(0..self.candidates.len(), |s| s.range(self.candidates.len()));
         let mut rows: Vec<Row> = self.candidates[range]
             .iter()
-            .map(|c| self.cheap(c))
+            .map(|c| self.cheap(c, options.exhaustive))
             .collect();
         let mut queue: Vec<(f64, usize)> = rows
             .iter()
@@ -260,7 +279,7 @@ impl Search {
                 round
                     .par_iter()
                     .map(|&(_, i)| {
-                        let r = self.expensive(&rows[i], &done);
+                        let r = self.expensive(&rows[i], &done, options.exhaustive);
                         bar.inc(1);
                         r
                     })
@@ -280,8 +299,9 @@ impl Search {
         Ok(rows)
     }
 
-    /// Rules 1–4; a survivor comes back as `Simulated` (pending).
-    fn cheap(&self, c: &Candidate) -> Row {
+    /// Rules 1–4 (not 4 when `exhaustive`); a survivor comes back as
+    /// `Simulated` (pending).
+    fn cheap(&self, c: &Candidate, exhaustive: bool) -> Row {
         let h = &self.hardware[c.hw];
         let mut row = Row {
             candidate: c.clone(),
@@ -291,13 +311,19 @@ impl Search {
             pareto: false,
             why: String::new(),
         };
-        row.status = match space::cheap(c, h, &self.workloads, self.global_batch) {
+        row.status = match space::cheap(
+            c,
+            h,
+            &self.workloads,
+            self.global_batch,
+            self.tensor_overlap,
+        ) {
             space::Cheap::Invalid(r) => Status::Invalid(r),
             _ if self.target.budget.is_some_and(|b| h.cost.capex > b) => Status::OverBudget,
             space::Cheap::Memory(b) => Status::MemoryBound(b),
             space::Cheap::Bound(lb) => {
                 row.bound_s = Some(lb);
-                if self.target.step_s.is_some_and(|t| lb > t) {
+                if !exhaustive && self.target.step_s.is_some_and(|t| lb > t) {
                     Status::TooSlowBound
                 } else {
                     Status::Simulated
@@ -307,11 +333,12 @@ impl Search {
         row
     }
 
-    /// Rules 5–6, then the simulation.
+    /// Rules 5 (not when `exhaustive`) and 6, then the simulation.
     fn expensive(
         &self,
         row: &Row,
         done: &[table::Point],
+        exhaustive: bool,
     ) -> Result<(Status, Option<Outcome>), SearchError> {
         let c = &row.candidate;
         let h = &self.hardware[c.hw];
@@ -322,7 +349,10 @@ impl Search {
             capex: h.cost.capex,
             usd_per_mtok: self.usd_per_mtok(h, lb).unwrap_or(0.0),
         };
-        if let Some(p) = done.iter().find(|p| p.covers(&me)) {
+        let cover = (!exhaustive)
+            .then(|| done.iter().find(|p| p.covers(&me)))
+            .flatten();
+        if let Some(p) = cover {
             return Ok((Status::DominatedBound(p.index), None));
         }
         let overrides = Overrides {
@@ -390,61 +420,5 @@ impl Search {
     }
 }
 
-/// Writes the scenario every candidate starts from: the search's
-/// `scenario:` section over a minimal scenario; checks it parses.
-fn base_scenario(
-    src: &Source,
-    f: &spec::SearchFile,
-    workload: &Path,
-    hw: &[Hardware],
-    base: &Path,
-) -> Result<ScenarioFile, InputError> {
-    let topo = hw
-        .iter()
-        .find(|h| h.invalid.is_none())
-        .or(hw.first())
-        .and_then(|h| h.topology.file_name())
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let mut tree = serde_json::json!({
-        "name": f.name.clone().unwrap_or_else(|| "search".into()),
-        "topology": topo,
-        "workload": workload,
-        "trials": { "count": f.trials.unwrap_or(1).max(1) },
-        "seed": f.seed.unwrap_or(1),
-    });
-    if let Some(extra) = &f.scenario {
-        merge(&mut tree, &extra.value);
-    }
-    let text = serde_json::to_string_pretty(&tree).map_err(|e| src.error(e.to_string()))?;
-    let parsed: ScenarioFile = Source::from_text(base, text.clone()).parse().map_err(|e| {
-        let at = f
-            .scenario
-            .as_ref()
-            .map_or_else(|| src.error(""), |s| src.error_at(s, ""));
-        InputError {
-            message: format!(
-                "the scenario section is not a valid scenario: {}",
-                e.message
-            ),
-            ..at
-        }
-        .with_path(
-            e.yaml_path
-                .map_or("scenario".into(), |p| format!("scenario.{p}")),
-        )
-    })?;
-    std::fs::write(base, text).map_err(|e| InputError::file(base, format!("cannot write: {e}")))?;
-    Ok(parsed)
-}
-
-/// Deep-merges `extra` into `tree` (maps merge, anything else replaces).
-fn merge(tree: &mut serde_json::Value, extra: &serde_json::Value) {
-    match (tree, extra) {
-        (serde_json::Value::Object(t), serde_json::Value::Object(e)) => {
-            for (k, v) in e {
-                merge(t.entry(k.clone()).or_insert(serde_json::Value::Null), v);
-            }
-        }
-        (t, e) => *t = e.clone(),
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -149,6 +149,35 @@ fn shipped_gpt3_search_finds_a_front() {
     check_rows(&rows, 1536.0 * 2048.0 / 1e6);
 }
 
+/// Pruning loses nothing: with the time bounds off (`--exhaustive`) the
+/// front holds the same points (step, capex, $/M tokens), every bound is
+/// below its simulated step, and the default run did prune by both rules.
+#[test]
+fn pruning_keeps_the_exhaustive_front() {
+    let file = root().join("tests/data/search-prune.yaml");
+    let (pruned, _) = search(&file, &["--jobs", "2"]);
+    let (full, _) = search(&file, &["--jobs", "2", "--exhaustive"]);
+    let (pruned, full) = (parse(&pruned), parse(&full));
+    let count = |t: &Table, w: &str| t.iter().filter(|r| r["status"] == w).count();
+    for rule in ["too-slow-bound", "dominated-bound"] {
+        assert!(count(&pruned, rule) > 0, "{rule} never fired");
+        assert_eq!(count(&full, rule), 0, "{rule} fired in --exhaustive");
+    }
+    assert!(count(&full, "simulated") > 2 * count(&pruned, "simulated"));
+    check_rows(&full, 0.015);
+    let front = |t: &Table| {
+        let mut f: Vec<String> = t
+            .iter()
+            .filter(|r| r["pareto"] == "true")
+            .map(|r| format!("{} {} {}", r["step_s"], r["capex_usd"], r["usd_per_mtok"]))
+            .collect();
+        f.sort();
+        f
+    };
+    assert!(!front(&full).is_empty());
+    assert_eq!(front(&pruned), front(&full));
+}
+
 #[test]
 fn bad_search_files_are_refused_with_their_line() {
     let dir = tempfile::tempdir().unwrap();

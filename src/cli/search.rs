@@ -19,6 +19,10 @@ pub struct SearchArgs {
     /// beside the CSV, as NAME.html.
     #[arg(long, requires = "out")]
     html: bool,
+    /// Simulate every candidate that fits in memory, without the time
+    /// bounds (slow): to check that pruning loses no point of the front.
+    #[arg(long)]
+    exhaustive: bool,
 }
 
 pub fn search(args: &SearchArgs, quiet: bool) -> anyhow::Result<()> {
@@ -29,6 +33,7 @@ pub fn search(args: &SearchArgs, quiet: bool) -> anyhow::Result<()> {
         jobs,
         shard,
         progress: args.grid.progress(quiet),
+        exhaustive: args.exhaustive,
     };
     let rows = search.run(&options)?;
     let mut bytes = Vec::new();

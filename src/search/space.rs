@@ -10,19 +10,11 @@
 //!   above;
 //! - `switch`: one non-blocking switch.
 //!
-//! Lower bounds (valid whatever the fabric, so pruning never drops a design
-//! that could win): a stage's GPUs must run their share of the model's
-//! compute, W/p where W = Σ layers (forward + backward) of the workload
-//! loaded with a replica's batch and no recompute (recompute only adds
-//! work, so one bound serves every recompute choice); GPipe/1F1B add the fill and drain (m+p−1)/m (the mean over
-//! stages of `busy_s + Σ_{s'≠s} per-microbatch work` — DESIGN §3's closed
-//! form). Static memory: some stage holds at least the mean of weights,
-//! gradients and optimizer state, (P + G + O)/p.
+//! The bounds themselves are in `bounds.rs`.
 
 use super::spec::{Choices, FabricChoice, HardwareChoices};
 use crate::input::InputError;
 use crate::topology::cost::CostEstimate;
-use crate::training::{DataParallel, Parallelism, Placement, TrainingJob};
 use crate::workload::{Workload, WorkloadOptions};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -47,6 +39,10 @@ pub struct Hardware {
     pub gpus_per_host: u32,
     /// HBM per GPU, bytes.
     pub memory_bytes: u64,
+    /// The most a GPU can send per second: the largest sum, over the GPUs,
+    /// of a GPU's outgoing link bandwidths (NVLink port plus NIC); 0 when
+    /// the design cannot be built.
+    pub egress_bytes_per_s: f64,
     /// The capex and power estimate.
     pub cost: CostEstimate,
     /// Why the design cannot be built, if so.
@@ -173,6 +169,7 @@ fn design(
         gpu_name: probe.gpu.name.clone(),
         gpus_per_host: probe.gpus_per_host,
         memory_bytes: probe.gpu.memory_bytes,
+        egress_bytes_per_s: 0.0,
         cost: probe
             .cost
             .as_ref()
@@ -194,9 +191,23 @@ fn design(
             if let Some(p) = &c.cost {
                 hw.cost = p.estimate(&c);
             }
+            hw.egress_bytes_per_s = egress(&c);
         }
     }
     Ok(hw)
+}
+
+/// The largest total outgoing bandwidth of any GPU of `c`, bytes/s.
+fn egress(c: &crate::topology::Cluster) -> f64 {
+    c.gpus()
+        .iter()
+        .map(|g| {
+            c.out_links(g.node)
+                .iter()
+                .map(|&l| c.link(l).bandwidth.bytes_per_sec())
+                .sum::<f64>()
+        })
+        .fold(0.0, f64::max)
 }
 
 /// Every candidate of every design, in index order (design-major, then
@@ -298,7 +309,13 @@ pub enum Cheap {
 }
 
 /// Arithmetic validity, then the static-memory bound, then the time bound.
-pub fn cheap(c: &Candidate, h: &Hardware, w: &Workloads, global_batch: u32) -> Cheap {
+pub fn cheap(
+    c: &Candidate,
+    h: &Hardware,
+    w: &Workloads,
+    global_batch: u32,
+    tensor_overlap: bool,
+) -> Cheap {
     if let Some(r) = &h.invalid {
         return Cheap::Invalid(r.clone());
     }
@@ -340,63 +357,16 @@ pub fn cheap(c: &Candidate, h: &Hardware, w: &Workloads, global_batch: u32) -> C
             wl.layers.len()
         ));
     }
-    let mem = static_bound(wl, c);
+    let mem = super::bounds::static_bound(wl, c);
     if mem > h.memory_bytes {
         return Cheap::Memory(mem);
     }
-    Cheap::Bound(time_bound(wl, c))
-}
-
-/// (P + G + O) / p: the mean static memory of a stage's GPU.
-fn static_bound(wl: &Workload, c: &Candidate) -> u64 {
-    let par = Parallelism {
-        data: c.data,
-        pipeline: c.pipeline,
-        tensor: c.tensor,
-        sequence_parallel: false,
-    };
-    let job = TrainingJob {
-        workload: wl,
-        parallelism: par,
-        placement: Placement::default(),
-        schedule: crate::schedule::Schedule::OneFOneB,
-        microbatches: c.microbatches.max(1),
-        virtual_stages: 1,
-        partition: crate::partition::uniform(wl.layers.len(), c.pipeline as usize),
-        data_parallel: DataParallel {
-            algorithm: crate::collective::Algorithm::Ring,
-            chunks: 1,
-            overlap: true,
-            bucket_bytes: None,
-            zero: c.zero,
-        },
-        tensor_algorithm: crate::collective::Algorithm::Ring,
-        tensor_overlap: false,
-    };
-    let params = wl.total_param_bytes();
-    let mut opt = crate::memory::optimizer_factor(&job).map_or(0, |(num, den)| {
-        (u128::from(params) * u128::from(num) / u128::from(den.max(1))) as u64
-    });
-    if c.zero >= 1 {
-        opt = opt.div_ceil(u64::from(c.data.max(1)));
-    }
-    let total = params
-        .saturating_add(wl.total_grad_bytes())
-        .saturating_add(opt);
-    total / u64::from(c.pipeline.max(1))
-}
-
-/// The compute lower bound on the step, seconds.
-fn time_bound(wl: &Workload, c: &Candidate) -> f64 {
-    let whole = wl.total_forward().as_secs_f64() + wl.total_backward().as_secs_f64();
-    let p = f64::from(c.pipeline);
-    let m = f64::from(c.microbatches.max(1));
-    match c.schedule.as_str() {
-        "gpipe" | "1f1b" => whole / p * (m + p - 1.0) / m,
-        "zb-h1" => whole / p,
-        // Whole minibatches or chunked stages: no bound claimed.
-        _ => 0.0,
-    }
+    Cheap::Bound(super::bounds::time_bound(
+        wl,
+        c,
+        h.egress_bytes_per_s,
+        tensor_overlap,
+    ))
 }
 
 #[cfg(test)]
