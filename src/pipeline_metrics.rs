@@ -27,7 +27,7 @@
 //! It does not time anything: it reads an engine [`Outcome`].
 
 use crate::engine::Outcome;
-use crate::ids::GpuId;
+use crate::ids::{GpuId, TaskId};
 use crate::plan::{Phase, TaskKind};
 use crate::training::{TrainingJob, TrainingPlan};
 use crate::workload::Layer;
@@ -72,10 +72,13 @@ pub fn pipeline_metrics(
     let graph = &plan.graph;
     let makespan = outcome.makespan.as_secs_f64();
     let mut busy: BTreeMap<GpuId, f64> = BTreeMap::new();
+    // Each GPU's compute tasks, in graph order (one pass, not one per stage).
+    let mut computes: BTreeMap<GpuId, Vec<usize>> = BTreeMap::new();
     for (i, t) in graph.tasks().iter().enumerate() {
         if let TaskKind::Compute { gpu, .. } = t.kind {
             let d = outcome.task_end[i].saturating_sub(outcome.task_start[i]);
             *busy.entry(gpu).or_default() += d.as_secs_f64();
+            computes.entry(gpu).or_default().push(i);
         }
     }
     let p = job.parallelism.pipeline;
@@ -99,7 +102,10 @@ pub fn pipeline_metrics(
                 .flat_map(|r| &job.workload.layers[r.clone()])
                 .collect();
             let (peak_count, peak_bytes) = first
-                .map(|g| peak_stash(job, plan, outcome, g))
+                .map(|g| {
+                    let none = Vec::new();
+                    peak_stash(job, plan, outcome, computes.get(&g).unwrap_or(&none))
+                })
                 .unwrap_or((0, 0));
             let versions = job.schedule.weight_versions(sp.stage, p);
             let fixed = crate::memory::static_memory(job, sp.stage);
@@ -130,7 +136,12 @@ fn ratio(a: f64, b: f64) -> f64 {
 
 /// Peak stashed (chunk, microbatch) activations on `gpu`, and the peak of
 /// their bytes.
-fn peak_stash(job: &TrainingJob, plan: &TrainingPlan, outcome: &Outcome, gpu: GpuId) -> (u64, u64) {
+fn peak_stash(
+    job: &TrainingJob,
+    plan: &TrainingPlan,
+    outcome: &Outcome,
+    computes: &[usize],
+) -> (u64, u64) {
     let graph = &plan.graph;
     let release = if job.schedule.splits_backward() {
         Phase::BackwardWeight
@@ -139,13 +150,8 @@ fn peak_stash(job: &TrainingJob, plan: &TrainingPlan, outcome: &Outcome, gpu: Gp
     };
     // (virtual stage, microbatch) → (end of F, end of its release).
     let mut spans: BTreeMap<(u32, u32), (Option<u64>, Option<u64>)> = BTreeMap::new();
-    for (i, t) in graph.tasks().iter().enumerate() {
-        let TaskKind::Compute { gpu: g, .. } = t.kind else {
-            continue;
-        };
-        if g != gpu {
-            continue;
-        }
+    for &i in computes {
+        let t = graph.task(TaskId::from_index(i));
         let end = outcome.task_end[i].ps();
         let e = spans.entry((t.tag.stage, t.tag.microbatch)).or_default();
         if t.tag.phase == Phase::Forward {

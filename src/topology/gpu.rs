@@ -29,19 +29,34 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 use std::fmt;
 
-/// Constants of the shape-aware compute model for one GPU (see the module
-/// docs for their sources).
+/// Constants of the shape-aware compute model for one GPU, and where they
+/// come from.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ComputeProfile {
-    /// Streaming multiprocessors: GEMM tiles run in waves of this many.
+    /// Streaming multiprocessors: the preset's datasheet count.
     pub sms: u32,
-    /// GEMM output tile height, rows.
+    /// GEMM output tile height (rows) of one threadblock: 256 × 128 is the
+    /// largest tensor-core tile of cuBLAS/CUTLASS on Ampere and Hopper, the
+    /// one NVIDIA's "Matrix Multiplication Background User's Guide" uses
+    /// for tile and wave quantization.
     pub tile_m: u64,
     /// GEMM output tile width, columns.
     pub tile_n: u64,
-    /// Fraction of the dense peak a large GEMM reaches.
+    /// The share of the dense peak a large, tile-aligned GEMM sustains:
+    /// 0.80. The published ceiling is higher: the best A100-SXM GEMM of a
+    /// shape sweep runs 267.9 of 312 TFLOP/s, 0.859 (S. Bekman,
+    /// ml-engineering, compute/accelerator/README.md, "Maximum Achievable
+    /// Matmul FLOPS comparison table", 6912 × 16384 × 2048, CUDA 12.1). 0.80
+    /// is an assumption below that best-shape ceiling, not a measurement of
+    /// the shapes or the CUDA 11 libraries of a given run.
     pub gemm_fraction: f64,
-    /// Fraction of the datasheet HBM bandwidth a memory-bound kernel reaches.
+    /// The share of the datasheet HBM bandwidth the element-wise kernels
+    /// sustain: 0.80. Streaming kernels measure more: 1.80 of 2.039 TB/s
+    /// (0.88) on an A100-SXM4-80GB, about 0.90 at best per NVIDIA (NVIDIA
+    /// developer forum, "Trouble to reach peak bandwidth of A100", 2025,
+    /// Nsight Compute). 0.80 is an assumption below that ceiling for
+    /// kernels with row reductions (softmax, LayerNorm) and random numbers
+    /// (dropout), not a measurement of them.
     pub hbm_fraction: f64,
 }
 

@@ -34,6 +34,10 @@ pub(super) fn scale(t: SimTime, m: u32) -> SimTime {
     SimTime(t.ps().div_ceil(u64::from(m)))
 }
 
+/// A hash map with a fast fixed-seed hasher (deterministic; these maps are
+/// looked up, never iterated).
+pub(super) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
 /// Key of an op instance: (replica, virtual stage, microbatch, kind).
 pub(super) type OpKey = (u32, u32, u32, OpKind);
 
@@ -56,13 +60,13 @@ pub(super) struct Builder<'j, 'w> {
     /// op's incoming dependencies, the last (or the op's tensor all-reduce)
     /// marks it done. These maps are looked up, never iterated, so hashing
     /// (not ordering) them keeps the plan deterministic and the build linear.
-    pub(super) first: HashMap<(OpKey, u32), TaskId>,
-    pub(super) done: HashMap<(OpKey, u32), TaskId>,
+    pub(super) first: FastMap<(OpKey, u32), TaskId>,
+    pub(super) done: FastMap<(OpKey, u32), TaskId>,
     /// Per (replica, stage, tensor rank): for each gradient-completing op in
     /// order, its bucket tasks with their layers.
-    pub(super) buckets: HashMap<(u32, u32, u32), Vec<Completion>>,
+    pub(super) buckets: FastMap<(u32, u32, u32), Vec<Completion>>,
     /// Per (replica, stage): the tensor all-reduce the next op must wait for.
-    pub(super) pending_tensor: HashMap<(u32, u32), TaskId>,
+    pub(super) pending_tensor: FastMap<(u32, u32), TaskId>,
     pub(super) grad_collectives: Vec<TaskId>,
     /// Per (stage, tensor rank): the last gradient collective.
     pub(super) synced: BTreeMap<(u32, u32), TaskId>,
@@ -77,10 +81,10 @@ impl<'j, 'w> Builder<'j, 'w> {
         Builder {
             job,
             graph: TaskGraph::new(),
-            first: HashMap::new(),
-            done: HashMap::new(),
-            buckets: HashMap::new(),
-            pending_tensor: HashMap::new(),
+            first: FastMap::default(),
+            done: FastMap::default(),
+            buckets: FastMap::default(),
+            pending_tensor: FastMap::default(),
             grad_collectives: Vec::new(),
             synced: BTreeMap::new(),
             last_op: BTreeMap::new(),

@@ -28,6 +28,11 @@
 //!   `selective` re-runs the attention core. Stash per `block::stash`.
 //! - sequence parallelism divides LayerNorm/dropout work and activations by
 //!   t (the all-reduces become reduce-scatter + all-gather in `training`).
+//! - `kernels: megatron-2021` adds the memory-bound kernels Megatron-LM's
+//!   2021 block ran between its GEMMs (unfused QKV bias, bias-gradient
+//!   reductions, the attention context's layout copies, a two-pass
+//!   LayerNorm backward; `block::megatron_2021_extras`); the default
+//!   `fused` folds them into neighbouring kernels.
 //! - the embedding is a memory-bound gather (2·b·s·h·d each way); the head is
 //!   the logits GEMM + fp32 cross-entropy. With tied embeddings and a
 //!   pipeline (p > 1) the last stage holds its own copy of the V·h word
@@ -46,7 +51,7 @@
 mod block;
 mod layers;
 
-pub use block::Recompute;
+pub use block::{Kernels, Recompute};
 
 use super::kernels::Gpu;
 use super::{Layer, ModelStats, WorkloadOptions};
@@ -213,6 +218,10 @@ pub struct ModelSpec {
     position: Position,
     #[serde(default = "yes")]
     bias: bool,
+    /// Which implementation's kernels run a block (`fused`, or
+    /// `megatron-2021` for the SC'21-era stack's extra memory traffic).
+    #[serde(default)]
+    kernels: Kernels,
 }
 
 /// Checks one spanned condition, naming `model.<field>`.
@@ -361,6 +370,8 @@ pub fn expand(
         vocab: m.vocab.value as f64,
         sequence_parallel: opts.sequence_parallel,
         flash: m.attention == Attention::Flash,
+        bias: m.bias,
+        kernels: m.kernels,
     };
     let g = Gpu {
         peak,

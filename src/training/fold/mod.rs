@@ -93,17 +93,18 @@ impl Fold {
 /// (see the module doc), or says why not (the replicas' reason when there
 /// are several replicas).
 pub fn prove(job: &TrainingJob, cluster: &Cluster, quiet: bool) -> Result<Fold, Refusal> {
+    if let Ok(both) = prove_axes(job, cluster, quiet, true, true) {
+        return Ok(both);
+    }
     let replicas = prove_axes(job, cluster, quiet, true, false);
-    let Ok(replicas) = replicas else {
-        let why = replicas.unwrap_err();
-        let tensor = prove_axes(job, cluster, quiet, false, true);
-        return if job.parallelism.data < 2 {
-            tensor
-        } else {
-            tensor.map_err(|_| why)
-        };
-    };
-    Ok(prove_axes(job, cluster, quiet, true, true).unwrap_or(replicas))
+    if replicas.is_ok() {
+        return replicas;
+    }
+    let tensor = prove_axes(job, cluster, quiet, false, true);
+    if tensor.is_ok() || job.parallelism.data < 2 {
+        return tensor;
+    }
+    replicas
 }
 
 /// Folds the replicas (`replicas`) and the tensor ranks (`tensor`), or

@@ -36,6 +36,25 @@ pub struct Dims {
     pub vocab: f64,
     pub sequence_parallel: bool,
     pub flash: bool,
+    /// Whether the linear layers have biases.
+    pub bias: bool,
+    /// Which implementation's kernels run the block.
+    pub kernels: Kernels,
+}
+
+/// The kernels a block runs: how much memory traffic sits between its GEMMs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+pub enum Kernels {
+    /// Every bias, bias gradient and layout change folded into a neighbouring
+    /// kernel (GEMM epilogues, fused attention), LayerNorm's backward in one
+    /// pass: what today's stacks (Megatron-Core with Transformer Engine) run.
+    #[default]
+    #[serde(rename = "fused")]
+    Fused,
+    /// Megatron-LM as of the SC'21 paper (spring 2021) on the PyTorch of
+    /// its day: the extra kernels of [`megatron_2021_extras`].
+    #[serde(rename = "megatron-2021")]
+    Megatron2021,
 }
 
 /// One microbatch of a block or head on one GPU.
@@ -117,6 +136,49 @@ fn attention(g: &Gpu, x: &Dims) -> (Cost, Cost) {
     (fwd, bwd)
 }
 
+/// The memory-bound kernels Megatron-LM's 2021 block ran on top of the fused
+/// ones of [`block`]: (forward, backward). Read in Megatron-LM at commit
+/// a8d172b31e (2021-04-30, the code of the paper's runs; the SC'21 scripts,
+/// examples/sc21/run_table_1.sh at 6985e58938, set no flag that changes
+/// them), on the PyTorch of 2021:
+/// - the QKV bias: `ColumnParallelLinear` (megatron/mpu/layers.py) calls
+///   `F.linear(input, weight, bias)` on the 3-D [s, b, h] input, which
+///   PyTorch's `at::linear` (aten/src/ATen/native/Linear.cpp) ran as a
+///   matmul then a separate `output.add_(bias)` (read + write of the QKV
+///   output; the 3-D addmm path came to PyTorch in 2022);
+/// - bias gradients: the fused bias-GeLU (megatron/model/fused_bias_gelu.py,
+///   `GeLUFunction.backward` returns the full gradient for the bias) and
+///   bias-dropout-add (`attention_bias.expand_as(residual)`,
+///   megatron/model/transformer.py) leave autograd to sum a T-row gradient
+///   per bias: one read of the QKV, FC1, projection and FC2 output
+///   gradients;
+/// - the context layout: `context_layer.permute(2, 0, 1, 3).contiguous()`
+///   in `ParallelAttention.forward` copies the T × h/t context (read +
+///   write), and its backward's reshape of the permuted gradient copies it
+///   again;
+/// - LayerNorm's backward (megatron/fused_kernels/layer_norm_cuda_kernel.cu,
+///   `HostLayerNormGradient`): `cuComputePartGradGammaBeta` reads the
+///   output gradient and the input for γ and β, then `cuComputeGradInput`
+///   reads both again: 2·d bytes per element more than one pass.
+pub fn megatron_2021_extras(g: &Gpu, x: &Dims) -> (Cost, Cost) {
+    let (d, tok, rows) = (g.elem, x.tokens(), x.norm_rows());
+    let qkv = tok * (x.h + 2.0 * x.h_kv) / x.t;
+    let context = tok * x.h / x.t;
+    let up = (x.n_mat - 1.0) * x.ffn / x.t;
+    let (bias_add, bias_grads) = if x.bias {
+        // Projection and FC2 biases act on the full h (on T/t rows with
+        // sequence parallelism), QKV and FC1 biases on their shards.
+        (2.0 * qkv * d, (qkv + tok * up + 2.0 * rows * x.h) * d)
+    } else {
+        (0.0, 0.0)
+    };
+    let norms = 2.0 * (2.0 * rows * x.h * d);
+    (
+        g.memory(bias_add + 2.0 * context * d),
+        g.memory(bias_grads + 2.0 * context * d + norms),
+    )
+}
+
 /// One transformer block, one microbatch, one GPU.
 pub fn block(g: &Gpu, x: &Dims) -> Costs {
     let d = g.elem;
@@ -135,10 +197,21 @@ pub fn block(g: &Gpu, x: &Dims) -> Costs {
     let act_b = g.memory((2.0 * up + x.ffn / x.t) * tok * d);
     let (attn_f, attn_b) = attention(g, x);
     let gemms = [qkv, proj, fc1, fc2];
-    let forward =
-        gemms.iter().map(|l| l.0).sum::<Cost>() + attn_f + norm_f + norm_f + bda_f + bda_f + act_f;
+    let (extra_f, extra_b) = match x.kernels {
+        Kernels::Fused => (Cost::default(), Cost::default()),
+        Kernels::Megatron2021 => megatron_2021_extras(g, x),
+    };
+    let forward = gemms.iter().map(|l| l.0).sum::<Cost>()
+        + attn_f
+        + norm_f
+        + norm_f
+        + bda_f
+        + bda_f
+        + act_f
+        + extra_f;
     let backward_weight: Cost = gemms.iter().map(|l| l.2).sum();
-    let backward = gemms.iter().map(|l| l.1).sum::<Cost>()
+    let backward = extra_b
+        + gemms.iter().map(|l| l.1).sum::<Cost>()
         + backward_weight
         + attn_b
         + norm_b
@@ -176,7 +249,14 @@ pub fn head(g: &Gpu, x: &Dims) -> Costs {
     let ce_f = g.memory(logits * ce_fwd);
     let ce_b = g.memory(logits * ce_bwd);
     let norm_f = g.memory(2.0 * x.norm_rows() * x.h * g.elem);
-    let norm_b = g.memory(3.0 * x.norm_rows() * x.h * g.elem);
+    // Megatron-LM 2021's LayerNorm backward reads its two inputs twice
+    // ([`megatron_2021_extras`]).
+    let passes = if x.kernels == Kernels::Megatron2021 {
+        5.0
+    } else {
+        3.0
+    };
+    let norm_b = g.memory(passes * x.norm_rows() * x.h * g.elem);
     Costs {
         forward: f + ce_f + norm_f,
         backward: dg + wg + ce_b + norm_b,

@@ -300,6 +300,8 @@ fn cross_entropy_passes_over_the_logits() {
         vocab: 51200.0,
         sequence_parallel: false,
         flash: false,
+        bias: true,
+        kernels: block::Kernels::Fused,
     };
     let logits = 2048.0 * 51200.0 / 8.0;
     let want = g.linear(2048.0, 6400.0, 12288.0).0.secs
@@ -318,4 +320,70 @@ fn causal_flash_attention_skips_the_blocks_above_the_diagonal() {
     // Same FLOPs, less time than the standard attention.
     assert_eq!(f.layers[1].flops_forward, w.layers[1].flops_forward);
     assert!(f.layers[1].forward < w.layers[1].forward);
+}
+
+#[test]
+fn megatron_2021_kernels_add_their_bytes_by_hand() {
+    // GPT-3 175B's block, b = 1, t = 8, on an A100 (HBM 2039 GB/s at 0.8).
+    let g = Gpu {
+        peak: 312e12,
+        hbm: 2039e9,
+        profile: compute_profile(&a100()),
+        elem: 2.0,
+    };
+    let fused = block::Dims {
+        b: 1.0,
+        s: 2048.0,
+        h: 12288.0,
+        heads: 96.0,
+        h_kv: 12288.0,
+        ffn: 4.0 * 12288.0,
+        n_mat: 2.0,
+        t: 8.0,
+        vocab: 51200.0,
+        sequence_parallel: false,
+        flash: false,
+        bias: true,
+        kernels: block::Kernels::Fused,
+    };
+    let old = block::Dims {
+        kernels: block::Kernels::Megatron2021,
+        ..fused
+    };
+    let secs = |bytes: f64| bytes / (2039e9 * 0.8);
+    // Forward: QKV bias add, 2048 × 4608 fp16 read + written (37.7 MB);
+    // context copy, 2048 × 1536 read + written (12.6 MB).
+    let fwd = secs(2048.0 * 4608.0 * 4.0 + 2048.0 * 1536.0 * 4.0);
+    // Backward: bias gradients read QKV (4608), FC1 (6144), projection and
+    // FC2 (12288 each) gradients; the context copy again; two LayerNorms
+    // read 2048 × 12288 × (2 + 2) bytes once more.
+    let bwd = secs(
+        2048.0 * (4608.0 + 6144.0 + 2.0 * 12288.0) * 2.0
+            + 2048.0 * 1536.0 * 4.0
+            + 2.0 * 2048.0 * 12288.0 * 4.0,
+    );
+    let (a, b) = (block::block(&g, &fused), block::block(&g, &old));
+    assert!(((b.forward.secs - a.forward.secs) / fwd - 1.0).abs() < 1e-9);
+    assert!(((b.backward.secs - a.backward.secs) / bwd - 1.0).abs() < 1e-9);
+    assert_eq!(a.forward.flops, b.forward.flops, "no FLOPs added");
+    // The head's final LayerNorm: the same second pass.
+    let head = block::head(&g, &old).backward.secs - block::head(&g, &fused).backward.secs;
+    assert!((head / secs(2048.0 * 12288.0 * 4.0) - 1.0).abs() < 1e-9);
+    // Without biases only the copies and the LayerNorm passes remain.
+    let no_bias = |x: block::Dims| block::Dims { bias: false, ..x };
+    let nb = block::block(&g, &no_bias(old)).forward.secs
+        - block::block(&g, &no_bias(fused)).forward.secs;
+    assert!((nb / secs(2048.0 * 1536.0 * 4.0) - 1.0).abs() < 1e-9);
+}
+
+#[test]
+fn kernels_key_selects_the_2021_stack_and_rejects_unknown_values() {
+    let old = GPT3.replace("dtype: bf16", "dtype: bf16\n  kernels: megatron-2021");
+    let (o, n) = (yaml(&old).unwrap(), yaml(GPT3).unwrap());
+    assert!(o.layers[1].forward > n.layers[1].forward);
+    assert!(o.layers[1].backward > n.layers[1].backward);
+    assert_eq!(o.layers[1].flops_forward, n.layers[1].flops_forward);
+    let bad = GPT3.replace("dtype: bf16", "dtype: bf16\n  kernels: pytorch-1.8");
+    let msg = yaml(&bad).unwrap_err().to_string();
+    assert!(msg.contains("megatron-2021"), "{msg}");
 }
