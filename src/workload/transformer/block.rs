@@ -52,7 +52,7 @@ pub enum Kernels {
     #[serde(rename = "fused")]
     Fused,
     /// Megatron-LM as of the SC'21 paper (spring 2021) on the PyTorch of
-    /// its day: the extra kernels of [`megatron_2021_extras`].
+    /// its day: the extra kernels of `megatron_2021_extras`.
     #[serde(rename = "megatron-2021")]
     Megatron2021,
 }
