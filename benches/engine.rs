@@ -12,6 +12,10 @@
 //!
 //! Run: `cargo bench --bench engine`.
 
+#[path = "common/contended_case.rs"]
+mod contended_case;
+
+use contended_case::fat_tree_cluster;
 use criterion::{Criterion, criterion_group, criterion_main};
 use fabsim::bench::measure::{measure, measure_with};
 use fabsim::collective::{Algorithm, CollectiveOp, CollectiveSpec};
@@ -126,30 +130,6 @@ fn ring_allreduce(c: &mut Criterion) {
     group.finish();
 }
 
-fn fat_tree_cluster(n: usize) -> Cluster {
-    let yaml = format!(
-        "name: fat-tree-{n}\ngpu: H100-SXM\nhosts: {n}\ngpus_per_host: 1\n\
-         nic: {{ bandwidth: 100Gbps, latency: 1us, overhead: 2us }}\n\
-         fabric: {{ kind: fat-tree, hosts_per_leaf: 16, spines: 4, latency: 500ns,\n\
-         uplink: {{ bandwidth: 100Gbps, latency: 500ns }} }}\n"
-    );
-    fabsim::topology::from_source(&Source::from_text("bench.yaml", yaml)).unwrap()
-}
-
-/// A ring over all `n` GPUs in a fixed pseudo-random order (Fisher–Yates
-/// with a seeded LCG), so most ring edges cross the spine.
-fn shuffled_ring(n: usize, bytes: u64) -> CollectiveSpec {
-    let mut spec = ring(n, bytes);
-    let mut state = 1u64;
-    for i in (1..n).rev() {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        spec.ranks.swap(i, (state >> 33) as usize % (i + 1));
-    }
-    spec
-}
-
 fn contended_ring_allreduce(c: &mut Criterion) {
     let mut group = c.benchmark_group("ring_allreduce_64MiB_random_order_fat_tree_4to1");
     group
@@ -161,7 +141,7 @@ fn contended_ring_allreduce(c: &mut Criterion) {
             group.measurement_time(Duration::from_secs(120));
         }
         let cluster = fat_tree_cluster(n);
-        let spec = shuffled_ring(n, 64 << 20);
+        let spec = contended_case::ring(n, 64 << 20, true);
         group.bench_function(format!("{n}_gpus"), |b| {
             b.iter(|| measure(&cluster, black_box(&spec)).unwrap().time)
         });

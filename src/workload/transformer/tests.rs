@@ -276,19 +276,19 @@ fn optimizer_step_bytes_follow_megatrons_kernels() {
     assert_eq!(Optimizer::Sgd.step_bytes_per_param(Dtype::Fp32), 4 + 20);
 }
 
-#[test]
-fn cross_entropy_passes_over_the_logits() {
-    // 16-bit logits: cast 2 + 4, max 4, sub 8, exp 8, sum 4, divide 8 = 38;
-    // backward: scale 8, cast back 4 + 2 = 14.
-    assert_eq!(block::cross_entropy_bytes(2.0), (38.0, 14.0));
-    // The head's forward is its logits GEMM + those bytes + the final norm.
-    let g = Gpu {
+/// An A100 as the kernel model sees it, 16-bit elements.
+fn a100_gpu() -> Gpu {
+    Gpu {
         peak: 312e12,
         hbm: 2039e9,
         profile: compute_profile(&a100()),
         elem: 2.0,
-    };
-    let x = block::Dims {
+    }
+}
+
+/// GPT-3 175B's block on one of 8 tensor ranks, one sequence, fused kernels.
+fn gpt3_block_dims() -> block::Dims {
+    block::Dims {
         b: 1.0,
         s: 2048.0,
         h: 12288.0,
@@ -302,7 +302,17 @@ fn cross_entropy_passes_over_the_logits() {
         flash: false,
         bias: true,
         kernels: block::Kernels::Fused,
-    };
+    }
+}
+
+#[test]
+fn cross_entropy_passes_over_the_logits() {
+    // 16-bit logits: cast 2 + 4, max 4, sub 8, exp 8, sum 4, divide 8 = 38;
+    // backward: scale 8, cast back 4 + 2 = 14.
+    assert_eq!(block::cross_entropy_bytes(2.0), (38.0, 14.0));
+    // The head's forward is its logits GEMM + those bytes + the final norm.
+    let g = a100_gpu();
+    let x = gpt3_block_dims();
     let logits = 2048.0 * 51200.0 / 8.0;
     let want = g.linear(2048.0, 6400.0, 12288.0).0.secs
         + g.memory(logits * 38.0).secs
@@ -325,27 +335,8 @@ fn causal_flash_attention_skips_the_blocks_above_the_diagonal() {
 #[test]
 fn megatron_2021_kernels_add_their_bytes_by_hand() {
     // GPT-3 175B's block, b = 1, t = 8, on an A100 (HBM 2039 GB/s at 0.8).
-    let g = Gpu {
-        peak: 312e12,
-        hbm: 2039e9,
-        profile: compute_profile(&a100()),
-        elem: 2.0,
-    };
-    let fused = block::Dims {
-        b: 1.0,
-        s: 2048.0,
-        h: 12288.0,
-        heads: 96.0,
-        h_kv: 12288.0,
-        ffn: 4.0 * 12288.0,
-        n_mat: 2.0,
-        t: 8.0,
-        vocab: 51200.0,
-        sequence_parallel: false,
-        flash: false,
-        bias: true,
-        kernels: block::Kernels::Fused,
-    };
+    let g = a100_gpu();
+    let fused = gpt3_block_dims();
     let old = block::Dims {
         kernels: block::Kernels::Megatron2021,
         ..fused
