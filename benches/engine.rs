@@ -15,10 +15,9 @@
 #[path = "common/contended_case.rs"]
 mod contended_case;
 
-use contended_case::fat_tree_cluster;
+use contended_case::{fat_tree_cluster, ring};
 use criterion::{Criterion, criterion_group, criterion_main};
 use fabsim::bench::measure::{measure, measure_with};
-use fabsim::collective::{Algorithm, CollectiveOp, CollectiveSpec};
 use fabsim::engine::{Quiet, SimOptions, simulate};
 use fabsim::fabric::Fabric;
 use fabsim::ids::{GpuId, LinkId};
@@ -36,17 +35,6 @@ fn switch_cluster(n: usize) -> Cluster {
          fabric: {{ kind: switch, latency: 500ns }}\n"
     );
     fabsim::topology::from_source(&Source::from_text("bench.yaml", yaml)).unwrap()
-}
-
-fn ring(n: usize, bytes: u64) -> CollectiveSpec {
-    CollectiveSpec {
-        name: "ring".into(),
-        op: CollectiveOp::AllReduce,
-        algorithm: Algorithm::Ring,
-        ranks: (0..n as u32).map(GpuId).collect(),
-        bytes,
-        chunks: 1,
-    }
 }
 
 fn event_rate(c: &mut Criterion) {
@@ -113,13 +101,13 @@ fn ring_allreduce(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(20));
     for n in [1024usize, 4096] {
         let cluster = switch_cluster(n);
-        let spec = ring(n, 100 << 20);
+        let spec = ring(n, 100 << 20, false);
         group.bench_function(format!("{n}_gpus"), |b| {
             b.iter(|| measure(&cluster, black_box(&spec)).unwrap().time)
         });
     }
     let cluster = switch_cluster(4096);
-    let spec = ring(4096, 100 << 20);
+    let spec = ring(4096, 100 << 20, false);
     group.bench_function("4096_gpus_expanded", |b| {
         b.iter(|| {
             measure_with(&cluster, black_box(&spec), false)
@@ -141,7 +129,7 @@ fn contended_ring_allreduce(c: &mut Criterion) {
             group.measurement_time(Duration::from_secs(120));
         }
         let cluster = fat_tree_cluster(n);
-        let spec = contended_case::ring(n, 64 << 20, true);
+        let spec = ring(n, 64 << 20, true);
         group.bench_function(format!("{n}_gpus"), |b| {
             b.iter(|| measure(&cluster, black_box(&spec)).unwrap().time)
         });

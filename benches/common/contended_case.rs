@@ -1,8 +1,8 @@
 //! The contended case shared by `benches/engine.rs` and
 //! `examples/contended_ring.rs` (both include this file with `#[path]`): a
-//! 4:1 fat-tree of single-GPU hosts and a ring all-reduce over it, in index
-//! order or in a fixed pseudo-random order. It builds inputs only; it runs
-//! and times nothing.
+//! 4:1 fat-tree of single-GPU hosts, and a ring all-reduce over `n` GPUs in
+//! index order (the bench's one-switch case uses it too) or in a fixed
+//! pseudo-random order. It builds inputs only; it runs and times nothing.
 
 use fabsim::collective::{Algorithm, CollectiveOp, CollectiveSpec};
 use fabsim::ids::GpuId;
