@@ -101,6 +101,20 @@ enum Owner {
     Background,
 }
 
+impl Owner {
+    /// The owner of the first of `sends` (≥ 1) sends of `task`: the task
+    /// itself for its last send, a chain before that.
+    fn sends(task: TaskId, sends: u32) -> Owner {
+        match sends {
+            0 | 1 => Owner::Task(task),
+            _ => Owner::Chain {
+                task,
+                left: sends - 1,
+            },
+        }
+    }
+}
+
 #[derive(Copy, Clone, Debug)]
 struct Xfer {
     owner: Owner,
@@ -374,14 +388,7 @@ impl<'a> Engine<'a> {
                     (0, 1)
                 };
                 let route = self.route(src, dst, slot);
-                let owner = match sends {
-                    1 => Owner::Task(task),
-                    _ => Owner::Chain {
-                        task,
-                        left: sends - 1,
-                    },
-                };
-                self.post(owner, route, bytes);
+                self.post(Owner::sends(task, sends), route, bytes);
             }
             TaskKind::Collective(c) => {
                 let spec = &self.graph.collectives()[c as usize];

@@ -118,16 +118,7 @@ impl Engine<'_> {
         }
         match xf.owner {
             Owner::Task(t) => self.finish_task(t),
-            Owner::Chain { task, left } => {
-                let owner = match left {
-                    1 => Owner::Task(task),
-                    _ => Owner::Chain {
-                        task,
-                        left: left - 1,
-                    },
-                };
-                self.post(owner, xf.route, xf.bytes);
-            }
+            Owner::Chain { task, left } => self.post(Owner::sends(task, left), xf.route, xf.bytes),
             Owner::Collective { run, token } => {
                 let done = self.runs[run as usize]
                     .machine
