@@ -124,18 +124,7 @@ impl Scenario {
                 .error_at(&pipe.virtual_stages, "virtual_stages must be at least 1")
                 .with_path("pipeline.virtual_stages"));
         }
-        if !pipe.p2p.value.supports(pipe.schedule.value) {
-            return Err(src
-                .error_at(
-                    &pipe.p2p,
-                    format!(
-                        "p2p: blocking follows Megatron-LM's own schedules, 1f1b and interleaved, \
-                         not '{}': choose one of those or p2p: async",
-                        pipe.schedule.value
-                    ),
-                )
-                .with_path("pipeline.p2p"));
-        }
+        check_p2p(src, pipe)?;
         let parts = (parallelism.pipeline * v) as usize;
         let m = pipe.microbatches.value;
         let partition = {
@@ -340,3 +329,20 @@ pub use overrides::{get_path, set_path};
 
 #[cfg(test)]
 mod tests;
+
+/// `pipeline.p2p: blocking` follows Megatron-LM's own schedules only.
+fn check_p2p(src: &Source, pipe: &file::PipelineSection) -> Result<(), InputError> {
+    if pipe.p2p.value.supports(pipe.schedule.value) {
+        return Ok(());
+    }
+    Err(src
+        .error_at(
+            &pipe.p2p,
+            format!(
+                "p2p: blocking follows Megatron-LM's own schedules, 1f1b and interleaved, \
+                 not '{}': choose one of those or p2p: async",
+                pipe.schedule.value
+            ),
+        )
+        .with_path("pipeline.p2p"))
+}

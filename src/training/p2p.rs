@@ -130,16 +130,9 @@ impl Calls {
             };
             // The ops already linked to the transfer (the sender itself,
             // the receiver itself) are left out.
-            if let Some(k) = call.checked_sub(1).and_then(|c| self.key(key.0, s, c)) {
-                if k != from {
-                    before.push(k);
-                }
-            }
-            if let Some(k) = self.key(key.0, s, call) {
-                if k != to {
-                    after.push(k);
-                }
-            }
+            let posting = call.checked_sub(1).and_then(|c| self.key(key.0, s, c));
+            before.extend(posting.filter(|&k| k != from));
+            after.extend(self.key(key.0, s, call).filter(|&k| k != to));
         }
         (before, after)
     }
