@@ -19,8 +19,8 @@
 //! collectives, so they have no panel.
 
 use super::groups::{Group, by_group, top_k};
-use super::html::svg::secs;
 use super::{ExportError, Exporter, LatencyStats, Report};
+use crate::units::short_secs as secs;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};

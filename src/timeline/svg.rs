@@ -154,14 +154,14 @@ fn draw_row(
 /// The time axis at `axis`, with round ticks (1-2-5 steps) labelled in
 /// the unit that reads best, and the legend under it.
 fn draw_axis(root: &Area, axis: i32, span_us: f64, x: &dyn Fn(f64) -> i32) -> io::Result<()> {
-    use crate::report::html::svg::{Axis, secs};
+    use crate::units::{round_ticks, short_secs};
     let small = ("sans-serif", 10).into_font();
     root.draw(&PathElement::new(
         vec![(LEFT, axis), (x(span_us), axis)],
         BLACK.stroke_width(1),
     ))
     .map_err(other)?;
-    let ticks = Axis::new(0.0, span_us * 1e-6, false, "", secs).ticks();
+    let ticks = round_ticks(0.0, span_us * 1e-6, 5.0, false);
     for t in ticks {
         let px = x(t * 1e6);
         root.draw(&PathElement::new(
@@ -170,7 +170,7 @@ fn draw_axis(root: &Area, axis: i32, span_us: f64, x: &dyn Fn(f64) -> i32) -> io
         ))
         .map_err(other)?;
         let centred = TextStyle::from(small.clone()).pos(Pos::new(HPos::Center, VPos::Top));
-        root.draw(&Text::new(secs(t), (px, axis + 5), centred))
+        root.draw(&Text::new(short_secs(t), (px, axis + 5), centred))
             .map_err(other)?;
     }
     let font = ("sans-serif", 12).into_font();

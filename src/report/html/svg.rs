@@ -6,6 +6,8 @@
 //! Every `<svg>` it opens has the class `plot`, which the page's script
 //! counts to decide that every plot rendered.
 
+pub use crate::units::short_secs as secs;
+use crate::units::{round_ticks, trim_zeros};
 use std::fmt::Write;
 
 /// Ten distinct colours (Tableau 10), so no two shown series share one.
@@ -115,20 +117,7 @@ impl Axis {
                 .filter(|v| *v >= self.lo * 0.999 && *v <= self.hi * 1.001)
                 .collect();
         }
-        let raw = (self.hi - self.lo) / self.count;
-        let mag = 10f64.powf(raw.log10().floor());
-        let step = steps
-            .iter()
-            .map(|m| m * mag)
-            .find(|s| *s >= raw)
-            .unwrap_or(10.0 * mag);
-        let step = if self.whole { step.max(1.0) } else { step };
-        let first = (self.lo / step).ceil() as i64;
-        (first..)
-            .map(|i| i as f64 * step)
-            .take_while(|v| *v <= self.hi + step * 1e-9)
-            .take(40)
-            .collect()
+        round_ticks(self.lo, self.hi, self.count, self.whole)
     }
 }
 
@@ -297,22 +286,6 @@ impl Frame {
     }
 }
 
-/// Seconds in the unit that reads best, without trailing zeros.
-pub fn secs(v: f64) -> String {
-    let s = crate::units::format_secs(v);
-    let (n, unit) = s.split_once(' ').unwrap_or((&s, ""));
-    format!("{} {unit}", trim(n))
-}
-
-/// `1.250` → `1.25`, `2.000` → `2`.
-fn trim(n: &str) -> String {
-    if n.contains('.') {
-        n.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        n.to_string()
-    }
-}
-
 /// A number with 3 significant digits and a k/M/G/T/P suffix.
 pub fn num(v: f64) -> String {
     let a = v.abs();
@@ -334,7 +307,7 @@ pub fn num(v: f64) -> String {
     } else {
         (2 - v.abs().log10().floor() as i32).clamp(0, 12) as usize
     };
-    format!("{}{suffix}", trim(&format!("{v:.digits$}")))
+    format!("{}{suffix}", trim_zeros(&format!("{v:.digits$}")))
 }
 
 /// A fraction as a percentage.
