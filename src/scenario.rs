@@ -54,6 +54,8 @@ pub struct Scenario {
     pub tensor_algorithm: Algorithm,
     /// Whether tensor-parallel communication overlaps the op's compute rather than following it.
     pub tensor_overlap: bool,
+    /// Whether pipeline transfers block the compute stream.
+    pub p2p: crate::training::P2p,
     /// Iterations to simulate.
     pub trials: u64,
     /// The random seed the trials derive from.
@@ -122,6 +124,7 @@ impl Scenario {
                 .error_at(&pipe.virtual_stages, "virtual_stages must be at least 1")
                 .with_path("pipeline.virtual_stages"));
         }
+        check_p2p(src, pipe)?;
         let parts = (parallelism.pipeline * v) as usize;
         let m = pipe.microbatches.value;
         let partition = {
@@ -177,6 +180,7 @@ impl Scenario {
             },
             tensor_algorithm: spec.collective.tensor_algorithm,
             tensor_overlap: spec.collective.tensor_overlap,
+            p2p: pipe.p2p.value,
             trials,
             seed: overrides.seed.unwrap_or(spec.seed),
             noise,
@@ -208,6 +212,7 @@ impl Scenario {
             data_parallel: self.data_parallel.clone(),
             tensor_algorithm: self.tensor_algorithm,
             tensor_overlap: self.tensor_overlap,
+            p2p: self.p2p,
         }
     }
 
@@ -324,3 +329,20 @@ pub use overrides::{get_path, set_path};
 
 #[cfg(test)]
 mod tests;
+
+/// `pipeline.p2p: blocking` follows Megatron-LM's own schedules only.
+fn check_p2p(src: &Source, pipe: &file::PipelineSection) -> Result<(), InputError> {
+    if pipe.p2p.value.supports(pipe.schedule.value) {
+        return Ok(());
+    }
+    Err(src
+        .error_at(
+            &pipe.p2p,
+            format!(
+                "p2p: blocking follows Megatron-LM's own schedules, 1f1b and interleaved, \
+                 not '{}': choose one of those or p2p: async",
+                pipe.schedule.value
+            ),
+        )
+        .with_path("pipeline.p2p"))
+}

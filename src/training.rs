@@ -11,7 +11,8 @@
 //! W (`backward_weight`), which completes the gradients. Activations go forward and their gradients
 //! backward between neighbouring stages as fabric transfers of
 //! `activation_bytes` of the stage's last layer × 1/m (÷ t: each tensor rank
-//! sends its shard). With t > 1, every op ends with an all-reduce among the
+//! sends its shard), asynchronously or, with `pipeline.p2p: blocking`, as
+//! Megatron-LM 2021's blocking calls (`p2p.rs`). With t > 1, every op ends with an all-reduce among the
 //! tensor ranks of the op's total tensor-parallel bytes (a reduce-scatter +
 //! all-gather with sequence parallelism; overlapped with the op's compute
 //! with `tensor_overlap`; see `tensor.rs`).
@@ -151,6 +152,8 @@ pub struct TrainingJob<'a> {
     /// Tensor-parallel communication overlapped with the op's compute
     /// (Megatron-Core TP comm overlap) rather than after it.
     pub tensor_overlap: bool,
+    /// Whether pipeline transfers block the compute stream (`p2p.rs`).
+    pub p2p: P2p,
 }
 
 /// One pipeline stage: its GPUs and the layers of each of its virtual stages.
@@ -311,9 +314,12 @@ impl TrainingJob<'_> {
 mod builder;
 pub mod fold;
 mod gradients;
+mod p2p;
 mod tensor;
 
 pub use fold::{Fold, TENSOR_LOOPBACK};
+use p2p::Calls;
+pub use p2p::P2p;
 
 use builder::{Builder, Completion, OpKey, phase};
 use gradients::{buckets, gradient_completing};
@@ -322,6 +328,8 @@ use gradients::{buckets, gradient_completing};
 mod closed_form_tests;
 #[cfg(test)]
 mod comm_tests;
+#[cfg(test)]
+mod p2p_tests;
 #[cfg(test)]
 mod schedule_tests;
 #[cfg(test)]

@@ -103,6 +103,18 @@ fn folded_and_expanded_runs_agree_on_rails() {
 }
 
 #[test]
+fn folded_and_expanded_runs_agree_with_blocking_p2p() {
+    // Blocking pipeline calls tie each replica's and rank's transfers to
+    // its own ops only, so the same axes fold, exactly.
+    let set: Vec<&str> = GPT3_SMALL
+        .iter()
+        .copied()
+        .chain(["pipeline.p2p=blocking"])
+        .collect();
+    assert_folds_exactly("scenarios/gpt3-175b-1024.yaml", &set, (true, true));
+}
+
+#[test]
 fn folded_and_expanded_runs_agree_with_zero1() {
     assert_folds_exactly(
         "scenarios/llama-70b.yaml",

@@ -158,3 +158,12 @@ fn bad_recompute_and_sequence_parallel_without_tensor_are_refused() {
     let p = variant(dir.path(), "recompute: full", "recompute: none");
     refused(&p, &["does not fit", "stage 0", "bytes", "recompute"]);
 }
+
+#[test]
+fn blocking_p2p_is_refused_outside_megatrons_schedules_and_bad_values_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = variant(dir.path(), "schedule: 1f1b", "schedule: gpipe");
+    refused(&p, &["pipeline.p2p", "gpipe", "1f1b", "interleaved"]);
+    let p = variant(dir.path(), "p2p: blocking", "p2p: sometimes");
+    refused(&p, &["p2p", "sometimes"]);
+}

@@ -6,7 +6,7 @@ use crate::collective::Algorithm;
 use crate::noise::NoiseSpec;
 use crate::partition::PartitionSpec;
 use crate::schedule::Schedule;
-use crate::training::Placement;
+use crate::training::{P2p, Placement};
 use crate::units::ByteSize;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -104,6 +104,10 @@ pub struct PipelineSection {
     /// Model chunks per GPU, for the interleaved schedule.
     #[serde(default = "one_spanned")]
     pub virtual_stages: Spanned<u32>,
+    /// Whether pipeline transfers block the compute stream (default
+    /// `async`; `blocking` is Megatron-LM 2021, 1f1b and interleaved only).
+    #[serde(default = "default_p2p")]
+    pub p2p: Spanned<P2p>,
 }
 
 fn spanned<T>(value: T) -> Spanned<T> {
@@ -122,6 +126,9 @@ fn one_spanned() -> Spanned<u32> {
 fn default_schedule() -> Spanned<Schedule> {
     spanned(Schedule::OneFOneB)
 }
+fn default_p2p() -> Spanned<P2p> {
+    spanned(P2p::Async)
+}
 fn default_partition() -> Spanned<PartitionSpec> {
     spanned(PartitionSpec::default())
 }
@@ -133,6 +140,7 @@ impl Default for PipelineSection {
             schedule: default_schedule(),
             partition: default_partition(),
             virtual_stages: one_spanned(),
+            p2p: default_p2p(),
         }
     }
 }

@@ -43,6 +43,7 @@ pub(super) fn static_bound(wl: &Workload, c: &Candidate) -> u64 {
         },
         tensor_algorithm: crate::collective::Algorithm::Ring,
         tensor_overlap: false,
+        p2p: crate::training::P2p::Async,
     };
     let params = wl.total_param_bytes();
     let mut opt = crate::memory::optimizer_factor(&job).map_or(0, |(num, den)| {

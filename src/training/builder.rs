@@ -74,6 +74,9 @@ pub(super) struct Builder<'j, 'w> {
     pub(super) last_op: BTreeMap<(u32, u32, u32), TaskId>,
     /// Replicas folded into replica 0, if proven identical.
     pub(super) fold: Option<Fold>,
+    /// Where blocking pipeline transfers sit in each stage's order
+    /// (`pipeline.p2p: blocking`); `None` when transfers are asynchronous.
+    pub(super) calls: Option<Calls>,
 }
 
 impl<'j, 'w> Builder<'j, 'w> {
@@ -89,6 +92,7 @@ impl<'j, 'w> Builder<'j, 'w> {
             synced: BTreeMap::new(),
             last_op: BTreeMap::new(),
             fold,
+            calls: None,
         }
     }
 
@@ -130,6 +134,9 @@ impl<'j, 'w> Builder<'j, 'w> {
             microbatches: m,
             virtual_stages: job.virtual_stages,
         });
+        if job.p2p == P2p::Blocking {
+            self.calls = Some(Calls::new(&orders, job.schedule, m));
+        }
         for r in 0..d {
             for (s, ops) in orders.iter().enumerate() {
                 let completing = gradient_completing(ops, job.schedule);
@@ -304,6 +311,7 @@ impl<'j, 'w> Builder<'j, 'w> {
                 let tag = Tag::new(phase).microbatch(microbatch).stage(stage);
                 let x = self.graph.transfer(src, dst, bytes, tag, &[b]);
                 self.graph.depend(a, x);
+                self.block_on(x, before, after, k);
             }
         }
     }

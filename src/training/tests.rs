@@ -81,6 +81,7 @@ pub(crate) fn job_with_virtual_stages<'a>(
         },
         tensor_algorithm: Algorithm::Ring,
         tensor_overlap: false,
+        p2p: crate::training::P2p::Async,
     }
 }
 

@@ -152,6 +152,28 @@ mod tests {
     }
 
     #[test]
+    fn a100_gemm_rate_lies_between_the_published_measurements() {
+        // The preset's own profile, not the fixture's: an 8192³ fp16 GEMM
+        // must fall between a plain PyTorch measurement (230 TFLOP/s,
+        // mli/transformers-benchmarks) and the best shape of a cuBLAS sweep
+        // (267.9 TFLOP/s, Bekman's MAMF table); see `ComputeProfile`.
+        let spec = crate::topology::gpu::preset("A100-SXM4-80GB").unwrap();
+        let g = Gpu {
+            peak: spec.peak_flops.fp16,
+            hbm: spec.hbm_bandwidth.bytes_per_sec(),
+            profile: crate::topology::gpu::compute_profile(&spec),
+            elem: 2.0,
+        };
+        let n = 8192.0;
+        let c = g.gemm(n, n, n, 1.0);
+        let tflops = c.flops / c.secs / 1e12;
+        assert!((230.0..=267.9).contains(&tflops), "{tflops}");
+        // By hand: 32 × 64 = 2048 tiles of 256 × 128, 19 waves of 108 SMs.
+        let q = 2048.0 / (19.0 * 108.0);
+        assert!((tflops - 312.0 * 0.8 * q).abs() < 1e-9, "{tflops}");
+    }
+
+    #[test]
     fn linear_has_three_gemms_of_equal_flops() {
         let (f, d, w) = a100().linear(2048.0, 4608.0, 12288.0);
         assert_eq!(f.flops, d.flops);
