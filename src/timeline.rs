@@ -23,11 +23,28 @@ use crate::plan::{Phase, Tag, TaskGraph, TaskKind};
 use crate::units::SimTime;
 use std::collections::{BTreeMap, HashMap};
 
-/// The kind word (`gradient`, `tensor`, `embedding`: see
-/// [`crate::report::CollectiveKind`]) of each reported collective's tasks.
-/// The Chrome trace carries it as `args.kind`, and `timeline.svg` colours
-/// by it; a collective task missing here is drawn as a plain collective.
-pub type Kinds = HashMap<TaskId, &'static str>;
+/// What the timelines know of each reported collective, by its last task:
+/// see [`Reported`]. The Chrome trace carries the kind as `args.kind`, and
+/// `timeline.svg` colours by it; a collective task missing here is drawn
+/// as a plain collective.
+pub type Kinds = HashMap<TaskId, Reported>;
+
+/// A reported collective, as the timelines draw it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reported {
+    /// Its kind word (`gradient`, `tensor`, `embedding`: see
+    /// [`crate::report::CollectiveKind`]).
+    pub kind: &'static str,
+    /// Its first task: the collective task itself, or, in a folded plan
+    /// (`training::fold`), the start of its representative's chain of
+    /// ring sends over a loopback route, which ends with the last task.
+    pub first: TaskId,
+    /// Its series name, for a folded chain's trace event (a collective
+    /// task names itself).
+    pub name: String,
+    /// Its buffer bytes.
+    pub bytes: u64,
+}
 
 /// One interval of a GPU's timeline.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -45,7 +62,7 @@ pub(crate) struct Spans {
     pub collective: BTreeMap<GpuId, Vec<Span>>,
 }
 
-pub(crate) fn spans(graph: &TaskGraph, outcome: &Outcome, gpus: &[GpuId]) -> Spans {
+pub(crate) fn spans(graph: &TaskGraph, outcome: &Outcome, gpus: &[GpuId], kinds: &Kinds) -> Spans {
     let mut compute: BTreeMap<GpuId, Vec<Span>> = gpus.iter().map(|&g| (g, Vec::new())).collect();
     let mut collective = compute.clone();
     for (i, t) in graph.tasks().iter().enumerate() {
@@ -81,12 +98,50 @@ pub(crate) fn spans(graph: &TaskGraph, outcome: &Outcome, gpus: &[GpuId]) -> Spa
             _ => {}
         }
     }
+    folded_chains(graph, outcome, kinds, &mut collective);
     for v in compute.values_mut().chain(collective.values_mut()) {
         v.sort_by_key(|s| (s.start, s.end, s.task));
     }
     Spans {
         compute,
         collective,
+    }
+}
+
+/// A folded plan simulates each collective of its representative GPU as
+/// a chain of sends from the GPU to itself (see [`Reported::first`]): one
+/// span per chain, from its first task's start to its last task's end,
+/// on that GPU's collective band.
+fn folded_chains(
+    graph: &TaskGraph,
+    outcome: &Outcome,
+    kinds: &Kinds,
+    collective: &mut BTreeMap<GpuId, Vec<Span>>,
+) {
+    for (&last, r) in kinds {
+        let Some(task) = (last.index() < graph.len()).then(|| graph.task(last)) else {
+            continue;
+        };
+        let TaskKind::Transfer { src, dst, .. } = task.kind else {
+            continue;
+        };
+        let (Some(&start), Some(&end)) = (
+            outcome.task_start.get(r.first.index()),
+            outcome.task_end.get(last.index()),
+        ) else {
+            continue;
+        };
+        if src != dst || end <= start {
+            continue;
+        }
+        if let Some(v) = collective.get_mut(&src) {
+            v.push(Span {
+                start,
+                end,
+                task: last,
+                tag: task.tag,
+            });
+        }
     }
 }
 

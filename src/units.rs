@@ -6,11 +6,15 @@
 //! `b`/`bps` are bits, `B`/`Bps`/`B/s` bytes. A time or a bandwidth without a
 //! unit is an error; a byte count may be a bare integer. This module does not
 //! know about files or YAML paths: callers attach those to a [`UnitError`].
+//! Round plot ticks and short time labels live in `ticks`.
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::ops::{Add, AddAssign, Mul, Sub};
+
+mod ticks;
+pub use ticks::{round_ticks, short_secs, trim_zeros};
 
 /// Picoseconds per second.
 pub const PS_PER_SEC: f64 = 1e12;

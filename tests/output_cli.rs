@@ -204,3 +204,48 @@ fn a_shard_of_a_huge_grid_holds_only_its_points() {
         .collect();
     assert_eq!(points, (0..10).map(|k| k.to_string()).collect::<Vec<_>>());
 }
+
+/// A folded plan (replicas and tensor ranks simulated once, see
+/// `training::fold`) simulates each collective of its representative GPUs
+/// as a chain of ring sends; the timelines still draw every one of them
+/// on those GPUs: gradient buckets, tensor-parallel collectives and the
+/// tied embedding, in the Chrome trace and as coloured bands in the SVG.
+#[test]
+fn a_folded_run_draws_its_collectives_on_the_timelines() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("res");
+    let scenario = root().join("scenarios/gpt3-13b-64.yaml");
+    fabsim()
+        .args(["run", s(&scenario), "--out", s(&out), "-q"])
+        .assert()
+        .success();
+    let trace: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("timeline.json")).unwrap()).unwrap();
+    let events: Vec<&serde_json::Value> = trace["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["cat"] == "collective")
+        .collect();
+    let folded: Vec<_> = events
+        .iter()
+        .filter(|e| e["args"]["folded"] == true)
+        .collect();
+    assert!(!folded.is_empty(), "the scenario is folded: {events:?}");
+    for kind in ["gradient", "tensor"] {
+        let n = folded.iter().filter(|e| e["args"]["kind"] == kind).count();
+        assert!(n > 0, "no folded {kind} collective on the timeline");
+    }
+    for e in &folded {
+        assert!(e["dur"].as_f64().unwrap() > 0.0, "{e}");
+        assert!(e["args"]["bytes"].as_u64().unwrap() > 0, "{e}");
+        assert!(!e["name"].as_str().unwrap().is_empty(), "{e}");
+    }
+    // The SVG's bands (5 px high, under the rows; the legend's swatches
+    // are 10 px): gradient red and tensor orange (svg.rs's colours).
+    let svg = fs::read_to_string(out.join("timeline.svg")).unwrap();
+    for fill in ["#E15759", "#F28E2B"] {
+        let band = format!("height=\"5\" opacity=\"1\" fill=\"{fill}\"");
+        assert!(svg.contains(&band), "no {fill} band");
+    }
+}

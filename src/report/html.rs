@@ -18,7 +18,7 @@ mod gantt;
 mod page;
 mod run_data;
 mod run_page;
-mod svg;
+pub(super) mod svg;
 mod table_page;
 
 use crate::input::InputError;

@@ -25,7 +25,9 @@ impl Exporter for Timeline {
         let t = report.timeline;
         let c = report.cluster;
         match self {
-            Timeline::Text => crate::timeline::write_text(w, c, t.graph, t.outcome, &t.gpus),
+            Timeline::Text => {
+                crate::timeline::write_text(w, c, t.graph, t.outcome, &t.gpus, &t.kinds)
+            }
             Timeline::Chrome => {
                 crate::timeline::write_chrome(w, c, t.graph, t.outcome, &t.gpus, &t.kinds)
             }

@@ -89,14 +89,23 @@ fn classify(plan: &TrainingPlan) -> Vec<Entry> {
     out
 }
 
-/// The kind word of every reported collective's first and last task.
+/// Every reported collective, by its last task, for the timelines.
 pub(super) fn kinds(plan: &TrainingPlan) -> crate::timeline::Kinds {
-    let mut out = crate::timeline::Kinds::new();
-    for (kind, (first, last), _, _) in classify(plan) {
-        out.insert(first, kind.word());
-        out.insert(last, kind.word());
-    }
-    out
+    classify(plan)
+        .into_iter()
+        .map(|(kind, (first, last), name, bytes)| {
+            let kind = kind.word();
+            (
+                last,
+                crate::timeline::Reported {
+                    kind,
+                    first,
+                    name,
+                    bytes,
+                },
+            )
+        })
+        .collect()
 }
 
 /// The series of `plan`'s reported collectives.

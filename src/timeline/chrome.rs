@@ -68,7 +68,7 @@ pub fn write_chrome(
             format!("gpu {g}"),
         ));
     }
-    let sp = spans(graph, outcome, gpus);
+    let sp = spans(graph, outcome, gpus, kinds);
     for (g, list) in &sp.compute {
         for s in list {
             events.push(json!({
@@ -93,17 +93,33 @@ pub fn write_chrome(
     }
     let lane = lanes(&coll.iter().map(|s| (s.start, s.end)).collect::<Vec<_>>());
     for (s, l) in coll.iter().zip(lane) {
-        let spec = graph.collective_of(s.task);
+        let reported = kinds.get(&s.task);
+        let mut args = json!({
+            "task": s.task.0,
+            "kind": reported.map_or("", |r| r.kind),
+        });
+        match graph.collective_of(s.task) {
+            Some(c) => {
+                args["bytes"] = json!(c.bytes);
+                args["ranks"] = json!(c.ranks.len());
+            }
+            // A folded plan's chain of ring sends (see `Reported`): it
+            // stands for the collective of every rank it was folded from.
+            None => {
+                args["bytes"] = json!(reported.map_or(0, |r| r.bytes));
+                args["folded"] = json!(true);
+            }
+        }
+        let name = match (graph.collective_of(s.task), reported) {
+            (Some(c), _) => c.name.clone(),
+            (None, Some(r)) => r.name.clone(),
+            (None, None) => "collective".to_string(),
+        };
         events.push(json!({
-            "name": spec.map_or_else(|| "collective".to_string(), |c| c.name.clone()),
+            "name": name,
             "cat": "collective", "ph": "X", "ts": us(s.start), "dur": us(s.end - s.start),
             "pid": collectives_pid, "tid": l,
-            "args": {
-                "task": s.task.0,
-                "bytes": spec.map_or(0, |c| c.bytes),
-                "ranks": spec.map_or(0, |c| c.ranks.len()),
-                "kind": kinds.get(&s.task).copied().unwrap_or(""),
-            },
+            "args": args,
         }));
     }
     transfer_events(&mut events, graph, outcome, gpus, transfers_pid);

@@ -29,7 +29,7 @@ fn gpus() -> Vec<GpuId> {
 fn text_table_has_a_row_per_change_and_counts_busy_gpus() {
     let (c, plan, out) = run(Schedule::OneFOneB, false);
     let mut buf = Vec::new();
-    write_text(&mut buf, &c, &plan.graph, &out, &gpus()).unwrap();
+    write_text(&mut buf, &c, &plan.graph, &out, &gpus(), &Kinds::new()).unwrap();
     let text = String::from_utf8(buf).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].contains("time_us") && lines[0].contains("gpu3"));
@@ -57,7 +57,7 @@ fn text_labels_w_for_zero_bubble() {
     let c = star(4, 100.0, SimTime::ZERO, SimTime::ZERO, SimTime::ZERO);
     let out = simulate(&c, &plan.graph, SimOptions::default(), &mut Quiet).unwrap();
     let mut buf = Vec::new();
-    write_text(&mut buf, &c, &plan.graph, &out, &gpus()).unwrap();
+    write_text(&mut buf, &c, &plan.graph, &out, &gpus(), &Kinds::new()).unwrap();
     let text = String::from_utf8(buf).unwrap();
     assert!(text.contains("MB1 W"), "{text}");
 }
@@ -110,7 +110,7 @@ fn writers_accept_an_empty_selection() {
     let (c, plan, out) = run(Schedule::OneFOneB, false);
     let kinds = Kinds::new();
     let mut bufs = [Vec::new(), Vec::new(), Vec::new()];
-    write_text(&mut bufs[0], &c, &plan.graph, &out, &[]).unwrap();
+    write_text(&mut bufs[0], &c, &plan.graph, &out, &[], &kinds).unwrap();
     write_chrome(&mut bufs[1], &c, &plan.graph, &out, &[], &kinds).unwrap();
     write_svg(&mut bufs[2], &c, &plan.graph, &out, &[], &kinds).unwrap();
     assert!(bufs.iter().all(|b| !b.is_empty()));

@@ -52,8 +52,9 @@ pub fn write_text(
     graph: &TaskGraph,
     outcome: &Outcome,
     gpus: &[GpuId],
+    kinds: &super::Kinds,
 ) -> io::Result<()> {
-    let sp = spans(graph, outcome, gpus);
+    let sp = spans(graph, outcome, gpus, kinds);
     let mut times = BTreeSet::new();
     for s in sp.compute.values().chain(sp.collective.values()).flatten() {
         times.insert(s.start);

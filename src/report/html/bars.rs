@@ -131,7 +131,9 @@ pub fn memory(m: Option<&Memory>) -> String {
         340.0,
         Axis::new(-0.5, n - 0.5, false, "pipeline stage", |v| {
             format!("{v:.0}")
-        }),
+        })
+        .whole()
+        .ticks_about(n.min(32.0)),
         Axis::new(0.0, hi * 1.08, false, "GiB per GPU", num),
     )
     .with_legend();

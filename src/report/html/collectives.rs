@@ -37,9 +37,10 @@ pub fn section(series: &[Series], trials: u64) -> String {
         let (top, rest) = top_k(&members, &p99, TOP);
         let _ = write!(
             html,
-            "<h3>{}: {} collectives</h3>",
+            "<h3>{}: {} collective{}</h3>",
             group.title(),
-            members.len()
+            members.len(),
+            if members.len() == 1 { "" } else { "s" }
         );
         html += &if trials > 1 {
             cdf_plot(series, group, &top, &rest, n)
@@ -140,14 +141,16 @@ fn point_plot(
     let f = Frame::new(
         1180.0,
         360.0,
+        // Places counted from 1, each half a place from the frame.
         Axis::new(
-            0.0,
-            members.len().max(2) as f64 - 0.5,
+            0.5,
+            members.len() as f64 + 0.5,
             false,
-            "collective, in issue order",
+            "collective of this kind, in issue order",
             num,
-        ),
-        Axis::new(0.0, hi * 1.1, false, "latency (one trial)", secs),
+        )
+        .whole(),
+        Axis::new(0.0, hi * 1.12, false, "latency (one trial)", secs),
     )
     .with_legend();
     let mut s = f.open(
@@ -161,7 +164,7 @@ fn point_plot(
         let _ = write!(
             s,
             r#"<circle cx="{:.1}" cy="{:.1}" r="{}" fill="{colour}"><title>{}</title></circle>"#,
-            f.px(x as f64),
+            f.px(x as f64 + 1.0),
             f.py(series[i].at(100.0)),
             if k.is_some() { 4.0 } else { 2.5 },
             esc(&tip(&series[i]))
@@ -173,6 +176,6 @@ fn point_plot(
     if members.len() > top.len() {
         legend.push((OTHERS, format!("{} others", members.len() - top.len())));
     }
-    s += &f.legend(&legend);
+    s += &f.dot_legend(&legend);
     s + "</svg>"
 }

@@ -6,6 +6,8 @@
 //! Every `<svg>` it opens has the class `plot`, which the page's script
 //! counts to decide that every plot rendered.
 
+pub use crate::units::short_secs as secs;
+use crate::units::{round_ticks, trim_zeros};
 use std::fmt::Write;
 
 /// Ten distinct colours (Tableau 10), so no two shown series share one.
@@ -40,6 +42,10 @@ pub struct Axis {
     pub log: bool,
     pub label: String,
     pub fmt: fn(f64) -> String,
+    /// Ticks on whole numbers only (a count or an index).
+    pub whole: bool,
+    /// About how many ticks a linear axis gets.
+    pub count: f64,
 }
 
 impl Axis {
@@ -70,7 +76,21 @@ impl Axis {
             log,
             label: label.into(),
             fmt,
+            whole: false,
+            count: 5.0,
         }
+    }
+
+    /// The same axis with ticks on whole numbers only.
+    pub fn whole(mut self) -> Axis {
+        self.whole = true;
+        self
+    }
+
+    /// The same axis aiming at about `count` ticks (e.g. one per stage).
+    pub fn ticks_about(mut self, count: f64) -> Axis {
+        self.count = count.max(1.0);
+        self
     }
 
     /// Where `v` falls, 0 at `lo` and 1 at `hi`.
@@ -97,24 +117,14 @@ impl Axis {
                 .filter(|v| *v >= self.lo * 0.999 && *v <= self.hi * 1.001)
                 .collect();
         }
-        let raw = (self.hi - self.lo) / 5.0;
-        let mag = 10f64.powf(raw.log10().floor());
-        let step = steps
-            .iter()
-            .map(|m| m * mag)
-            .find(|s| *s >= raw)
-            .unwrap_or(10.0 * mag);
-        let first = (self.lo / step).ceil() as i64;
-        (first..)
-            .map(|i| i as f64 * step)
-            .take_while(|v| *v <= self.hi + step * 1e-9)
-            .take(20)
-            .collect()
+        round_ticks(self.lo, self.hi, self.count, self.whole)
     }
 }
 
 /// Pixels right of a plot for its legend.
-const LEGEND: f64 = 230.0;
+const LEGEND: f64 = 270.0;
+/// Legend text longer than this is cut.
+const LEGEND_CHARS: usize = 38;
 
 /// `s` cut to `n` characters, with an ellipsis when cut.
 pub fn cut(s: &str, n: usize) -> String {
@@ -230,6 +240,15 @@ impl Frame {
     /// A legend (`entries`: colour and text, cut to fit) in the room
     /// [`Frame::with_legend`] left, so it never covers data or runs off.
     pub fn legend(&self, entries: &[(&str, String)]) -> String {
+        self.legend_of(entries, false)
+    }
+
+    /// [`Frame::legend`] with a dot per entry, for plots of points.
+    pub fn dot_legend(&self, entries: &[(&str, String)]) -> String {
+        self.legend_of(entries, true)
+    }
+
+    fn legend_of(&self, entries: &[(&str, String)], dots: bool) -> String {
         let width = LEGEND - 16.0;
         let (x0, y0) = (self.width - LEGEND + 8.0, self.top);
         let mut s = format!(
@@ -238,42 +257,43 @@ impl Frame {
         );
         for (i, (colour, text)) in entries.iter().enumerate() {
             let y = y0 + 13.0 + 15.0 * i as f64;
+            let _ = if dots {
+                write!(
+                    s,
+                    r#"<circle cx="{}" cy="{}" r="4" fill="{colour}"/>"#,
+                    x0 + 15.0,
+                    y - 4.0
+                )
+            } else {
+                write!(
+                    s,
+                    r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{colour}" stroke-width="3"/>"#,
+                    x0 + 6.0,
+                    y - 4.0,
+                    x0 + 24.0,
+                    y - 4.0
+                )
+            };
             let _ = write!(
                 s,
-                r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{colour}" stroke-width="3"/><text x="{}" y="{}">{}</text>"#,
-                x0 + 6.0,
-                y - 4.0,
-                x0 + 24.0,
-                y - 4.0,
+                r#"<text x="{}" y="{}">{}</text>"#,
                 x0 + 28.0,
                 y,
-                esc(&cut(text, 30))
+                esc(&cut(text, LEGEND_CHARS))
             );
         }
         s
     }
 }
 
-/// Seconds in the unit that reads best, without trailing zeros.
-pub fn secs(v: f64) -> String {
-    let s = crate::units::format_secs(v);
-    let (n, unit) = s.split_once(' ').unwrap_or((&s, ""));
-    format!("{} {unit}", trim(n))
-}
-
-/// `1.250` → `1.25`, `2.000` → `2`.
-fn trim(n: &str) -> String {
-    if n.contains('.') {
-        n.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        n.to_string()
-    }
-}
-
-/// A number with 3 significant digits and a k/M/G suffix.
+/// A number with 3 significant digits and a k/M/G/T/P suffix.
 pub fn num(v: f64) -> String {
     let a = v.abs();
-    let (v, suffix) = if a >= 1e9 {
+    let (v, suffix) = if a >= 1e15 {
+        (v / 1e15, "P")
+    } else if a >= 1e12 {
+        (v / 1e12, "T")
+    } else if a >= 1e9 {
         (v / 1e9, "G")
     } else if a >= 1e6 {
         (v / 1e6, "M")
@@ -287,7 +307,7 @@ pub fn num(v: f64) -> String {
     } else {
         (2 - v.abs().log10().floor() as i32).clamp(0, 12) as usize
     };
-    format!("{}{suffix}", trim(&format!("{v:.digits$}")))
+    format!("{}{suffix}", trim_zeros(&format!("{v:.digits$}")))
 }
 
 /// A fraction as a percentage.
@@ -316,6 +336,16 @@ mod tests {
     }
 
     #[test]
+    fn whole_and_dense_ticks() {
+        // Eight pipeline stages: a tick on each.
+        let stages = Axis::new(-0.5, 7.5, false, "", num).ticks_about(8.0);
+        assert_eq!(stages.ticks(), (0..8).map(f64::from).collect::<Vec<_>>());
+        // One collective: a tick on 1 only, not on 0.6, 0.8, ...
+        let one = Axis::new(0.5, 1.5, false, "", num).whole();
+        assert_eq!(one.ticks(), vec![1.0]);
+    }
+
+    #[test]
     fn degenerate_ranges_widen() {
         let a = Axis::new(5.0, 5.0, false, "", num);
         assert!(a.lo < 5.0 && a.hi > 5.0);
@@ -330,6 +360,8 @@ mod tests {
         assert_eq!(num(1_250_000.0), "1.25M");
         assert_eq!(num(0.000123), "0.000123");
         assert_eq!(num(250.0), "250");
+        assert_eq!(num(1_021_487e9), "1.02P");
+        assert_eq!(num(23_270e9), "23.3T");
         assert_eq!(pct(0.5), "50 %");
     }
 }

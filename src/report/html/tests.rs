@@ -111,9 +111,9 @@ fn collectives_group_by_kind_not_by_name() {
         series("embedding all-reduce", "embedding"),
     ];
     let html = collectives::section(&all, 1);
-    assert!(html.contains("<h3>gradient buckets (data parallel): 1 collectives</h3>"));
-    assert!(html.contains("<h3>tensor-parallel collectives: 1 collectives</h3>"));
+    assert!(html.contains("<h3>gradient buckets (data parallel): 1 collective</h3>"));
+    assert!(html.contains("<h3>tensor-parallel collectives: 1 collective</h3>"));
     assert!(
-        html.contains("<h3>tied-embedding all-reduce (first and last stage): 1 collectives</h3>")
+        html.contains("<h3>tied-embedding all-reduce (first and last stage): 1 collective</h3>")
     );
 }
