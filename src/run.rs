@@ -45,7 +45,8 @@ const MAX_REPRESENTATIVE: u32 = 16;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum TimelineGpus {
     /// One GPU per pipeline stage (replica 0, tensor rank 0), plus the
-    /// first GPU of each other replica when that keeps the chart to 16 rows.
+    /// first GPU of each other replica when that keeps the chart to 16 rows
+    /// and the replicas are not folded into replica 0.
     #[default]
     Representative,
     /// Every GPU.
@@ -303,7 +304,9 @@ fn timeline_gpus(scenario: &Scenario, which: TimelineGpus) -> Vec<crate::ids::Gp
     if par.pipeline + par.data - 1 <= MAX_REPRESENTATIVE {
         gpus.extend((1..par.data).map(|r| job.gpu(r, 0, 0)));
     }
-    gpus.retain(|g| g.index() < n);
+    // A folded copy ran nothing of its own (its representative's row is
+    // its history): drawing it would be an empty row.
+    gpus.retain(|&g| g.index() < n && scenario.plan().representative(g) == g);
     gpus.sort_unstable();
     gpus.dedup();
     gpus

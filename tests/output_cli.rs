@@ -249,3 +249,21 @@ fn a_folded_run_draws_its_collectives_on_the_timelines() {
         assert!(svg.contains(&band), "no {fill} band");
     }
 }
+
+/// The default timeline has no empty rows: the MNIST scenario folds its 4
+/// identical replicas into replica 0, so only GPU 0 is drawn (GPUs 1-3 ran
+/// nothing of their own).
+#[test]
+fn folded_replicas_get_no_empty_timeline_rows() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("res");
+    fabsim()
+        .args(["run", s(&kccb()), "--trials", "1", "--out", s(&out), "-q"])
+        .assert()
+        .success();
+    let svg = fs::read_to_string(out.join("timeline.svg")).unwrap();
+    assert!(svg.contains("gpu 0 · stage 0"), "{svg}");
+    for g in 1..4 {
+        assert!(!svg.contains(&format!("\ngpu {g}\n")), "gpu {g} drawn");
+    }
+}
