@@ -290,6 +290,8 @@ pub fn part_bytes(total: u64, parts: u64, i: u64) -> u64 {
 }
 
 #[cfg(test)]
+mod ring_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tree_tests;

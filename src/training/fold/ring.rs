@@ -10,7 +10,10 @@
 //! two-link path through one switch and nothing else shares those links, is
 //! rotation-symmetric: every rank's timeline is rank 0's shifted, so rank
 //! 0's view is a chain of its 2(n−1) (n−1 for reduce-scatter and
-//! all-gather) sends over its loopback route (see `proof.rs`).
+//! all-gather) sends over its loopback route (see `proof.rs`). The ring's
+//! flow-control window never binds there (a rank's successor has sent
+//! step k−1 before the rank has the data of step k+1, `collective/ring.rs`),
+//! so the chain needs none.
 //!
 //! [`fold_alone`] applies that to a collective run alone (as
 //! `bench::measure` runs it): the chain on rank 0, and every link's
