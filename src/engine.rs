@@ -35,6 +35,13 @@ use crate::units::SimTime;
 use queue::EventQueue;
 use std::collections::{HashMap, VecDeque};
 
+/// The ECMP flow hash of the transfers from `src` to `dst` on `channel`
+/// (what [`Cluster::route`] is asked with): search bounds read the routes
+/// the engine will take.
+pub fn ecmp_hash(src: GpuId, dst: GpuId, channel: u32) -> u64 {
+    (u64::from(src.0) << 40) ^ (u64::from(dst.0) << 16) ^ u64::from(channel)
+}
+
 /// What to keep beyond task times.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SimOptions {

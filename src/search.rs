@@ -10,14 +10,20 @@
 //!    tensor parallelism would span servers, or the scenario does not load;
 //! 2. `over-budget` — capex above the budget;
 //! 3. `memory-bound` — the mean static memory of a stage exceeds the GPU's;
-//! 4. `too-slow-bound` — the compute lower bound on the step misses the target;
+//! 4. `too-slow-bound` — the step's lower bound misses the target;
 //! 5. `dominated-bound` — a simulated point is at least as fast as this
 //!    candidate's lower bound and at least as cheap (capex and $/M tokens);
 //! 6. `does-not-fit` — the full memory estimate (with activations) exceeds
 //!    the GPU's.
 //!
+//! Rules 4 and 5 run twice: first at the cheap bound (compute, tensor and
+//! gradient communication at full speed; `search/bounds.rs`), then, once
+//! the candidate's scenario is built, at the route-aware bound (the links
+//! its gradient rings really cross; `search/routes.rs`).
+//!
 //! Why the time rules (4, 5) never drop a point of the front: the bound
-//! `lb` never exceeds the simulated step (see `space.rs`), and a design's
+//! `lb` never exceeds the simulated step (see `search/bounds.rs` and
+//! `search/routes.rs`), and a design's
 //! $/M tokens grow with the step. Rule 4: the step is at least `lb`, over
 //! the target, and the front holds only points that meet it. Rule 5: the
 //! simulated point `q` has `q.step ≤ lb ≤ step`, no more capex and $/M
@@ -36,11 +42,19 @@
 //! dominance and the front are then within the shard (concatenated shards
 //! hold every candidate; the global front is the non-dominated subset of
 //! the rows marked `pareto`). The front is over (step time, capex, $/M
-//! tokens) among simulated points that meet the target. Rows are written
-//! when the search ends, not streamed.
+//! tokens) among simulated points that meet the target.
+//!
+//! Rows are written when the search ends, not streamed: a row's `pareto`
+//! and `why` depend on the whole front, and rule 5 visits candidates by
+//! bound, not in CSV order. What is held is one small row per candidate
+//! (no transfers: each simulation is dropped once summarised), O(candidates)
+//! — a few MB for the shipped 13,824.
 
 mod base;
 mod bounds;
+mod decide;
+mod egress;
+mod routes;
 mod space;
 pub mod spec;
 pub mod table;
@@ -68,7 +82,6 @@ pub enum SearchError {
 }
 
 use crate::input::{InputError, Source};
-use crate::scenario::{Overrides, Scenario};
 use crate::sweep::Shard;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -90,6 +103,8 @@ pub struct Search {
     /// Tensor collectives overlap their op's compute (the base scenario's
     /// `collective.tensor_overlap`).
     tensor_overlap: bool,
+    /// The base scenario's placement of ranks on GPUs.
+    placement: crate::training::Placement,
     trials: u64,
     workloads: space::Workloads,
     base: PathBuf,
@@ -229,6 +244,7 @@ impl Search {
             candidates,
             amortization_years: scenario.cost.amortization_years.value,
             tensor_overlap: scenario.collective.tensor_overlap,
+            placement: scenario.placement,
             trials: f.trials.unwrap_or(1).max(1),
             workloads,
             base,
@@ -275,7 +291,7 @@ impl Search {
             .build()?;
         let mut done: Vec<table::Point> = Vec::new();
         for round in queue.chunks(ROUND) {
-            let results: Vec<Result<(Status, Option<Outcome>), SearchError>> = pool.install(|| {
+            let results: Vec<Result<decide::Decided, SearchError>> = pool.install(|| {
                 round
                     .par_iter()
                     .map(|&(_, i)| {
@@ -286,12 +302,13 @@ impl Search {
                     .collect()
             });
             for (&(_, i), res) in round.iter().zip(results) {
-                let (status, outcome) = res?;
+                let (status, outcome, bound) = res?;
                 if let Some(o) = &outcome {
                     done.push(table::Point::of(self, &rows[i], o));
                 }
                 rows[i].status = status;
                 rows[i].outcome = outcome;
+                rows[i].bound_s = bound.or(rows[i].bound_s);
             }
         }
         bar.finish_and_clear();
@@ -311,13 +328,12 @@ impl Search {
             pareto: false,
             why: String::new(),
         };
-        row.status = match space::cheap(
-            c,
-            h,
-            &self.workloads,
-            self.global_batch,
-            self.tensor_overlap,
-        ) {
+        let fixed = space::Fixed {
+            global_batch: self.global_batch,
+            tensor_overlap: self.tensor_overlap,
+            placement: self.placement,
+        };
+        row.status = match space::cheap(c, h, &self.workloads, fixed) {
             space::Cheap::Invalid(r) => Status::Invalid(r),
             _ if self.target.budget.is_some_and(|b| h.cost.capex > b) => Status::OverBudget,
             space::Cheap::Memory(b) => Status::MemoryBound(b),
@@ -331,72 +347,6 @@ impl Search {
             }
         };
         row
-    }
-
-    /// Rules 5 (not when `exhaustive`) and 6, then the simulation.
-    fn expensive(
-        &self,
-        row: &Row,
-        done: &[table::Point],
-        exhaustive: bool,
-    ) -> Result<(Status, Option<Outcome>), SearchError> {
-        let c = &row.candidate;
-        let h = &self.hardware[c.hw];
-        let lb = row.bound_s.unwrap_or(0.0);
-        let me = table::Point {
-            index: c.index,
-            step_s: lb,
-            capex: h.cost.capex,
-            usd_per_mtok: self.usd_per_mtok(h, lb).unwrap_or(0.0),
-        };
-        let cover = (!exhaustive)
-            .then(|| done.iter().find(|p| p.covers(&me)))
-            .flatten();
-        if let Some(p) = cover {
-            return Ok((Status::DominatedBound(p.index), None));
-        }
-        let overrides = Overrides {
-            set: self.overrides(c),
-            trials: Some(self.trials),
-            seed: None,
-        };
-        let scenario = match Scenario::load(&self.base, &overrides) {
-            Ok(s) => s,
-            // Every load error is the candidate's own: a row, not a failure.
-            Err(e) => {
-                let msg = match &e {
-                    crate::input::LoadError::File(i) => i.message.clone(),
-                    crate::input::LoadError::Arg(a) => a.to_string(),
-                };
-                let msg = msg.split_whitespace().collect::<Vec<_>>().join(" ");
-                return Ok((Status::Invalid(msg), None));
-            }
-        };
-        let memory = crate::memory::estimate(&scenario.job(), scenario.cluster.gpu.memory_bytes);
-        if !memory.fits {
-            return Ok((Status::DoesNotFit(memory.peak_bytes), None));
-        }
-        let options = crate::run::RunOptions::default();
-        let s = crate::run::run(&scenario, &options)
-            .map_err(|source| SearchError::Candidate {
-                candidate: c.index,
-                source,
-            })?
-            .summary;
-        let cost = s.cost.as_ref();
-        Ok((
-            Status::Simulated,
-            Some(Outcome {
-                step_s: s.iteration.mean_s,
-                tokens_per_s: s.tokens_per_s,
-                usd_per_hour: cost.map_or(0.0, |c| c.per_hour),
-                usd_per_mtok: cost.and_then(|c| c.per_million_tokens),
-                bubble: s.bubble_fraction,
-                exposed_s: s.exposed_communication_s,
-                peak_bytes: memory.peak_bytes,
-                mfu: s.mfu,
-            }),
-        ))
     }
 
     /// The `--set` overrides that turn the base scenario into `c`.

@@ -14,7 +14,7 @@ impl Engine<'_> {
         if let Some(&r) = self.route_index.get(&(src, dst, channel)) {
             return r;
         }
-        let hash = (u64::from(src.0) << 40) ^ (u64::from(dst.0) << 16) ^ u64::from(channel);
+        let hash = super::ecmp_hash(src, dst, channel);
         // Self-transfers of folded plans: the channel is the loopback slot.
         let route = match self.graph.loopback(src, channel) {
             Some(pinned) if src == dst => pinned.clone(),

@@ -43,6 +43,12 @@ pub struct Hardware {
     /// of a GPU's outgoing link bandwidths (NVLink port plus NIC); 0 when
     /// the design cannot be built.
     pub egress_bytes_per_s: f64,
+    /// The most a GPU can send per second to other hosts: the largest sum,
+    /// over the GPUs, of the GPU's outgoing links that can lead off its
+    /// host (see `egress.rs`); 0 when the design cannot be built.
+    pub off_host_bytes_per_s: f64,
+    /// Each GPU's host, by GPU id (empty when the design cannot be built).
+    pub gpu_host: Vec<u32>,
     /// The capex and power estimate.
     pub cost: CostEstimate,
     /// Why the design cannot be built, if so.
@@ -170,6 +176,8 @@ fn design(
         gpus_per_host: probe.gpus_per_host,
         memory_bytes: probe.gpu.memory_bytes,
         egress_bytes_per_s: 0.0,
+        off_host_bytes_per_s: 0.0,
+        gpu_host: Vec::new(),
         cost: probe
             .cost
             .as_ref()
@@ -191,23 +199,12 @@ fn design(
             if let Some(p) = &c.cost {
                 hw.cost = p.estimate(&c);
             }
-            hw.egress_bytes_per_s = egress(&c);
+            hw.egress_bytes_per_s = super::egress::egress(&c);
+            hw.off_host_bytes_per_s = super::egress::off_host(&c);
+            hw.gpu_host = c.gpus().iter().map(|g| g.host).collect();
         }
     }
     Ok(hw)
-}
-
-/// The largest total outgoing bandwidth of any GPU of `c`, bytes/s.
-fn egress(c: &crate::topology::Cluster) -> f64 {
-    c.gpus()
-        .iter()
-        .map(|g| {
-            c.out_links(g.node)
-                .iter()
-                .map(|&l| c.link(l).bandwidth.bytes_per_sec())
-                .sum::<f64>()
-        })
-        .fold(0.0, f64::max)
 }
 
 /// Every candidate of every design, in index order (design-major, then
@@ -308,14 +305,24 @@ pub enum Cheap {
     Bound(f64),
 }
 
+/// What the base scenario fixes for every candidate and the bounds read.
+#[derive(Debug, Clone, Copy)]
+pub struct Fixed {
+    /// The global batch, samples.
+    pub global_batch: u32,
+    /// Tensor collectives overlap their op's compute.
+    pub tensor_overlap: bool,
+    /// How ranks map onto GPUs.
+    pub placement: crate::training::Placement,
+}
+
 /// Arithmetic validity, then the static-memory bound, then the time bound.
-pub fn cheap(
-    c: &Candidate,
-    h: &Hardware,
-    w: &Workloads,
-    global_batch: u32,
-    tensor_overlap: bool,
-) -> Cheap {
+pub fn cheap(c: &Candidate, h: &Hardware, w: &Workloads, fixed: Fixed) -> Cheap {
+    let Fixed {
+        global_batch,
+        tensor_overlap,
+        placement,
+    } = fixed;
     if let Some(r) = &h.invalid {
         return Cheap::Invalid(r.clone());
     }
@@ -361,12 +368,19 @@ pub fn cheap(
     if mem > h.memory_bytes {
         return Cheap::Memory(mem);
     }
-    Cheap::Bound(super::bounds::time_bound(
-        wl,
-        c,
-        h.egress_bytes_per_s,
-        tensor_overlap,
-    ))
+    let pipeline = super::bounds::time_bound(wl, c, h.egress_bytes_per_s, tensor_overlap);
+    let data = if super::egress::replicas_on_distinct_hosts(c, h, placement) {
+        super::bounds::data_bound(
+            wl,
+            c,
+            h.egress_bytes_per_s,
+            h.off_host_bytes_per_s,
+            tensor_overlap,
+        )
+    } else {
+        0.0
+    };
+    Cheap::Bound(pipeline.max(data))
 }
 
 #[cfg(test)]

@@ -108,7 +108,7 @@ fn why(s: &Search, r: &Row, front: &[Point], best: (f64, f64, f64)) -> String {
             gib(h.memory_bytes)
         ),
         (Status::TooSlowBound, _) => format!(
-            "too slow: the compute alone takes at least {} per step, the target is {}",
+            "too slow: compute and communication at full speed take at least {} per step, the target is {}",
             format_secs(r.bound_s.unwrap_or(0.0)),
             format_secs(s.target.step_s.unwrap_or(0.0))
         ),

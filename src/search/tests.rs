@@ -1,8 +1,10 @@
 //! A searched point's figures are `fabsim run`'s: each simulated candidate
 //! of the tiny search, run again as a scenario with every output file
-//! written, gives the same step, tokens/s, cost and bubble.
+//! written, gives the same step, tokens/s, cost and bubble. The gradient
+//! bounds hold and prune.
 
 use super::*;
+use crate::scenario::{Overrides, Scenario};
 
 #[test]
 fn simulated_points_equal_fabsim_run() {
@@ -34,4 +36,68 @@ fn simulated_points_equal_fabsim_run() {
         assert_eq!(o.bubble, s.bubble_fraction);
         assert_eq!(o.exposed_s, s.exposed_communication_s);
     }
+}
+
+/// The gradient-synchronisation bounds (`bounds::data_bound`, from each
+/// GPU's off-host links, and `routes::ring_bound`, from the rings' routes)
+/// never exceed the simulated step, and each is, on some point, above the
+/// pipeline closed form: they prune what it cannot.
+#[test]
+fn gradient_bounds_hold_and_bind() {
+    let (mut data_binds, mut route_binds) = (0, 0);
+    for name in ["search-prune", "search-contended"] {
+        let (d, r) = gradient_bounds(name);
+        data_binds += d;
+        route_binds += r;
+    }
+    assert!(
+        data_binds > 0 && route_binds > 0,
+        "{data_binds} {route_binds}"
+    );
+}
+
+/// Checks both bounds on every simulated point of `tests/data/NAME.yaml`;
+/// the points where each binds.
+fn gradient_bounds(name: &str) -> (usize, usize) {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/{name}.yaml"));
+    let search = Search::load(&file).unwrap();
+    let options = SearchOptions {
+        exhaustive: true,
+        ..Default::default()
+    };
+    let rows = search.run(&options).unwrap();
+    let (mut data_binds, mut route_binds) = (0, 0);
+    for r in rows.iter().filter(|r| r.outcome.is_some()) {
+        let c = &r.candidate;
+        let h = &search.hardware[c.hw];
+        let step = r.outcome.as_ref().unwrap().step_s;
+        let key = (h.gpu_name.clone(), c.tensor, search.global_batch / c.data);
+        let wl = search.workloads[&key].as_ref().unwrap();
+        let pipeline = bounds::time_bound(wl, c, h.egress_bytes_per_s, search.tensor_overlap);
+        let data = if egress::replicas_on_distinct_hosts(c, h, search.placement) {
+            bounds::data_bound(
+                wl,
+                c,
+                h.egress_bytes_per_s,
+                h.off_host_bytes_per_s,
+                search.tensor_overlap,
+            )
+        } else {
+            0.0
+        };
+        let overrides = Overrides {
+            set: search.overrides(c),
+            trials: Some(search.trials),
+            seed: None,
+        };
+        let scenario = Scenario::load(&search.base, &overrides).unwrap();
+        let route = routes::ring_bound(&scenario, h.egress_bytes_per_s);
+        assert!(
+            data <= step && route <= step,
+            "{c:?}: {data} {route} > {step}"
+        );
+        data_binds += usize::from(data > pipeline);
+        route_binds += usize::from(route > pipeline.max(data));
+    }
+    (data_binds, route_binds)
 }
