@@ -127,15 +127,21 @@ impl Ring {
         self.ranks.len() as u64
     }
 
+    /// Connection `x` = chunk·n + rank as (chunk, rank); one chunk needs
+    /// no division (this runs once per transfer).
+    fn split(&self, x: u64) -> (u64, u64) {
+        if self.chunks == 1 {
+            (0, x)
+        } else {
+            (x / self.n(), x % self.n())
+        }
+    }
+
     /// The connections (chunk·n + rank) of rank `x`'s predecessor and
     /// successor in the same chunk.
     fn neighbours(&self, x: u64) -> (usize, usize) {
         let n = self.n();
-        let (c, i) = if self.chunks == 1 {
-            (0, x)
-        } else {
-            (x / n, x % n)
-        };
+        let (c, i) = self.split(x);
         let prev = if i == 0 { n - 1 } else { i - 1 };
         let next = if i + 1 == n { 0 } else { i + 1 };
         ((c * n + prev) as usize, (c * n + next) as usize)
@@ -170,11 +176,7 @@ impl Ring {
     /// Connection `x` (chunk·n + rank i) sends its step-`k` piece.
     fn send(&self, x: u64, k: u64, out: &mut Vec<Message>) {
         let n = self.n();
-        let (c, i) = if self.chunks == 1 {
-            (0, x)
-        } else {
-            (x / n, x % n)
-        };
+        let (c, i) = self.split(x);
         let next = if i + 1 == n { 0 } else { i + 1 };
         // The piece rank i forwards at step k (NCCL's ring order):
         // (i − k) mod n, with k < 2n.

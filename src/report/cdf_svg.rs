@@ -249,6 +249,20 @@ fn caption(p: &Panel) -> String {
     )
 }
 
+/// A panel's chart frame, captioned, with room for both axes' labels.
+fn panel_chart<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    p: &Panel,
+) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut chart = ChartBuilder::on(area);
+    chart
+        .caption(caption(p), ("sans-serif", 15))
+        .margin(8)
+        .x_label_area_size(36)
+        .y_label_area_size(58);
+    chart
+}
+
 /// One panel of latency CDFs on the shared latency axis `x`.
 fn cdf_panel(
     plot: &Plot,
@@ -258,11 +272,7 @@ fn cdf_panel(
 ) -> Result<Drawn, ExportError> {
     let cs = plot.collectives;
     let (left, right) = area.split_horizontally(WIDTH - LEGEND_W);
-    let mut chart = ChartBuilder::on(&left)
-        .caption(caption(p), ("sans-serif", 15))
-        .margin(8)
-        .x_label_area_size(36)
-        .y_label_area_size(58)
+    let mut chart = panel_chart(&left, p)
         .build_cartesian_2d(
             x.clone().log_scale().with_key_points(log_ticks(&x)),
             0.0..1.0,
@@ -312,11 +322,7 @@ fn point_panel(
     let hi = if hi > 0.0 { hi * 1.12 } else { 1e-3 };
     let n = members.len() as f64;
     let (left, right) = area.split_horizontally(WIDTH - LEGEND_W);
-    let mut chart = ChartBuilder::on(&left)
-        .caption(caption(p), ("sans-serif", 15))
-        .margin(8)
-        .x_label_area_size(36)
-        .y_label_area_size(58)
+    let mut chart = panel_chart(&left, p)
         .build_cartesian_2d(0.5..n + 0.5, 0.0..hi)
         .map_err(err)?;
     let whole = |v: &f64| {

@@ -58,7 +58,6 @@ pub(super) struct Calls {
     /// state: Megatron's interleaved schedule with more microbatches than
     /// stages).
     paired: bool,
-    stages: u32,
 }
 
 impl Calls {
@@ -75,7 +74,6 @@ impl Calls {
             orders: orders.to_vec(),
             at,
             paired: schedule == Schedule::Interleaved && microbatches != p,
-            stages: p,
         }
     }
 
@@ -110,7 +108,7 @@ impl Calls {
     /// The key of op `i` of stage `s` in replica `r`.
     fn key(&self, r: u32, s: u32, i: usize) -> Option<OpKey> {
         let op = self.orders[s as usize].get(i)?;
-        let j = global_virtual_stage(s, op.virtual_stage, self.stages);
+        let j = global_virtual_stage(s, op.virtual_stage, self.orders.len() as u32);
         Some((r, j, op.microbatch, op.kind))
     }
 
