@@ -181,7 +181,9 @@ fn run_report_renders_and_matches_fabsim_report() {
 #[test]
 fn search_walkthrough_ends_with_the_pareto_report() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let walkthrough = &readme[readme.find("## Capacity planning in three commands").unwrap()..];
+    let walkthrough = &readme[readme
+        .find("## Capacity planning in three commands")
+        .unwrap()..];
     let command = walkthrough
         .lines()
         .find(|l| l.starts_with("fabsim search "))
