@@ -139,6 +139,9 @@ fn shipped_gpt3_search_finds_a_front() {
     );
     assert!(table.contains("Pareto front"), "{table}");
     assert!(table.contains("384 candidates"), "{table}");
+    // The rows' temporary and the CSV's are gone.
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "{names:?}");
     let text = std::fs::read_to_string(&csv_path).unwrap();
     let rows = parse(&format!("{}\n{text}", COLUMNS.join(",")));
     assert_eq!(rows.len(), 384);

@@ -6,11 +6,23 @@
 use super::*;
 use crate::scenario::{Overrides, Scenario};
 
+/// Every row of a search, in candidate order.
+fn run(search: &Search, options: &SearchOptions) -> Vec<Row> {
+    let mut rows = Vec::new();
+    search
+        .stream(options, None, &mut |r| {
+            rows.push(r.clone());
+            Ok(())
+        })
+        .unwrap();
+    rows
+}
+
 #[test]
 fn simulated_points_equal_fabsim_run() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/search-tiny.yaml");
     let search = Search::load(&file).unwrap();
-    let rows = search.run(&SearchOptions::default()).unwrap();
+    let rows = run(&search, &SearchOptions::default());
     let simulated: Vec<&Row> = rows.iter().filter(|r| r.outcome.is_some()).collect();
     assert!(simulated.len() >= 2, "{} simulated", simulated.len());
     let out = tempfile::tempdir().unwrap();
@@ -65,7 +77,7 @@ fn gradient_bounds(name: &str) -> (usize, usize) {
         exhaustive: true,
         ..Default::default()
     };
-    let rows = search.run(&options).unwrap();
+    let rows = run(&search, &options);
     let (mut data_binds, mut route_binds) = (0, 0);
     for r in rows.iter().filter(|r| r.outcome.is_some()) {
         let c = &r.candidate;
