@@ -33,7 +33,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
 }
 
 /// Writes the report of the sweep or search CSV written to `csv_path`,
-/// whose text (header row included) is `csv`, beside it as NAME.html.
+/// whose text is `csv`, beside it as NAME.html.
 pub fn table_report(csv_path: &Path, csv: &[u8]) -> anyhow::Result<PathBuf> {
     let page = html::render_table(csv_path, &String::from_utf8_lossy(csv))?;
     let target = html::default_output(csv_path);

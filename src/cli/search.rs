@@ -64,12 +64,9 @@ pub fn search(args: &SearchArgs, quiet: bool) -> anyhow::Result<()> {
         println!("every candidate in {}", path.display());
     }
     if args.html {
-        let mut full = std::fs::read(path)?;
-        // The report needs the header row, which shards past the first
-        // leave out of their CSV.
-        if !header {
-            full.splice(0..0, format!("{}\n", table::COLUMNS.join(",")).into_bytes());
-        }
+        // A shard past the first has no header row; the report puts the
+        // search's fixed one back.
+        let full = std::fs::read(path)?;
         let page = super::report::table_report(path, &full)?;
         if !quiet {
             println!("report in {}", page.display());

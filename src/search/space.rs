@@ -420,36 +420,3 @@ pub fn cheap(c: &Candidate, h: &Hardware, w: &Workloads, fixed: Fixed) -> Cheap 
     };
     Cheap::Bound(pipeline.max(data))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fabric(kind: &str, o: u32) -> FabricChoice {
-        FabricChoice {
-            kind: kind.into(),
-            oversubscription: o,
-        }
-    }
-
-    #[test]
-    fn generated_fabrics_have_the_asked_oversubscription() {
-        let nic = ("400Gbps".to_string(), 400.0);
-        // 128 hosts: each rail leaf has 128 × 400G down = 32 × 1.6T up at 1:1.
-        let t = topology_tree("dgx-h100", 8, 1024, &nic, &fabric("rail", 1)).unwrap();
-        assert_eq!(t["fabric"]["spines"], 32);
-        assert_eq!(t["fabric"]["uplink"]["bandwidth"], "1600Gbps");
-        // 4 hosts per leaf: 32 × 400G down; 2:1 keeps 16 of 32 spines.
-        let t = topology_tree("dgx-h100", 8, 1024, &nic, &fabric("fat-tree", 2)).unwrap();
-        assert_eq!(t["fabric"]["hosts_per_leaf"], 4);
-        assert_eq!(t["fabric"]["spines"], 16);
-        assert_eq!(t["fabric"]["uplink"]["bandwidth"], "400Gbps");
-        let c = crate::topology::from_source(&crate::input::Source::from_text(
-            "t.yaml",
-            serde_json::to_string(&t).unwrap(),
-        ))
-        .unwrap();
-        assert_eq!(crate::topology::summary::oversubscription(&c), 2.0);
-        assert!(topology_tree("dgx-h100", 8, 1020, &nic, &fabric("rail", 1)).is_err());
-    }
-}

@@ -83,8 +83,28 @@ fn columns(path: &Path, header: &[String]) -> Result<Columns, InputError> {
     Err(InputError::file(
         path,
         "not a fabsim sweep or search CSV with its header row (no `step_s` or \
-         `iteration_mean_s` column; a shard other than 1 has no header: put shard 1's first)",
+         `iteration_mean_s` column; a sweep shard other than 1 has no header: put shard 1's \
+         first, e.g. `cat shard1.csv shard2.csv > all.csv`)",
     ))
+}
+
+/// A search shard past the first, which leaves the header row out so that
+/// shards concatenate: its first row has a search row's cells (a candidate
+/// number first, `true` or `false` in `pareto`). A search's columns are
+/// fixed, so the header can be put back; a sweep's depend on its axes.
+fn headerless_search(text: &str) -> bool {
+    let columns = &crate::search::table::COLUMNS;
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let pareto = columns.iter().position(|c| *c == "pareto");
+    r.records().next().and_then(Result::ok).is_some_and(|rec| {
+        rec.len() == columns.len()
+            && rec.get(0).is_some_and(|c| c.parse::<u64>().is_ok())
+            && pareto
+                .and_then(|k| rec.get(k))
+                .is_some_and(|p| p == "true" || p == "false")
+    })
 }
 
 /// A simulated point: (time, cost, capex, row index).
@@ -96,13 +116,19 @@ struct Point {
     front: bool,
 }
 
+/// How a column is shown: a sweep's `param_<path>` as its `--set` path
+/// (`parallelism.tensor`), any other by its name.
+fn label(column: &str) -> &str {
+    column.strip_prefix("param_").unwrap_or(column)
+}
+
 fn describe(c: &Columns, r: &Row) -> String {
     c.labels
         .iter()
         .filter_map(|k| {
             r.get(k)
                 .filter(|v| !v.is_empty())
-                .map(|v| format!("{k} {v}"))
+                .map(|v| format!("{} {v}", label(k)))
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -260,6 +286,13 @@ fn scatter(
 /// The page for the sweep or search CSV `text` (from `path`, which names
 /// the page and errors).
 pub fn render(path: &Path, text: &str) -> Result<String, InputError> {
+    let headed;
+    let text = if headerless_search(text) {
+        headed = format!("{}\n{text}", crate::search::table::COLUMNS.join(","));
+        &headed
+    } else {
+        text
+    };
     let (header, rows) = csv_rows(path, text)?;
     let c = columns(path, &header)?;
     let get = |r: &Row, k: &str| r.get(k).and_then(|v| v.parse::<f64>().ok());
@@ -359,7 +392,7 @@ fn status_counts(rows: &[Row]) -> String {
 fn front_table(c: &Columns, rows: &[Row], pts: &[Point]) -> String {
     let mut front: Vec<&Point> = pts.iter().filter(|p| p.front).collect();
     front.sort_by(|p, q| p.cost.total_cmp(&q.cost));
-    let mut header: Vec<&str> = c.labels.iter().map(String::as_str).collect();
+    let mut header: Vec<&str> = c.labels.iter().map(|k| label(k)).collect();
     header.extend(["time per step", c.cost_label, "capex"]);
     let body: Vec<Vec<String>> = front
         .iter()
