@@ -117,9 +117,6 @@ struct LinkState {
     /// that re-solved every flow whose bottleneck it is.
     mark: u32,
     in_affected: u32,
-    /// What the flows being re-solved may use of it (capacity minus the
-    /// rates of the flows that keep theirs).
-    residual: f64,
     /// Its position in the system being re-solved.
     local: u32,
 }
@@ -134,7 +131,6 @@ pub struct Fabric {
     /// Epoch stamps for visit marks (no clearing between solves).
     flow_mark: Vec<u32>,
     epoch: u32,
-    solver: maxmin::Scratch,
     scratch: incremental::Scratch,
     active: usize,
 }
@@ -155,7 +151,6 @@ impl Fabric {
             dirty: Vec::new(),
             flow_mark: Vec::new(),
             epoch: 0,
-            solver: maxmin::Scratch::default(),
             scratch: incremental::Scratch::default(),
             active: 0,
         }

@@ -18,6 +18,8 @@
 //!   - { row: 1.7B, scenario: 1.7b.yaml, gpus: 32, tensor: 1, pipeline: 1, data: 32,
 //!       published_tflops_per_gpu: 137, published_percent_of_peak: 44, published_s: 3.528 }
 //! ```
+//! `published_s` is required; the TFLOP/s and % of peak are optional (not
+//! every source reports them).
 //! A row's parallelism must match its scenario's (checked on load). Each
 //! row is refused, like `fabsim run`, when its memory estimate does not fit.
 //! It runs scenarios; it does not fit anything to the published figures.
@@ -64,10 +66,13 @@ pub struct Row {
     pub pipeline: u32,
     /// Published data-parallel degree.
     pub data: u32,
-    /// Published achieved TFLOP/s per GPU.
-    pub published_tflops_per_gpu: f64,
-    /// Published achieved throughput as a percentage of peak.
-    pub published_percent_of_peak: f64,
+    /// Published achieved TFLOP/s per GPU, where the source gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_tflops_per_gpu: Option<f64>,
+    /// Published achieved throughput as a percentage of peak, where the
+    /// source gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_percent_of_peak: Option<f64>,
     /// Published seconds per iteration.
     pub published_s: f64,
 }

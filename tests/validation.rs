@@ -40,7 +40,7 @@ fn suite_files_agree_with_each_other_and_fit_in_memory() {
         let hidden = (w.layers[1].activation_bytes / (w.batch_size as u64 * 2048 * 2)) as f64;
         let global = f64::from(w.batch_size) * f64::from(r.data);
         let implied = paper_flops(global, blocks, hidden)
-            / (r.published_tflops_per_gpu * 1e12)
+            / (r.published_tflops_per_gpu.unwrap() * 1e12)
             / r.gpus as f64;
         assert!(
             (implied / r.published_s - 1.0).abs() < 1e-3,
@@ -50,7 +50,10 @@ fn suite_files_agree_with_each_other_and_fit_in_memory() {
         );
         // % of peak agrees with TFLOP/s on a 312 TFLOP/s A100 (rounded).
         assert!(
-            (r.published_tflops_per_gpu / 312.0 * 100.0 - r.published_percent_of_peak).abs() < 1.0
+            (r.published_tflops_per_gpu.unwrap() / 312.0 * 100.0
+                - r.published_percent_of_peak.unwrap())
+            .abs()
+                < 1.0
         );
         // Full recompute as in the paper, and it fits as Megatron's did.
         let text = std::fs::read_to_string(&path).unwrap();
@@ -166,4 +169,49 @@ fn blocking_p2p_is_refused_outside_megatrons_schedules_and_bad_values_too() {
     refused(&p, &["pipeline.p2p", "gpipe", "1f1b", "interleaved"]);
     let p = variant(dir.path(), "p2p: blocking", "p2p: sometimes");
     refused(&p, &["p2p", "sometimes"]);
+}
+
+/// The second suite: Korthikanti et al. 2022, Table 5, on the same cluster.
+fn k22_dir() -> PathBuf {
+    root().join("validation/korthikanti-2022")
+}
+
+#[test]
+fn korthikanti_suite_rows_match_their_recompute_mode_and_fit() {
+    let suite = Suite::load(&k22_dir()).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(suite.file.rows.len(), 8);
+    for r in &suite.file.rows {
+        let r = &r.value;
+        let path = k22_dir().join(&r.scenario);
+        let text = std::fs::read_to_string(&path).unwrap();
+        // "full" rows recompute everything; "seq+sel" rows run sequence
+        // parallelism with selective recompute, as in the paper's Table 5.
+        let full = r.row.ends_with("full");
+        assert_eq!(text.contains("recompute: full"), full, "{}", r.row);
+        assert_eq!(text.contains("sequence_parallel: true"), !full, "{}", r.row);
+        assert!(full || text.contains("recompute: selective"), "{}", r.row);
+        assert_eq!(
+            r.data, 1,
+            "{}: the paper's runs have no data parallelism",
+            r.row
+        );
+        let s = fabsim::scenario::Scenario::load(&path, &Default::default()).unwrap();
+        let m = fabsim::memory::estimate(&s.job(), s.cluster.gpu.memory_bytes);
+        assert!(m.fits, "{}: {}", r.row, m.does_not_fit_message());
+    }
+}
+
+#[test]
+fn korthikanti_suite_meets_its_targets_and_gate() {
+    let out = Command::cargo_bin("fabsim")
+        .unwrap()
+        .args(["validate-suite", "--json"])
+        .arg(k22_dir())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(report["rows"].as_array().unwrap().len(), 8);
+    assert!(out.status.success(), "{report}");
+    assert_eq!(report["meets_targets"], true, "{report}");
 }

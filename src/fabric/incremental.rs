@@ -11,8 +11,10 @@
 //! 1. The *affected* links start as the links whose flow set changed. Every
 //!    flow whose bottleneck is an affected link (and every new flow) is
 //!    re-solved; every other flow keeps its rate.
-//! 2. The re-solved flows are water-filled (`maxmin::Scratch`) over their
-//!    links, each link offering its capacity minus the kept flows' rates.
+//! 2. The re-solved flows are water-filled over their links, each link
+//!    offering its capacity minus the kept flows' rates: a linear scan for
+//!    the smallest share in small systems, a lazy heap in large ones, with
+//!    the same choices (smallest share, lowest position on ties).
 //! 3. Check the certificate where the solve could have broken it: on each
 //!    link of a re-solved flow, a kept flow bottlenecked there needs the
 //!    link still saturated and no faster flow on it; a re-solved flow's new
@@ -31,6 +33,8 @@
 use super::{Fabric, FlowId, NO_LINK};
 use crate::ids::LinkId;
 use crate::units::SimTime;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 /// Relative slack for "saturated" and "no faster": summing k rates rounds
 /// by about k·2⁻⁵³, so 1e-12 is rounding for any link with < 10⁴ flows.
@@ -46,15 +50,18 @@ pub(super) struct Scratch {
     /// Links to mark affected in the next round.
     grow: Vec<LinkId>,
     /// Per listed link (by position in `links`): what is left of its
-    /// residual, and its listed flows not yet fixed (small systems).
+    /// residual, and its listed flows not yet fixed.
     cap_left: Vec<f64>,
     unfixed: Vec<u32>,
+    /// Link shares of a large system's fill, as [`share_key`]s.
+    heap: BinaryHeap<Reverse<u128>>,
 }
 
 /// Systems with at most this many links are water-filled by a linear scan
 /// for the smallest share: a typical re-solve lists about ten flows over a
 /// dozen links and fixes them in a few levels, where a heap costs more
-/// than it saves. Larger systems use `maxmin::Scratch`'s heap.
+/// than it saves. Larger systems use a heap (a cascade at 1,024 GPUs
+/// lists about 700 links).
 const SMALL: usize = 64;
 
 impl Fabric {
@@ -151,10 +158,12 @@ impl Fabric {
                 }
             }
             let link = &mut self.links[l.index()];
-            link.residual = (link.capacity - kept).max(0.0);
             link.local = i as u32;
-            s.cap_left.push(link.residual);
+            s.cap_left.push((link.capacity - kept).max(0.0));
             s.unfixed.push(listed);
+        }
+        for &id in &s.flows {
+            self.flows[id.0 as usize].next_bottleneck = NO_LINK;
         }
         if s.links.len() <= SMALL {
             self.fill_small(s);
@@ -168,9 +177,6 @@ impl Fabric {
     /// orders them) at that share, until all are fixed.
     fn fill_small(&mut self, s: &mut Scratch) {
         let epoch = self.epoch;
-        for &id in &s.flows {
-            self.flows[id.0 as usize].next_bottleneck = NO_LINK;
-        }
         loop {
             let (mut best, mut share) = (usize::MAX, f64::INFINITY);
             for (i, &n) in s.unfixed.iter().enumerate() {
@@ -184,45 +190,55 @@ impl Fabric {
             if best == usize::MAX {
                 return;
             }
-            let l = s.links[best];
-            for k in 0..self.links[l.index()].flows.len() {
-                let id = self.links[l.index()].flows[k].0.0 as usize;
-                if self.flow_mark[id] != epoch || self.flows[id].next_bottleneck != NO_LINK {
-                    continue;
-                }
-                let f = &mut self.flows[id];
-                f.next_rate = share;
-                f.next_bottleneck = l.0;
-                for &(l2, _) in f.hops.as_slice() {
-                    let j = self.links[l2.index()].local as usize;
-                    s.cap_left[j] -= share;
-                    s.unfixed[j] -= 1;
-                }
-            }
+            self.fix_at(s.links[best], share, epoch, s);
         }
     }
 
-    /// Progressive filling with `maxmin::Scratch`'s heap (large systems).
-    fn fill_heap(&mut self, s: &Scratch) {
+    /// Progressive filling with a lazy min-heap of link shares (large
+    /// systems): the same choices as [`Self::fill_small`] (smallest share,
+    /// lowest position on ties), found in O(log L). Fixing flows at the
+    /// smallest share never lowers another link's share, so an entry whose
+    /// link's share has grown since is stale: re-pushed, never acted on.
+    fn fill_heap(&mut self, s: &mut Scratch) {
         let epoch = self.epoch;
-        let (links, flows, marks) = (&self.links, &self.flows, &self.flow_mark);
-        self.solver.solve(
-            &s.links,
-            &s.flows,
-            |l| links[l.index()].residual,
-            |l| {
-                links[l.index()]
-                    .flows
-                    .iter()
-                    .map(|e| e.0)
-                    .filter(move |f| marks[f.0 as usize] == epoch)
-            },
-            |f| flows[f.0 as usize].hops.as_slice().iter().map(|h| h.0),
-        );
-        for (j, &id) in s.flows.iter().enumerate() {
-            let f = &mut self.flows[id.0 as usize];
-            f.next_rate = self.solver.rates[j];
-            f.next_bottleneck = s.links[self.solver.bottleneck[j] as usize].0;
+        s.heap.clear();
+        for (i, &n) in s.unfixed.iter().enumerate() {
+            if n > 0 {
+                s.heap
+                    .push(Reverse(share_key(s.cap_left[i] / f64::from(n), i)));
+            }
+        }
+        while let Some(Reverse(key)) = s.heap.pop() {
+            let (share, i) = share_of(key);
+            let n = s.unfixed[i];
+            if n == 0 {
+                continue;
+            }
+            let current = s.cap_left[i].max(0.0) / f64::from(n);
+            if current > share {
+                s.heap.push(Reverse(share_key(current, i)));
+                continue;
+            }
+            self.fix_at(s.links[i], current, epoch, s);
+        }
+    }
+
+    /// Fixes every listed, still unfixed flow of `l` at `share`, taking it
+    /// from each link of the flow.
+    fn fix_at(&mut self, l: LinkId, share: f64, epoch: u32, s: &mut Scratch) {
+        for k in 0..self.links[l.index()].flows.len() {
+            let id = self.links[l.index()].flows[k].0.0 as usize;
+            if self.flow_mark[id] != epoch || self.flows[id].next_bottleneck != NO_LINK {
+                continue;
+            }
+            let f = &mut self.flows[id];
+            f.next_rate = share;
+            f.next_bottleneck = l.0;
+            for &(l2, _) in f.hops.as_slice() {
+                let j = self.links[l2.index()].local as usize;
+                s.cap_left[j] -= share;
+                s.unfixed[j] -= 1;
+            }
         }
     }
 
@@ -272,4 +288,24 @@ impl Fabric {
             }
         }
     }
+}
+
+/// A heap key ordering (share, position) as `f64::total_cmp` then the
+/// position do: the share's bits mapped to an unsigned order above the
+/// position. Integer compares keep the heap cheap.
+fn share_key(share: f64, i: usize) -> u128 {
+    let b = share.to_bits();
+    let ordered = if b >> 63 == 1 { !b } else { b | 1 << 63 };
+    u128::from(ordered) << 32 | i as u128
+}
+
+/// The (share, position) a [`share_key`] was made from.
+fn share_of(key: u128) -> (f64, usize) {
+    let ordered = (key >> 32) as u64;
+    let b = if ordered >> 63 == 1 {
+        ordered & !(1 << 63)
+    } else {
+        !ordered
+    };
+    (f64::from_bits(b), (key & u128::from(u32::MAX)) as usize)
 }

@@ -57,7 +57,17 @@ pub struct ComputeProfile {
     /// Lowering the fraction to 0.737 would move every A100 row of the
     /// SC'21 suite by about 4–6 %; one measurement of unknown form factor,
     /// against a higher best-of-sweep one, does not settle it, so the
-    /// assumption stands.
+    /// assumption stands. A third figure points the other way: NVIDIA's
+    /// CUTLASS profiler example (NVIDIA/cutlass media/docs/profiler.md at
+    /// 6fbc0d3, an sm80 `s16816gemm_f16_256x128_32x3` kernel; the GPU is
+    /// not named, 108 SMs assumed) runs a 3456 × 4096 × 8192 fp16 GEMM at
+    /// 235.1 TFLOP/s, where this model's tail wave (448 tiles on 108 SMs, 5
+    /// waves) gives 200: the wave model looks pessimistic for partial waves.
+    /// With these constants fabsim meets the Korthikanti et al. 2022 suite
+    /// (same cluster, Megatron-LM of 2022; mean |error| 2.6 %), while the
+    /// SC'21 suite's 2021 stack ran 8–10 % slower for the same per-replica
+    /// runs; a per-shape cuBLAS 11.3 (NGC PyTorch 20.12) measurement is what
+    /// would tell whether that gap is the GEMM rate.
     pub gemm_fraction: f64,
     /// The share of the datasheet HBM bandwidth the element-wise kernels
     /// sustain: 0.80. Streaming kernels measure more: 1.80 of 2.039 TB/s
