@@ -64,8 +64,8 @@ pub fn search(args: &SearchArgs, quiet: bool) -> anyhow::Result<()> {
         println!("every candidate in {}", path.display());
     }
     if args.html {
-        // A shard past the first has no header row; the report puts the
-        // search's fixed one back.
+        // (A shard past the first has no header row: the report puts the
+        // search's fixed one back.)
         let full = std::fs::read(path)?;
         let page = super::report::table_report(path, &full)?;
         if !quiet {

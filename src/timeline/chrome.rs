@@ -70,29 +70,7 @@ pub fn write_chrome(
         ));
     }
     let sp = spans(graph, outcome, shown, kinds);
-    let copies: std::collections::BTreeMap<GpuId, GpuId> = shown
-        .iter()
-        .filter(|s| s.is_copy())
-        .map(|s| (s.gpu, s.image))
-        .collect();
-    for (&g, list) in &sp.compute {
-        for s in list {
-            let mut args =
-                json!({"task": s.task.0, "microbatch": s.tag.microbatch, "stage": s.tag.stage});
-            // A folded copy: its representative's op, which it provably
-            // runs at the same time.
-            if let Some(image) = copies.get(&g) {
-                args["folded"] = json!(true);
-                args["representative"] = json!(image.0);
-            }
-            events.push(json!({
-                "name": name(s.tag), "cat": format!("{:?}", s.tag.phase), "ph": "X",
-                "ts": us(s.start), "dur": us(s.end - s.start),
-                "pid": host(g), "tid": g.0,
-                "args": args,
-            }));
-        }
-    }
+    compute_events(&mut events, &sp.compute, shown, &host);
     // Collectives touching a shown GPU, each once.
     let mut coll: Vec<_> = sp.collective.values().flatten().copied().collect();
     coll.sort_by_key(|s| (s.start, s.end, s.task));
@@ -140,6 +118,38 @@ pub fn write_chrome(
     let doc = json!({"traceEvents": events, "displayTimeUnit": "ns"});
     serde_json::to_writer(&mut *w, &doc)?;
     writeln!(w)
+}
+
+/// Each shown GPU's ops, on its host's process; a folded copy's are its
+/// representative's (which it provably runs at the same times), marked
+/// `args.folded` with `args.representative`.
+fn compute_events(
+    events: &mut Vec<Value>,
+    compute: &std::collections::BTreeMap<GpuId, Vec<super::Span>>,
+    shown: &[Shown],
+    host: &dyn Fn(GpuId) -> u64,
+) {
+    let copies: std::collections::BTreeMap<GpuId, GpuId> = shown
+        .iter()
+        .filter(|s| s.is_copy())
+        .map(|s| (s.gpu, s.image))
+        .collect();
+    for (&g, list) in compute {
+        for s in list {
+            let mut args =
+                json!({"task": s.task.0, "microbatch": s.tag.microbatch, "stage": s.tag.stage});
+            if let Some(image) = copies.get(&g) {
+                args["folded"] = json!(true);
+                args["representative"] = json!(image.0);
+            }
+            events.push(json!({
+                "name": name(s.tag), "cat": format!("{:?}", s.tag.phase), "ph": "X",
+                "ts": us(s.start), "dur": us(s.end - s.start),
+                "pid": host(g), "tid": g.0,
+                "args": args,
+            }));
+        }
+    }
 }
 
 /// The recorded transfers from or to a shown GPU, as events on lanes of

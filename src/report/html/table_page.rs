@@ -88,25 +88,6 @@ fn columns(path: &Path, header: &[String]) -> Result<Columns, InputError> {
     ))
 }
 
-/// A search shard past the first, which leaves the header row out so that
-/// shards concatenate: its first row has a search row's cells (a candidate
-/// number first, `true` or `false` in `pareto`). A search's columns are
-/// fixed, so the header can be put back; a sweep's depend on its axes.
-fn headerless_search(text: &str) -> bool {
-    let columns = &crate::search::table::COLUMNS;
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(text.as_bytes());
-    let pareto = columns.iter().position(|c| *c == "pareto");
-    r.records().next().and_then(Result::ok).is_some_and(|rec| {
-        rec.len() == columns.len()
-            && rec.get(0).is_some_and(|c| c.parse::<u64>().is_ok())
-            && pareto
-                .and_then(|k| rec.get(k))
-                .is_some_and(|p| p == "true" || p == "false")
-    })
-}
-
 /// A simulated point: (time, cost, capex, row index).
 struct Point {
     time: f64,
@@ -286,13 +267,6 @@ fn scatter(
 /// The page for the sweep or search CSV `text` (from `path`, which names
 /// the page and errors).
 pub fn render(path: &Path, text: &str) -> Result<String, InputError> {
-    let headed;
-    let text = if headerless_search(text) {
-        headed = format!("{}\n{text}", crate::search::table::COLUMNS.join(","));
-        &headed
-    } else {
-        text
-    };
     let (header, rows) = csv_rows(path, text)?;
     let c = columns(path, &header)?;
     let get = |r: &Row, k: &str| r.get(k).and_then(|v| v.parse::<f64>().ok());
