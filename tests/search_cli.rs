@@ -221,3 +221,34 @@ fn bad_search_files_are_refused_with_their_line() {
     );
     assert!(out.stdout.is_empty());
 }
+
+/// An interrupted search leaves the previous CSV and no temporary (the
+/// rows' or the CSV's), and exits with 130.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_search_leaves_the_previous_csv() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("s.csv");
+    std::fs::write(&csv_path, "old").unwrap();
+    let names = || std::fs::read_dir(dir.path()).unwrap().count();
+    // A slice of the shipped search that simulates for a minute.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fabsim"))
+        .arg("search")
+        .arg(root().join("searches/gpt3-175b-1m-tokens.yaml"))
+        .args(["--shard", "3/8", "--jobs", "1", "-q", "--out"])
+        .arg(&csv_path)
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while names() < 3 && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(names(), 3, "the temporaries never appeared");
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert_eq!(names(), 1);
+    assert_eq!(std::fs::read_to_string(&csv_path).unwrap(), "old");
+}
