@@ -1,7 +1,9 @@
 //! Writing results safely, for every command: the one atomic-write helper
 //! ([`write_atomic`]: a temporary file beside the target, fsync, rename), a
 //! whole-folder atomic result ([`AtomicDir`]: built in a sibling temporary
-//! folder and swapped into place only when complete), writes to standard
+//! folder and swapped into place only when complete), a streamed file
+//! seen whole or not at all ([`AtomicFile`]) and a scratch file beside an
+//! output ([`Temporary`]), writes to standard
 //! output that report a closed pipe instead of panicking ([`print()`]), and
 //! removal of temporaries on SIGINT/SIGTERM ([`install_signal_cleanup`]),
 //! and the one progress bar on stderr ([`progress_bar`]).
@@ -225,7 +227,9 @@ impl Write for PathFile {
 }
 
 mod dir;
+mod file;
 pub use dir::AtomicDir;
+pub use file::{AtomicFile, Temporary};
 
 #[cfg(test)]
 mod tests;

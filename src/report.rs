@@ -173,8 +173,8 @@ pub struct TimelineData<'a> {
     pub graph: &'a crate::plan::TaskGraph,
     /// Trial 0's simulation result.
     pub outcome: &'a crate::engine::Outcome,
-    /// The GPUs the timelines draw.
-    pub gpus: Vec<crate::ids::GpuId>,
+    /// The GPUs the timelines draw, each with the GPU whose history it is.
+    pub gpus: Vec<crate::timeline::Shown>,
     /// The kind of each reported collective's tasks.
     pub kinds: crate::timeline::Kinds,
 }

@@ -49,7 +49,7 @@ pub enum TimelineGpus {
     /// and the replicas are not folded into replica 0.
     #[default]
     Representative,
-    /// Every GPU.
+    /// Every GPU (a folded copy drawn with its representative's history).
     All,
 }
 
@@ -292,11 +292,18 @@ fn write_outputs(
     output::write(staging, &report, options.html)
 }
 
-/// The GPUs the timelines show (see [`TimelineGpus`]).
-fn timeline_gpus(scenario: &Scenario, which: TimelineGpus) -> Vec<crate::ids::GpuId> {
+/// The GPUs the timelines show (see [`TimelineGpus`]); with `All`, a
+/// folded copy shows its representative's history.
+fn timeline_gpus(scenario: &Scenario, which: TimelineGpus) -> Vec<crate::timeline::Shown> {
     let n = scenario.cluster.num_gpus();
     if which == TimelineGpus::All {
-        return (0..n).map(crate::ids::GpuId::from_index).collect();
+        return (0..n)
+            .map(crate::ids::GpuId::from_index)
+            .map(|gpu| crate::timeline::Shown {
+                gpu,
+                image: scenario.plan().representative(gpu),
+            })
+            .collect();
     }
     let job = scenario.job();
     let par = scenario.parallelism;
@@ -309,7 +316,7 @@ fn timeline_gpus(scenario: &Scenario, which: TimelineGpus) -> Vec<crate::ids::Gp
     gpus.retain(|&g| g.index() < n && scenario.plan().representative(g) == g);
     gpus.sort_unstable();
     gpus.dedup();
-    gpus
+    gpus.into_iter().map(Into::into).collect()
 }
 
 fn summarize(

@@ -44,11 +44,13 @@
 //! the rows marked `pareto`). The front is over (step time, capex, $/M
 //! tokens) among simulated points that meet the target.
 //!
-//! Rows are written when the search ends, not streamed: a row's `pareto`
-//! and `why` depend on the whole front, and rule 5 visits candidates by
-//! bound, not in CSV order. What is held is one small row per candidate
-//! (no transfers: each simulation is dropped once summarised), O(candidates)
-//! — a few MB for the shipped 13,824.
+//! Rows stream (see `search/stream.rs`): candidates are made one at a
+//! time, each row goes to a temporary file beside the output as soon as
+//! rules 1–4 decide it, and a last pass over that file fills in what
+//! needs the whole front (`pareto`, `why`). Memory holds the survivors of
+//! rules 1–4 (rule 5 visits them by bound, not in CSV order), the
+//! simulated points and the front, never one row per candidate; each
+//! simulation is dropped once summarised.
 
 mod base;
 mod bounds;
@@ -57,6 +59,7 @@ mod egress;
 mod routes;
 mod space;
 pub mod spec;
+mod stream;
 pub mod table;
 
 pub use space::{Candidate, Hardware};
@@ -79,11 +82,19 @@ pub enum SearchError {
     /// The `--jobs` thread pool could not start.
     #[error("{0}")]
     Threads(#[from] rayon::ThreadPoolBuildError),
+    /// The output file or the rows' temporary could not be written.
+    #[error("{0}")]
+    Output(#[from] crate::output::OutputError),
+    /// Writing or reading a CSV row failed.
+    #[error("{0}")]
+    Csv(#[from] csv::Error),
+    /// The rows' temporary no longer holds what was written to it.
+    #[error("the search's temporary rows file was changed while the search ran")]
+    Scratch,
 }
 
 use crate::input::{InputError, Source};
 use crate::sweep::Shard;
-use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Candidates simulated per round (fixed, for determinism).
@@ -98,7 +109,7 @@ pub struct Search {
     pub(crate) tokens_per_sample: Option<u64>,
     pub(crate) target: Target,
     pub(crate) hardware: Vec<Hardware>,
-    pub(crate) candidates: Vec<Candidate>,
+    pub(crate) candidates: space::Candidates,
     pub(crate) amortization_years: f64,
     /// Tensor collectives overlap their op's compute (the base scenario's
     /// `collective.tensor_overlap`).
@@ -108,7 +119,7 @@ pub struct Search {
     trials: u64,
     workloads: space::Workloads,
     base: PathBuf,
-    _scratch: tempfile::TempDir,
+    scratch: tempfile::TempDir,
 }
 
 /// How to run a search.
@@ -193,6 +204,20 @@ pub struct Row {
     pub(crate) why: String,
 }
 
+impl Row {
+    /// Candidate `candidate`, pending: nothing decided yet.
+    fn new(candidate: Candidate) -> Row {
+        Row {
+            candidate,
+            bound_s: None,
+            status: Status::Simulated,
+            outcome: None,
+            pareto: false,
+            why: String::new(),
+        }
+    }
+}
+
 impl Search {
     /// Reads and checks `file`, writes the generated topologies into a
     /// scratch folder and enumerates the candidates.
@@ -224,7 +249,7 @@ impl Search {
             src.error(format!("a generated design does not load: {e}"))
                 .with_path("hardware")
         })?;
-        let candidates = space::candidates(&hardware, &choices, f.global_batch.value);
+        let candidates = space::Candidates::new(&hardware, &choices, f.global_batch.value);
         let base = scratch.path().join("base.yaml");
         let scenario = base::base_scenario(&src, &f, &workload, &hardware, &base)?;
         let mfu = scenario.compute_efficiency.as_ref().map(|m| m.value);
@@ -248,7 +273,7 @@ impl Search {
             trials: f.trials.unwrap_or(1).max(1),
             workloads,
             base,
-            _scratch: scratch,
+            scratch,
         })
     }
 
@@ -261,73 +286,11 @@ impl Search {
         Some(per_hour * step_s / 3600.0 / (tokens / 1e6))
     }
 
-    /// Runs the search over `options.shard` (all candidates by default).
-    pub fn run(&self, options: &SearchOptions) -> Result<Vec<Row>, SearchError> {
-        let range = options
-            .shard
-            .map_or(0..self.candidates.len(), |s| s.range(self.candidates.len()));
-        let mut rows: Vec<Row> = self.candidates[range]
-            .iter()
-            .map(|c| self.cheap(c, options.exhaustive))
-            .collect();
-        let mut queue: Vec<(f64, usize)> = rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.status == Status::Simulated)
-            .map(|(i, r)| {
-                let h = &self.hardware[r.candidate.hw];
-                let lb = r.bound_s.unwrap_or(0.0);
-                (self.usd_per_mtok(h, lb).unwrap_or(h.cost.capex), i)
-            })
-            .collect();
-        queue.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let bar = crate::output::progress_bar(
-            options.progress,
-            queue.len() as u64,
-            "candidates past the bounds",
-        );
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(options.jobs.unwrap_or(0))
-            .build()?;
-        let mut done: Vec<table::Point> = Vec::new();
-        for round in queue.chunks(ROUND) {
-            let results: Vec<Result<decide::Decided, SearchError>> = pool.install(|| {
-                round
-                    .par_iter()
-                    .map(|&(_, i)| {
-                        let r = self.expensive(&rows[i], &done, options.exhaustive);
-                        bar.inc(1);
-                        r
-                    })
-                    .collect()
-            });
-            for (&(_, i), res) in round.iter().zip(results) {
-                let (status, outcome, bound) = res?;
-                if let Some(o) = &outcome {
-                    done.push(table::Point::of(self, &rows[i], o));
-                }
-                rows[i].status = status;
-                rows[i].outcome = outcome;
-                rows[i].bound_s = bound.or(rows[i].bound_s);
-            }
-        }
-        bar.finish_and_clear();
-        table::judge(self, &mut rows);
-        Ok(rows)
-    }
-
     /// Rules 1–4 (not 4 when `exhaustive`); a survivor comes back as
     /// `Simulated` (pending).
     fn cheap(&self, c: &Candidate, exhaustive: bool) -> Row {
         let h = &self.hardware[c.hw];
-        let mut row = Row {
-            candidate: c.clone(),
-            bound_s: None,
-            status: Status::Simulated,
-            outcome: None,
-            pareto: false,
-            why: String::new(),
-        };
+        let mut row = Row::new(c.clone());
         let fixed = space::Fixed {
             global_batch: self.global_batch,
             tensor_overlap: self.tensor_overlap,

@@ -3,11 +3,16 @@
 //! and an SVG Gantt chart ([`write_svg`]).
 //!
 //! Every writer takes the GPUs to show (usually the pipeline's GPUs of one
-//! replica) and reads task times from an engine [`Outcome`]; transfers
-//! appear only in the Chrome trace and only if the run recorded them
-//! (`SimOptions::record_transfers`). Writers never panic on any outcome of
-//! `simulate` on the same graph; they do not write files (callers pass a
-//! writer and handle temporary names).
+//! replica), each with the GPU whose history it draws ([`Shown`]), and
+//! reads task times from an engine [`Outcome`]. A folded plan
+//! (`training::fold`) simulates only representative GPUs; a folded copy
+//! does provably the same ops at the same times, so its row is its
+//! representative's spans (marked `args.folded` in the Chrome trace).
+//! Transfers appear only in the Chrome trace, only if the run recorded
+//! them (`SimOptions::record_transfers`), and only the simulated ones: a
+//! folded copy's own transfers are not drawn. Writers never panic on any
+//! outcome of `simulate` on the same graph; they do not write files
+//! (callers pass a writer and handle temporary names).
 
 mod chrome;
 mod svg;
@@ -46,6 +51,29 @@ pub struct Reported {
     pub bytes: u64,
 }
 
+/// A GPU a timeline shows, and the GPU whose simulated spans its row
+/// draws: itself, or in a folded plan its representative.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Shown {
+    /// The GPU of the row.
+    pub gpu: GpuId,
+    /// The GPU whose spans the row draws.
+    pub image: GpuId,
+}
+
+impl Shown {
+    /// A folded copy: its row is another GPU's history.
+    pub fn is_copy(&self) -> bool {
+        self.gpu != self.image
+    }
+}
+
+impl From<GpuId> for Shown {
+    fn from(gpu: GpuId) -> Shown {
+        Shown { gpu, image: gpu }
+    }
+}
+
 /// One interval of a GPU's timeline.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Span {
@@ -55,14 +83,30 @@ pub(crate) struct Span {
     pub tag: Tag,
 }
 
-/// Compute spans and collective spans of each shown GPU, by start time.
-/// Zero-length spans are dropped.
+/// Compute spans and collective spans of each shown GPU (its image's),
+/// by start time. Zero-length spans are dropped.
 pub(crate) struct Spans {
     pub compute: BTreeMap<GpuId, Vec<Span>>,
     pub collective: BTreeMap<GpuId, Vec<Span>>,
 }
 
-pub(crate) fn spans(graph: &TaskGraph, outcome: &Outcome, gpus: &[GpuId], kinds: &Kinds) -> Spans {
+pub(crate) fn spans(graph: &TaskGraph, outcome: &Outcome, shown: &[Shown], kinds: &Kinds) -> Spans {
+    let images: Vec<GpuId> = shown.iter().map(|s| s.image).collect();
+    let simulated = simulated_spans(graph, outcome, &images, kinds);
+    let copy = |list: &BTreeMap<GpuId, Vec<Span>>| -> BTreeMap<GpuId, Vec<Span>> {
+        shown
+            .iter()
+            .map(|s| (s.gpu, list.get(&s.image).cloned().unwrap_or_default()))
+            .collect()
+    };
+    Spans {
+        compute: copy(&simulated.compute),
+        collective: copy(&simulated.collective),
+    }
+}
+
+/// The spans of the simulated GPUs `gpus`.
+fn simulated_spans(graph: &TaskGraph, outcome: &Outcome, gpus: &[GpuId], kinds: &Kinds) -> Spans {
     let mut compute: BTreeMap<GpuId, Vec<Span>> = gpus.iter().map(|&g| (g, Vec::new())).collect();
     let mut collective = compute.clone();
     for (i, t) in graph.tasks().iter().enumerate() {

@@ -267,3 +267,141 @@ fn folded_replicas_get_no_empty_timeline_rows() {
         assert!(!svg.contains(&format!("\ngpu {g}\n")), "gpu {g} drawn");
     }
 }
+
+/// `--timeline all` on a folded plan draws every folded copy with its
+/// representative's history: the folded run's `timeline.txt` and
+/// `timeline.svg` equal the expanded run's byte for byte, and its Chrome
+/// trace has the same ops per GPU (copies marked `args.folded`). Replicas
+/// fold in the MNIST run; replicas and tensor ranks in the small GPT-3.
+#[test]
+fn folded_copies_are_drawn_with_their_representatives_history() {
+    use fabsim::run::{RunOptions, TimelineGpus, run};
+    use fabsim::scenario::{Overrides, Scenario};
+    let gpt3: &[&str] = &[
+        "workload.model.layers=4",
+        "parallelism.pipeline=2",
+        "parallelism.data=2",
+        "workload.batch_size=4",
+        "pipeline.microbatches=4",
+        "topology.hosts=4",
+    ];
+    // (file, overrides, (replicas, tensor ranks) folded)
+    let cases: [(&str, &[&str], (u32, u32)); 2] = [
+        ("scenarios/kccb-mnist.yaml", &[], (4, 1)),
+        ("scenarios/gpt3-175b-1024.yaml", gpt3, (2, 8)),
+    ];
+    let d = tempfile::tempdir().unwrap();
+    for (file, set, axes) in cases {
+        let overrides = Overrides {
+            set: set.iter().map(|s| s.to_string()).collect(),
+            trials: Some(1),
+            ..Default::default()
+        };
+        let folded = Scenario::load(&root().join(file), &overrides).unwrap();
+        let fold = folded.plan().fold.as_ref().expect("folded");
+        assert_eq!((fold.replicas, fold.tensor), axes, "{file}: folded axes");
+        let expanded = Scenario::load(&root().join(file), &overrides)
+            .unwrap()
+            .unfolded();
+        let mut files = Vec::new();
+        for (name, scenario) in [("folded", &folded), ("expanded", &expanded)] {
+            let out = d.path().join(name);
+            let options = RunOptions {
+                out_dir: Some(out.clone()),
+                timeline: TimelineGpus::All,
+                ..Default::default()
+            };
+            run(scenario, &options).unwrap();
+            let read = |f: &str| fs::read_to_string(out.join(f)).unwrap();
+            files.push((
+                read("timeline.txt"),
+                read("timeline.svg"),
+                ops(&read("timeline.json")),
+            ));
+        }
+        let gpus = folded.cluster.num_gpus();
+        assert_eq!(files[0].0, files[1].0, "{file}: timeline.txt");
+        assert_eq!(
+            drawn(&files[0].1),
+            drawn(&files[1].1),
+            "{file}: timeline.svg"
+        );
+        assert_eq!(
+            files[0].1.matches("<use ").count(),
+            gpus - gpus / (axes.0 * axes.1) as usize,
+            "{file}: a use per copy"
+        );
+        assert_eq!(files[0].2.0, files[1].2.0, "{file}: trace ops");
+        // Every GPU has ops; only copies are marked.
+        let rows: std::collections::BTreeSet<u64> = files[0].2.0.iter().map(|o| o.tid).collect();
+        assert_eq!(rows.len(), gpus, "{file}: GPUs with ops");
+        assert!(
+            files[0].2.1 > 0 && files[1].2.1 == 0,
+            "{file}: folded marks"
+        );
+    }
+}
+
+/// The bars and texts an SVG draws, each with its absolute `y`, sorted:
+/// a `<use href="#ID" y="Y"/>` draws group ID's elements `Y` lower.
+fn drawn(svg: &str) -> Vec<String> {
+    let shift = |e: &str, dy: i64| -> String {
+        let Some(at) = e.find(" y=\"") else {
+            return e.to_string();
+        };
+        let (head, rest) = e.split_at(at + 4);
+        let (y, tail) = rest.split_once('"').unwrap();
+        format!("{head}{}\"{tail}", y.parse::<i64>().unwrap() + dy)
+    };
+    let mut groups: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
+    let mut group: Option<String> = None;
+    let mut out = Vec::new();
+    for e in svg.split("\n<") {
+        if let Some(id) = e.strip_prefix("g id=\"") {
+            group = Some(id.split('"').next().unwrap().to_string());
+        } else if e.starts_with("/g>") {
+            group = None;
+        } else if let Some(r) = e.strip_prefix("use href=\"#") {
+            let (id, rest) = r.split_once('"').unwrap();
+            let dy: i64 = rest.split('"').nth(1).unwrap().parse().unwrap();
+            out.extend(groups[id].iter().map(|e| shift(e, dy)));
+        } else if e.starts_with("rect ") || e.starts_with("text ") {
+            match &group {
+                Some(g) => groups.entry(g.clone()).or_default().push(e),
+                None => out.push(e.to_string()),
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A compute event of a Chrome trace, without its task id.
+#[derive(Debug, PartialEq)]
+struct Op {
+    tid: u64,
+    name: String,
+    ts: String,
+    dur: String,
+}
+
+/// The trace's compute events (sorted), and how many are marked folded.
+fn ops(trace: &str) -> (Vec<Op>, usize) {
+    let v: serde_json::Value = serde_json::from_str(trace).unwrap();
+    let mut ops = Vec::new();
+    let mut folded = 0;
+    for e in v["traceEvents"].as_array().unwrap() {
+        if e["ph"] != "X" || e["cat"] == "collective" || e["cat"] == "transfer" {
+            continue;
+        }
+        folded += usize::from(e["args"]["folded"] == true);
+        ops.push(Op {
+            tid: e["tid"].as_u64().unwrap(),
+            name: e["name"].as_str().unwrap().to_string(),
+            ts: e["ts"].to_string(),
+            dur: e["dur"].to_string(),
+        });
+    }
+    ops.sort_by(|a, b| (a.tid, &a.ts, &a.name).cmp(&(b.tid, &b.ts, &b.name)));
+    (ops, folded)
+}

@@ -1,6 +1,7 @@
 //! `fabsim search`: the shipped GPT-3 search runs and finds a front; a
-//! small search is deterministic for any --jobs, its shards concatenate,
-//! its lower bounds hold, and bad search files are refused.
+//! small search is deterministic for any --jobs, its shards concatenate
+//! (and each gets its report), its lower bounds hold, and bad search
+//! files are refused.
 
 mod common;
 
@@ -117,6 +118,19 @@ fn small_search_is_deterministic_shards_concatenate_and_bounds_hold() {
     let ids: Vec<String> = all.iter().map(|r| r["candidate"].clone()).collect();
     let want: Vec<String> = rows.iter().map(|r| r["candidate"].clone()).collect();
     assert_eq!(ids, want);
+    // Shard 2 alone gets its report: the search's header is put back.
+    let dir = tempfile::tempdir().unwrap();
+    let shard = dir.path().join("s2.csv");
+    std::fs::write(&shard, &s2).unwrap();
+    let out = output_ok(
+        Command::cargo_bin("fabsim")
+            .unwrap()
+            .arg("report")
+            .arg(&shard),
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("s2.html"));
+    let page = std::fs::read_to_string(dir.path().join("s2.html")).unwrap();
+    assert!(page.contains("The front, cheapest first"), "{page}");
 }
 
 /// The shipped GPT-3 search, one design's slice of it (shard 29 of 36 is
@@ -139,6 +153,9 @@ fn shipped_gpt3_search_finds_a_front() {
     );
     assert!(table.contains("Pareto front"), "{table}");
     assert!(table.contains("384 candidates"), "{table}");
+    // The rows' temporary and the CSV's are gone.
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "{names:?}");
     let text = std::fs::read_to_string(&csv_path).unwrap();
     let rows = parse(&format!("{}\n{text}", COLUMNS.join(",")));
     assert_eq!(rows.len(), 384);

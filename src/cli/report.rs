@@ -22,7 +22,12 @@ pub struct ReportArgs {
 }
 
 pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
-    let page = html::render(&args.path)?;
+    let page = match std::fs::read_to_string(&args.path) {
+        Ok(text) if headerless_search(&text) => {
+            html::render_table(&args.path, &with_search_header(&text))?
+        }
+        _ => html::render(&args.path)?,
+    };
     let target = args
         .out
         .clone()
@@ -33,10 +38,41 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
 }
 
 /// Writes the report of the sweep or search CSV written to `csv_path`,
-/// whose text (header row included) is `csv`, beside it as NAME.html.
+/// whose text is `csv`, beside it as NAME.html.
 pub fn table_report(csv_path: &Path, csv: &[u8]) -> anyhow::Result<PathBuf> {
-    let page = html::render_table(csv_path, &String::from_utf8_lossy(csv))?;
+    let text = String::from_utf8_lossy(csv);
+    let text = if headerless_search(&text) {
+        with_search_header(&text)
+    } else {
+        text.into_owned()
+    };
+    let page = html::render_table(csv_path, &text)?;
     let target = html::default_output(csv_path);
     fabsim::output::write_atomic(&target, page.as_bytes())?;
     Ok(target)
+}
+
+/// A search shard past the first, which leaves the header row out so that
+/// shards concatenate: its first row has a search row's cells (a candidate
+/// number first, `true` or `false` in `pareto`). A search's columns are
+/// fixed, so the header can be put back; a sweep's depend on its axes, so
+/// a sweep shard is refused by the report, with what to do.
+fn headerless_search(text: &str) -> bool {
+    let columns = &fabsim::search::table::COLUMNS;
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let pareto = columns.iter().position(|c| *c == "pareto");
+    r.records().next().and_then(Result::ok).is_some_and(|rec| {
+        rec.len() == columns.len()
+            && rec.get(0).is_some_and(|c| c.parse::<u64>().is_ok())
+            && pareto
+                .and_then(|k| rec.get(k))
+                .is_some_and(|p| p == "true" || p == "false")
+    })
+}
+
+/// `text` under the search CSV's header row.
+fn with_search_header(text: &str) -> String {
+    format!("{}\n{text}", fabsim::search::table::COLUMNS.join(","))
 }

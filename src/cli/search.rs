@@ -35,39 +35,66 @@ pub fn search(args: &SearchArgs, quiet: bool) -> anyhow::Result<()> {
         progress: args.grid.progress(quiet),
         exhaustive: args.exhaustive,
     };
-    let rows = search.run(&options)?;
-    let mut bytes = Vec::new();
-    table::write_csv(
-        &search,
-        &rows,
-        &mut bytes,
-        shard.is_none_or(|s| s.index == 1),
-    )?;
-    match &args.out {
-        Some(path) => {
-            fabsim::sweep::table::write_atomic(path, &bytes)?;
-            if !quiet {
-                table::print(&search, &rows, std::io::stdout().lock())?;
-                println!("every candidate in {}", path.display());
-            }
-            if args.html {
-                // The report needs the header row, which shards past the
-                // first leave out of their CSV.
-                let mut full = Vec::new();
-                table::write_csv(&search, &rows, &mut full, true)?;
-                let page = super::report::table_report(path, &full)?;
-                if !quiet {
-                    println!("report in {}", page.display());
-                }
-            }
+    // Shards past the first leave the header out, so that they concatenate.
+    let header = shard.is_none_or(|s| s.index == 1);
+    let Some(path) = &args.out else {
+        let mut csv = csv::Writer::from_writer(Stdout::default());
+        if header {
+            csv.write_record(table::COLUMNS)?;
         }
-        None => {
-            use std::io::Write;
-            std::io::stdout().write_all(&bytes)?;
-            if !quiet {
-                table::print(&search, &rows, std::io::stderr().lock())?;
-            }
+        let tally = search.stream(&options, None, &mut |r| {
+            Ok(csv.write_record(table::record(&search, r))?)
+        })?;
+        csv.into_inner().map_err(|e| e.into_error())?.finish()?;
+        if !quiet {
+            table::print(&search, &tally, std::io::stderr().lock())?;
+        }
+        return Ok(());
+    };
+    let mut csv = csv::Writer::from_writer(fabsim::output::AtomicFile::create(path)?);
+    if header {
+        csv.write_record(table::COLUMNS)?;
+    }
+    let tally = search.stream(&options, Some(path), &mut |r| {
+        Ok(csv.write_record(table::record(&search, r))?)
+    })?;
+    csv.into_inner().map_err(|e| e.into_error())?.commit()?;
+    if !quiet {
+        table::print(&search, &tally, std::io::stdout().lock())?;
+        println!("every candidate in {}", path.display());
+    }
+    if args.html {
+        // (A shard past the first has no header row: the report puts the
+        // search's fixed one back.)
+        let full = std::fs::read(path)?;
+        let page = super::report::table_report(path, &full)?;
+        if !quiet {
+            println!("report in {}", page.display());
         }
     }
     Ok(())
+}
+
+/// Standard output in 64 kB pieces through [`fabsim::output::print`],
+/// which reports a closed pipe by name: the CSV when no `--out` is given.
+#[derive(Default)]
+struct Stdout(Vec<u8>);
+
+impl Stdout {
+    fn finish(mut self) -> Result<(), fabsim::output::OutputError> {
+        fabsim::output::print(std::mem::take(&mut self.0))
+    }
+}
+
+impl std::io::Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        if self.0.len() >= 1 << 16 {
+            fabsim::output::print(std::mem::take(&mut self.0)).map_err(std::io::Error::other)?;
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -79,3 +79,30 @@ fn temporaries_of_killed_runs_are_removed_by_the_next_run() {
         "another target's temporary is not ours to remove"
     );
 }
+
+#[test]
+fn atomic_file_replaces_whole_or_not_at_all_and_temporaries_go() {
+    use std::io::{Read, Write};
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("a.csv");
+    fs::write(&p, b"old").unwrap();
+    // Abandoned (an error, a panic): the old file stays, no temporary.
+    let mut f = AtomicFile::create(&p).unwrap();
+    f.write_all(b"half").unwrap();
+    drop(f);
+    assert_eq!(fs::read(&p).unwrap(), b"old");
+    assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    // A scratch file beside it reads back what was written, then goes.
+    let mut t = Temporary::create(&p, "rows").unwrap();
+    t.write_all(b"1,2\n").unwrap();
+    let mut back = String::new();
+    t.reader().unwrap().read_to_string(&mut back).unwrap();
+    assert_eq!(back, "1,2\n");
+    assert_eq!(fs::read_dir(d.path()).unwrap().count(), 2);
+    drop(t);
+    let mut f = AtomicFile::create(&p).unwrap();
+    f.write_all(b"new").unwrap();
+    f.commit().unwrap();
+    assert_eq!(fs::read(&p).unwrap(), b"new");
+    assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+}

@@ -207,46 +207,84 @@ fn design(
     Ok(hw)
 }
 
-/// Every candidate of every design, in index order (design-major, then
-/// tensor, pipeline, microbatch size, schedule, ZeRO, recompute).
-pub fn candidates(hws: &[Hardware], c: &Choices, global_batch: u32) -> Vec<Candidate> {
-    let mut out = Vec::new();
-    for (hw, h) in hws.iter().enumerate() {
-        for &t in &c.tensor {
-            for &p in &c.pipeline {
-                let tp = u64::from(t) * u64::from(p);
-                let data = if tp > 0 && u64::from(h.gpus) % tp == 0 {
-                    (u64::from(h.gpus) / tp) as u32
-                } else {
-                    0
-                };
-                for &mbs in &c.microbatch_size {
-                    let per_replica = global_batch.checked_div(data).unwrap_or(0);
-                    for s in &c.schedule {
-                        for (&zero, r) in c
-                            .zero
-                            .iter()
-                            .flat_map(|z| c.recompute.iter().map(move |r| (z, r)))
-                        {
-                            out.push(Candidate {
-                                index: out.len() as u64,
-                                hw,
-                                tensor: t,
-                                pipeline: p,
-                                data,
-                                microbatch_size: mbs,
-                                microbatches: per_replica / mbs.max(1),
-                                schedule: s.clone(),
-                                zero,
-                                recompute: r.clone(),
-                            });
-                        }
-                    }
-                }
-            }
+/// Every candidate of every design, by index (design-major, then tensor,
+/// pipeline, microbatch size, schedule, ZeRO, recompute), made on demand:
+/// a search never holds its candidate list.
+#[derive(Debug, Clone)]
+pub struct Candidates {
+    choices: Choices,
+    /// Each design's GPU count.
+    gpus: Vec<u32>,
+    global_batch: u32,
+}
+
+impl Candidates {
+    /// The candidates of designs `hws` under `c`.
+    pub fn new(hws: &[Hardware], c: &Choices, global_batch: u32) -> Candidates {
+        Candidates {
+            choices: c.clone(),
+            gpus: hws.iter().map(|h| h.gpus).collect(),
+            global_batch,
         }
     }
-    out
+
+    fn per_design(&self) -> u64 {
+        let c = &self.choices;
+        [
+            c.tensor.len(),
+            c.pipeline.len(),
+            c.microbatch_size.len(),
+            c.schedule.len(),
+            c.zero.len(),
+            c.recompute.len(),
+        ]
+        .iter()
+        .map(|&n| n as u64)
+        .product()
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> u64 {
+        self.per_design() * self.gpus.len() as u64
+    }
+
+    /// Candidate `index` (< [`Candidates::len`]).
+    pub fn get(&self, index: u64) -> Candidate {
+        let c = &self.choices;
+        let mut rest = index;
+        let mut digit = |n: usize| {
+            let d = (rest % n as u64) as usize;
+            rest /= n as u64;
+            d
+        };
+        let r = digit(c.recompute.len());
+        let z = digit(c.zero.len());
+        let s = digit(c.schedule.len());
+        let mbs = c.microbatch_size[digit(c.microbatch_size.len())];
+        let p = c.pipeline[digit(c.pipeline.len())];
+        let t = c.tensor[digit(c.tensor.len())];
+        let hw = rest as usize;
+        let gpus = u64::from(self.gpus[hw]);
+        let tp = u64::from(t) * u64::from(p);
+        let data = if tp > 0 && gpus % tp == 0 {
+            (gpus / tp) as u32
+        } else {
+            0
+        };
+        let per_replica = self.global_batch.checked_div(data).unwrap_or(0);
+        Candidate {
+            index,
+            hw,
+            tensor: t,
+            pipeline: p,
+            data,
+            microbatch_size: mbs,
+            microbatches: per_replica / mbs.max(1),
+            schedule: c.schedule[s].clone(),
+            zero: c.zero[z],
+            recompute: c.recompute[r].clone(),
+        }
+    }
 }
 
 /// Workloads loaded per (GPU preset, tensor degree, samples per replica),
@@ -258,14 +296,14 @@ pub type Workloads = BTreeMap<(String, u32, u32), Result<Workload, String>>;
 pub fn workloads(
     file: &Path,
     hws: &[Hardware],
-    cands: &[Candidate],
+    cands: &Candidates,
     global_batch: u32,
     mfu: Option<f64>,
 ) -> Result<Workloads, InputError> {
     let src = crate::input::Source::read(file)?;
     let tree: serde_json::Value = src.parse()?;
     let mut out = Workloads::new();
-    for c in cands {
+    for c in (0..cands.len()).map(|i| cands.get(i)) {
         let h = &hws[c.hw];
         if c.data == 0 || !global_batch.is_multiple_of(c.data) {
             continue;
@@ -381,37 +419,4 @@ pub fn cheap(c: &Candidate, h: &Hardware, w: &Workloads, fixed: Fixed) -> Cheap 
         0.0
     };
     Cheap::Bound(pipeline.max(data))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fabric(kind: &str, o: u32) -> FabricChoice {
-        FabricChoice {
-            kind: kind.into(),
-            oversubscription: o,
-        }
-    }
-
-    #[test]
-    fn generated_fabrics_have_the_asked_oversubscription() {
-        let nic = ("400Gbps".to_string(), 400.0);
-        // 128 hosts: each rail leaf has 128 × 400G down = 32 × 1.6T up at 1:1.
-        let t = topology_tree("dgx-h100", 8, 1024, &nic, &fabric("rail", 1)).unwrap();
-        assert_eq!(t["fabric"]["spines"], 32);
-        assert_eq!(t["fabric"]["uplink"]["bandwidth"], "1600Gbps");
-        // 4 hosts per leaf: 32 × 400G down; 2:1 keeps 16 of 32 spines.
-        let t = topology_tree("dgx-h100", 8, 1024, &nic, &fabric("fat-tree", 2)).unwrap();
-        assert_eq!(t["fabric"]["hosts_per_leaf"], 4);
-        assert_eq!(t["fabric"]["spines"], 16);
-        assert_eq!(t["fabric"]["uplink"]["bandwidth"], "400Gbps");
-        let c = crate::topology::from_source(&crate::input::Source::from_text(
-            "t.yaml",
-            serde_json::to_string(&t).unwrap(),
-        ))
-        .unwrap();
-        assert_eq!(crate::topology::summary::oversubscription(&c), 2.0);
-        assert!(topology_tree("dgx-h100", 8, 1020, &nic, &fabric("rail", 1)).is_err());
-    }
 }

@@ -57,39 +57,53 @@ impl Point {
     }
 }
 
-/// Marks the front and writes every row's `why`.
-pub fn judge(s: &Search, rows: &mut [Row]) {
-    let meets = |o: &Outcome| s.target.step_s.is_none_or(|t| o.step_s <= t);
-    let pts: Vec<(usize, Point)> = rows
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| {
-            r.outcome
-                .as_ref()
-                .filter(|o| meets(o))
-                .map(|o| (i, Point::of(s, r, o)))
-        })
-        .collect();
-    // Off the front: dominated, or equal to a point listed earlier.
-    for (i, p) in &pts {
-        rows[*i].pareto = !pts
+/// The Pareto front of a search's simulated points that meet the target,
+/// and its best step, capex and $/M tokens: what a row's `pareto` and
+/// `why` need (see [`Front::judge`]).
+#[derive(Debug, Default)]
+pub struct Front {
+    /// The front, in candidate order.
+    points: Vec<Point>,
+    /// Fastest step, lowest capex, lowest $/M tokens on the front.
+    best: (f64, f64, f64),
+}
+
+impl Front {
+    /// The front of the simulated points `pts` that meet the target, in
+    /// candidate order: off the front are points dominated, or equal to
+    /// a point listed earlier.
+    pub fn of(pts: &[Point]) -> Front {
+        let points: Vec<Point> = pts
             .iter()
-            .any(|(_, q)| q.dominates(p) || (q.index < p.index && q.covers(p) && p.covers(q)));
+            .filter(|p| {
+                !pts.iter()
+                    .any(|q| q.dominates(p) || (q.index < p.index && q.covers(p) && p.covers(q)))
+            })
+            .copied()
+            .collect();
+        let best = |f: fn(&Point) -> f64| points.iter().map(f).fold(f64::INFINITY, f64::min);
+        let best = (
+            best(|p| p.step_s),
+            best(|p| p.capex),
+            best(|p| p.usd_per_mtok),
+        );
+        Front { points, best }
     }
-    let front: Vec<Point> = pts
-        .iter()
-        .filter(|(i, _)| rows[*i].pareto)
-        .map(|(_, p)| *p)
-        .collect();
-    let best = |f: fn(&Point) -> f64| front.iter().map(f).fold(f64::INFINITY, f64::min);
-    let (fast, cheap, thrifty) = (
-        best(|p| p.step_s),
-        best(|p| p.capex),
-        best(|p| p.usd_per_mtok),
-    );
-    for r in rows.iter_mut() {
-        r.why = why(s, r, &front, (fast, cheap, thrifty));
+
+    /// Marks `r` on the front or not and writes its `why`.
+    pub fn judge(&self, s: &Search, r: &mut Row) {
+        r.pareto = r.status == Status::Simulated
+            && self
+                .points
+                .binary_search_by_key(&r.candidate.index, |p| p.index)
+                .is_ok();
+        r.why = why(s, r, &self.points, self.best);
     }
+}
+
+/// Whether a simulated point meets the step target.
+pub fn meets(s: &Search, o: &Outcome) -> bool {
+    s.target.step_s.is_none_or(|t| o.step_s <= t)
 }
 
 fn why(s: &Search, r: &Row, front: &[Point], best: (f64, f64, f64)) -> String {
@@ -222,81 +236,93 @@ pub const COLUMNS: [&str; 34] = [
     "budget_usd",
 ];
 
-/// The CSV (header when `header`).
-pub fn write_csv(s: &Search, rows: &[Row], out: impl Write, header: bool) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    if header {
-        w.write_record(COLUMNS)?;
-    }
+/// Row `r`'s CSV record, one cell per [`COLUMNS`] entry.
+pub fn record(s: &Search, r: &Row) -> [String; 34] {
     let num = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v}"));
-    for r in rows {
-        let c = &r.candidate;
-        let h = &s.hardware[c.hw];
-        let o = r.outcome.as_ref();
-        let e = &h.cost;
-        w.write_record([
-            c.index.to_string(),
-            h.server.clone(),
-            h.gpu_name.clone(),
-            h.gpus.to_string(),
-            h.fabric.kind.clone(),
-            h.fabric.oversubscription.to_string(),
-            h.nic.clone(),
-            c.tensor.to_string(),
-            c.pipeline.to_string(),
-            c.data.to_string(),
-            c.microbatch_size.to_string(),
-            c.microbatches.to_string(),
-            c.schedule.clone(),
-            c.zero.to_string(),
-            c.recompute.clone(),
-            r.status.word().to_string(),
-            r.pareto.to_string(),
-            num(r.bound_s),
-            num(o.map(|o| o.step_s)),
-            num(o.and_then(|o| o.tokens_per_s)),
-            num(Some(e.capex)),
-            num(Some(e.gpus)),
-            num(Some(e.nics)),
-            num(Some(e.switches)),
-            num(Some(e.optics)),
-            num(Some(e.watts / 1000.0)),
-            num(o.map(|o| o.usd_per_hour)),
-            num(o.and_then(|o| o.usd_per_mtok)),
-            num(o.and_then(|o| o.bubble)),
-            num(o.map(|o| o.exposed_s)),
-            num(o.map(|o| o.peak_bytes as f64 / GIB)),
-            r.why.clone(),
-            num(s.target.step_s),
-            num(s.target.budget),
-        ])?;
-    }
-    w.flush()?;
-    Ok(())
+    let c = &r.candidate;
+    let h = &s.hardware[c.hw];
+    let o = r.outcome.as_ref();
+    let e = &h.cost;
+    [
+        c.index.to_string(),
+        h.server.clone(),
+        h.gpu_name.clone(),
+        h.gpus.to_string(),
+        h.fabric.kind.clone(),
+        h.fabric.oversubscription.to_string(),
+        h.nic.clone(),
+        c.tensor.to_string(),
+        c.pipeline.to_string(),
+        c.data.to_string(),
+        c.microbatch_size.to_string(),
+        c.microbatches.to_string(),
+        c.schedule.clone(),
+        c.zero.to_string(),
+        c.recompute.clone(),
+        r.status.word().to_string(),
+        r.pareto.to_string(),
+        num(r.bound_s),
+        num(o.map(|o| o.step_s)),
+        num(o.and_then(|o| o.tokens_per_s)),
+        num(Some(e.capex)),
+        num(Some(e.gpus)),
+        num(Some(e.nics)),
+        num(Some(e.switches)),
+        num(Some(e.optics)),
+        num(Some(e.watts / 1000.0)),
+        num(o.map(|o| o.usd_per_hour)),
+        num(o.and_then(|o| o.usd_per_mtok)),
+        num(o.and_then(|o| o.bubble)),
+        num(o.map(|o| o.exposed_s)),
+        num(o.map(|o| o.peak_bytes as f64 / GIB)),
+        r.why.clone(),
+        num(s.target.step_s),
+        num(s.target.budget),
+    ]
 }
 
-/// Candidates per status word, in rule order.
-pub fn counts(rows: &[Row]) -> Vec<(&'static str, u64)> {
-    let mut m: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for r in rows {
-        *m.entry(r.status.word()).or_default() += 1;
+/// What the terminal report needs of a finished search: the candidates
+/// per status word and the rows on the front.
+#[derive(Debug, Default)]
+pub struct Tally {
+    counts: BTreeMap<&'static str, u64>,
+    /// The front's rows, in candidate order.
+    pub front: Vec<Row>,
+}
+
+impl Tally {
+    /// Counts `r` (and keeps it if it is on the front).
+    pub fn add(&mut self, r: &Row) {
+        *self.counts.entry(r.status.word()).or_default() += 1;
+        if r.pareto {
+            self.front.push(r.clone());
+        }
     }
-    [
-        "invalid",
-        "over-budget",
-        "memory-bound",
-        "too-slow-bound",
-        "dominated-bound",
-        "does-not-fit",
-        "simulated",
-    ]
-    .into_iter()
-    .map(|w| (w, m.get(w).copied().unwrap_or(0)))
-    .collect()
+
+    /// Candidates counted.
+    pub fn total(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    /// Candidates per status word, in rule order.
+    pub fn counts(&self) -> Vec<(&'static str, u64)> {
+        [
+            "invalid",
+            "over-budget",
+            "memory-bound",
+            "too-slow-bound",
+            "dominated-bound",
+            "does-not-fit",
+            "simulated",
+        ]
+        .into_iter()
+        .map(|w| (w, self.counts.get(w).copied().unwrap_or(0)))
+        .collect()
+    }
 }
 
 /// The terminal report: what was asked, the pruning counts, the front.
-pub fn print(s: &Search, rows: &[Row], mut out: impl Write) -> std::io::Result<()> {
+pub fn print(s: &Search, tally: &Tally, mut out: impl Write) -> std::io::Result<()> {
     writeln!(out, "search {} — {}", s.name, s.description)?;
     if let Some(t) = s.target.step_s {
         let tokens = s
@@ -315,12 +341,13 @@ pub fn print(s: &Search, rows: &[Row], mut out: impl Write) -> std::io::Result<(
     if let Some(b) = s.target.budget {
         writeln!(out, "budget: capex at most ${:.1}M", b / 1e6)?;
     }
-    let counts: Vec<String> = counts(rows)
+    let counts: Vec<String> = tally
+        .counts()
         .iter()
         .map(|(w, n)| format!("{n} {w}"))
         .collect();
-    writeln!(out, "{} candidates: {}", rows.len(), counts.join(", "))?;
-    let mut front: Vec<&Row> = rows.iter().filter(|r| r.pareto).collect();
+    writeln!(out, "{} candidates: {}", tally.total(), counts.join(", "))?;
+    let mut front: Vec<&Row> = tally.front.iter().collect();
     front.sort_by(|a, b| {
         let k = |r: &Row| {
             r.outcome

@@ -6,11 +6,23 @@
 use super::*;
 use crate::scenario::{Overrides, Scenario};
 
+/// Every row of a search, in candidate order.
+fn run(search: &Search, options: &SearchOptions) -> Vec<Row> {
+    let mut rows = Vec::new();
+    search
+        .stream(options, None, &mut |r| {
+            rows.push(r.clone());
+            Ok(())
+        })
+        .unwrap();
+    rows
+}
+
 #[test]
 fn simulated_points_equal_fabsim_run() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/search-tiny.yaml");
     let search = Search::load(&file).unwrap();
-    let rows = search.run(&SearchOptions::default()).unwrap();
+    let rows = run(&search, &SearchOptions::default());
     let simulated: Vec<&Row> = rows.iter().filter(|r| r.outcome.is_some()).collect();
     assert!(simulated.len() >= 2, "{} simulated", simulated.len());
     let out = tempfile::tempdir().unwrap();
@@ -65,7 +77,7 @@ fn gradient_bounds(name: &str) -> (usize, usize) {
         exhaustive: true,
         ..Default::default()
     };
-    let rows = search.run(&options).unwrap();
+    let rows = run(&search, &options);
     let (mut data_binds, mut route_binds) = (0, 0);
     for r in rows.iter().filter(|r| r.outcome.is_some()) {
         let c = &r.candidate;
@@ -100,4 +112,76 @@ fn gradient_bounds(name: &str) -> (usize, usize) {
         route_binds += usize::from(route > pipeline.max(data));
     }
     (data_binds, route_binds)
+}
+
+fn fabric(kind: &str, o: u32) -> spec::FabricChoice {
+    spec::FabricChoice {
+        kind: kind.into(),
+        oversubscription: o,
+    }
+}
+
+#[test]
+fn generated_fabrics_have_the_asked_oversubscription() {
+    let nic = ("400Gbps".to_string(), 400.0);
+    // 128 hosts: each rail leaf has 128 × 400G down = 32 × 1.6T up at 1:1.
+    let t = space::topology_tree("dgx-h100", 8, 1024, &nic, &fabric("rail", 1)).unwrap();
+    assert_eq!(t["fabric"]["spines"], 32);
+    assert_eq!(t["fabric"]["uplink"]["bandwidth"], "1600Gbps");
+    // 4 hosts per leaf: 32 × 400G down; 2:1 keeps 16 of 32 spines.
+    let t = space::topology_tree("dgx-h100", 8, 1024, &nic, &fabric("fat-tree", 2)).unwrap();
+    assert_eq!(t["fabric"]["hosts_per_leaf"], 4);
+    assert_eq!(t["fabric"]["spines"], 16);
+    assert_eq!(t["fabric"]["uplink"]["bandwidth"], "400Gbps");
+    let c = crate::topology::from_source(&crate::input::Source::from_text(
+        "t.yaml",
+        serde_json::to_string(&t).unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(crate::topology::summary::oversubscription(&c), 2.0);
+    assert!(space::topology_tree("dgx-h100", 8, 1020, &nic, &fabric("rail", 1)).is_err());
+}
+
+/// The lazy candidate list is the nested loops the docs describe
+/// (design-major, then tensor, pipeline, microbatch size, schedule, ZeRO,
+/// recompute), each combination once.
+#[test]
+fn candidates_are_made_in_the_documented_order() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/search-small.yaml");
+    let s = Search::load(&file).unwrap();
+    let mut want = Vec::new();
+    for (hw, h) in s.hardware.iter().enumerate() {
+        for t in [1, 2, 4, 8, 16] {
+            for p in [1, 2, 4] {
+                for mbs in [1, 2] {
+                    for sched in ["1f1b", "gpipe"] {
+                        for zero in [0, 1] {
+                            let data = if h.gpus % (t * p) == 0 {
+                                h.gpus / (t * p)
+                            } else {
+                                0
+                            };
+                            want.push((hw, t, p, data, mbs, sched.to_string(), zero));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let got: Vec<_> = (0..s.candidates.len())
+        .map(|i| s.candidates.get(i))
+        .inspect(|c| assert_eq!(c.recompute, "none"))
+        .map(|c| {
+            (
+                c.hw,
+                c.tensor,
+                c.pipeline,
+                c.data,
+                c.microbatch_size,
+                c.schedule,
+                c.zero,
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
 }

@@ -5,7 +5,7 @@
 //! own processes (pid = hosts and hosts + 1), one thread per lane so that
 //! overlapping intervals never share a track.
 
-use super::{lanes, spans, us};
+use super::{Shown, lanes, spans, us};
 use crate::engine::Outcome;
 use crate::ids::GpuId;
 use crate::plan::{Phase, Tag, TaskGraph, TaskKind};
@@ -37,15 +37,16 @@ fn meta(pid: u64, tid: Option<u64>, key: &str, value: String) -> Value {
 }
 
 /// Writes the Chrome trace (`chrome://tracing`, Perfetto) of one trial:
-/// compute per GPU, collectives and transfers touching the shown `gpus`.
+/// compute per shown GPU, collectives and transfers touching them.
 pub fn write_chrome(
     w: &mut dyn Write,
     cluster: &Cluster,
     graph: &TaskGraph,
     outcome: &Outcome,
-    gpus: &[GpuId],
+    shown: &[Shown],
     kinds: &super::Kinds,
 ) -> io::Result<()> {
+    let gpus: Vec<GpuId> = shown.iter().map(|s| s.gpu).collect();
     let host = |g: GpuId| -> u64 {
         if g.index() < cluster.num_gpus() {
             u64::from(cluster.gpu(g).host)
@@ -60,7 +61,7 @@ pub fn write_chrome(
     for &h in &hosts {
         events.push(meta(h, None, "process_name", format!("host {h}")));
     }
-    for &g in gpus {
+    for &g in &gpus {
         events.push(meta(
             host(g),
             Some(u64::from(g.0)),
@@ -68,17 +69,8 @@ pub fn write_chrome(
             format!("gpu {g}"),
         ));
     }
-    let sp = spans(graph, outcome, gpus, kinds);
-    for (g, list) in &sp.compute {
-        for s in list {
-            events.push(json!({
-                "name": name(s.tag), "cat": format!("{:?}", s.tag.phase), "ph": "X",
-                "ts": us(s.start), "dur": us(s.end - s.start),
-                "pid": host(*g), "tid": g.0,
-                "args": {"task": s.task.0, "microbatch": s.tag.microbatch, "stage": s.tag.stage},
-            }));
-        }
-    }
+    let sp = spans(graph, outcome, shown, kinds);
+    compute_events(&mut events, &sp.compute, shown, &host);
     // Collectives touching a shown GPU, each once.
     let mut coll: Vec<_> = sp.collective.values().flatten().copied().collect();
     coll.sort_by_key(|s| (s.start, s.end, s.task));
@@ -122,10 +114,42 @@ pub fn write_chrome(
             "args": args,
         }));
     }
-    transfer_events(&mut events, graph, outcome, gpus, transfers_pid);
+    transfer_events(&mut events, graph, outcome, &gpus, transfers_pid);
     let doc = json!({"traceEvents": events, "displayTimeUnit": "ns"});
     serde_json::to_writer(&mut *w, &doc)?;
     writeln!(w)
+}
+
+/// Each shown GPU's ops, on its host's process; a folded copy's are its
+/// representative's (which it provably runs at the same times), marked
+/// `args.folded` with `args.representative`.
+fn compute_events(
+    events: &mut Vec<Value>,
+    compute: &std::collections::BTreeMap<GpuId, Vec<super::Span>>,
+    shown: &[Shown],
+    host: &dyn Fn(GpuId) -> u64,
+) {
+    let copies: std::collections::BTreeMap<GpuId, GpuId> = shown
+        .iter()
+        .filter(|s| s.is_copy())
+        .map(|s| (s.gpu, s.image))
+        .collect();
+    for (&g, list) in compute {
+        for s in list {
+            let mut args =
+                json!({"task": s.task.0, "microbatch": s.tag.microbatch, "stage": s.tag.stage});
+            if let Some(image) = copies.get(&g) {
+                args["folded"] = json!(true);
+                args["representative"] = json!(image.0);
+            }
+            events.push(json!({
+                "name": name(s.tag), "cat": format!("{:?}", s.tag.phase), "ph": "X",
+                "ts": us(s.start), "dur": us(s.end - s.start),
+                "pid": host(g), "tid": g.0,
+                "args": args,
+            }));
+        }
+    }
 }
 
 /// The recorded transfers from or to a shown GPU, as events on lanes of

@@ -7,9 +7,11 @@
 //! A legend sits under the time axis, inside the picture. Back-to-back
 //! spans of one op (one per layer) merge into one bar, as do overlapping
 //! collectives of one kind, so a 96-layer model stays light; at most
-//! [`MAX_BARS`] bars are drawn.
+//! [`MAX_BARS`] bars are drawn. A folded copy's row (`--timeline all` on a
+//! folded plan) is a `<use>` of its representative's row, drawn once in
+//! `<defs>`: the same picture as the expanded run's, in a small file.
 
-use super::{Kinds, label, spans, us};
+use super::{Kinds, Shown, label, spans, us};
 use crate::engine::Outcome;
 use crate::ids::GpuId;
 use crate::plan::{Phase, TaskGraph};
@@ -195,7 +197,7 @@ pub fn write_svg(
     _cluster: &Cluster,
     graph: &TaskGraph,
     outcome: &Outcome,
-    gpus: &[GpuId],
+    gpus: &[Shown],
     kinds: &Kinds,
 ) -> io::Result<()> {
     let sp = spans(graph, outcome, gpus, kinds);
@@ -213,21 +215,68 @@ pub fn write_svg(
     let plot = f64::from(WIDTH as i32 - LEFT - RIGHT);
     let x = |t: f64| LEFT + (t / span_us * plot).round() as i32;
     let mut out = String::new();
+    let mut bars = 0usize;
+    // Folded copies (copy, image, row top), drawn as uses of their image.
+    let mut copies = Vec::new();
     {
         let root = SVGBackend::with_string(&mut out, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(other)?;
         let font = ("sans-serif", 12).into_font();
-        let mut bars = 0usize;
         for (row, g) in gpus.iter().enumerate() {
             let y0 = TOP + ROW * row as i32;
-            let ops = sp.compute.get(g).map_or(&[][..], |v| v);
-            root.draw(&Text::new(row_label(*g, ops), (4, y0 + 8), font.clone()))
+            let ops = sp.compute.get(&g.gpu).map_or(&[][..], |v| v);
+            root.draw(&Text::new(row_label(g.gpu, ops), (4, y0 + 8), font.clone()))
                 .map_err(other)?;
-            let band = sp.collective.get(g).map_or(&[][..], |v| v);
+            if g.is_copy() {
+                copies.push((g.gpu, g.image, y0));
+                continue;
+            }
+            let band = sp.collective.get(&g.gpu).map_or(&[][..], |v| v);
             draw_row(&root, y0, band, ops, kinds, &x, &mut bars)?;
         }
         draw_axis(&root, TOP + ROW * gpus.len() as i32 + 4, span_us, &x)?;
         root.present().map_err(other)?;
     }
+    if !copies.is_empty() {
+        let uses = copy_rows(&copies, &sp, kinds, &x, &mut bars)?;
+        let end = out.rfind("</svg>").unwrap_or(out.len());
+        out.insert_str(end, &uses);
+    }
     w.write_all(out.as_bytes())
+}
+
+/// Folded copies' rows (copy, its image, row top): each image's row drawn
+/// once, at height 0, as a `<defs>` group, and a `<use>` of it per copy,
+/// so 1,024 rows of 128 identical copies cost 8 drawn rows.
+fn copy_rows(
+    copies: &[(GpuId, GpuId, i32)],
+    sp: &super::Spans,
+    kinds: &Kinds,
+    x: &dyn Fn(f64) -> i32,
+    bars: &mut usize,
+) -> io::Result<String> {
+    let mut defs = String::from("<defs>\n");
+    let mut drawn = std::collections::BTreeSet::new();
+    for &(copy, image, _) in copies {
+        if !drawn.insert(image) {
+            continue;
+        }
+        let ops = sp.compute.get(&copy).map_or(&[][..], |v| v);
+        let band = sp.collective.get(&copy).map_or(&[][..], |v| v);
+        let mut row = String::new();
+        {
+            let area = SVGBackend::with_string(&mut row, (WIDTH, ROW as u32)).into_drawing_area();
+            draw_row(&area, 0, band, ops, kinds, x, bars)?;
+            area.present().map_err(other)?;
+        }
+        // The elements only: without the `<svg …>` line and `</svg>`.
+        let inner = row.split_once('\n').map_or("", |(_, rest)| rest);
+        let inner = inner.trim_end().trim_end_matches("</svg>");
+        defs += &format!("<g id=\"row-gpu{image}\">\n{inner}</g>\n");
+    }
+    defs += "</defs>\n";
+    for &(_, image, y0) in copies {
+        defs += &format!("<use href=\"#row-gpu{image}\" y=\"{y0}\"/>\n");
+    }
+    Ok(defs)
 }

@@ -21,8 +21,8 @@ fn run(schedule: Schedule, record: bool) -> (Cluster, TrainingPlan, Outcome) {
     (c, plan, out)
 }
 
-fn gpus() -> Vec<GpuId> {
-    (0..4).map(GpuId).collect()
+fn gpus() -> Vec<Shown> {
+    (0..4).map(|g| GpuId(g).into()).collect()
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! number of busy (computing) GPUs. Times in microseconds. At most
 //! [`MAX_ROWS`] rows; a last line says how many were left out.
 
-use super::{Span, label, spans, us};
+use super::{Shown, Span, label, spans, us};
 use crate::engine::Outcome;
 use crate::ids::GpuId;
 use crate::plan::TaskGraph;
@@ -51,7 +51,7 @@ pub fn write_text(
     _cluster: &Cluster,
     graph: &TaskGraph,
     outcome: &Outcome,
-    gpus: &[GpuId],
+    gpus: &[Shown],
     kinds: &super::Kinds,
 ) -> io::Result<()> {
     let sp = spans(graph, outcome, gpus, kinds);
@@ -63,11 +63,11 @@ pub fn write_text(
     let width = 9;
     write!(w, "{:>12}", "time_us")?;
     for g in gpus {
-        write!(w, " {:>width$}", format!("gpu{g}"))?;
+        write!(w, " {:>width$}", format!("gpu{}", g.gpu))?;
     }
     writeln!(w, " {:>4}", "busy")?;
-    let mut compute: Vec<Cursor> = gpus.iter().map(|g| cursor(&sp.compute, *g)).collect();
-    let mut collective: Vec<Cursor> = gpus.iter().map(|g| cursor(&sp.collective, *g)).collect();
+    let mut compute: Vec<Cursor> = gpus.iter().map(|g| cursor(&sp.compute, g.gpu)).collect();
+    let mut collective: Vec<Cursor> = gpus.iter().map(|g| cursor(&sp.collective, g.gpu)).collect();
     let mut previous: Option<Vec<String>> = None;
     let mut rows = 0usize;
     let mut skipped = 0usize;

@@ -83,7 +83,8 @@ fn columns(path: &Path, header: &[String]) -> Result<Columns, InputError> {
     Err(InputError::file(
         path,
         "not a fabsim sweep or search CSV with its header row (no `step_s` or \
-         `iteration_mean_s` column; a shard other than 1 has no header: put shard 1's first)",
+         `iteration_mean_s` column; a sweep shard other than 1 has no header: put shard 1's \
+         first, e.g. `cat shard1.csv shard2.csv > all.csv`)",
     ))
 }
 
@@ -96,13 +97,19 @@ struct Point {
     front: bool,
 }
 
+/// How a column is shown: a sweep's `param_<path>` as its `--set` path
+/// (`parallelism.tensor`), any other by its name.
+fn label(column: &str) -> &str {
+    column.strip_prefix("param_").unwrap_or(column)
+}
+
 fn describe(c: &Columns, r: &Row) -> String {
     c.labels
         .iter()
         .filter_map(|k| {
             r.get(k)
                 .filter(|v| !v.is_empty())
-                .map(|v| format!("{k} {v}"))
+                .map(|v| format!("{} {v}", label(k)))
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -359,7 +366,7 @@ fn status_counts(rows: &[Row]) -> String {
 fn front_table(c: &Columns, rows: &[Row], pts: &[Point]) -> String {
     let mut front: Vec<&Point> = pts.iter().filter(|p| p.front).collect();
     front.sort_by(|p, q| p.cost.total_cmp(&q.cost));
-    let mut header: Vec<&str> = c.labels.iter().map(String::as_str).collect();
+    let mut header: Vec<&str> = c.labels.iter().map(|k| label(k)).collect();
     header.extend(["time per step", c.cost_label, "capex"]);
     let body: Vec<Vec<String>> = front
         .iter()

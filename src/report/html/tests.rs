@@ -46,13 +46,16 @@ fn gantt_shows_one_gpu_per_stage_when_many_are_traced() {
 
 #[test]
 fn sweep_page_marks_the_time_cost_front() {
-    let csv = "point,param_x,status,iteration_mean_s,cost_per_mtok_usd,capex_usd\n\
-               0,a,ok,1.0,5.0,10\n1,b,ok,2.0,3.0,10\n2,c,ok,2.5,4.0,10\n\
-               3,d,invalid,,,\n4,e,ok,3.0,1.0,10\n";
+    let csv = "point,param_parallelism.tensor,status,iteration_mean_s,cost_per_mtok_usd,capex_usd\n\
+               0,1,ok,1.0,5.0,10\n1,2,ok,2.0,3.0,10\n2,4,ok,2.5,4.0,10\n\
+               3,8,invalid,,,\n4,16,ok,3.0,1.0,10\n";
     let page = render_table(std::path::Path::new("s.csv"), csv).unwrap();
-    // Four simulated points, each with its design on hover.
+    // Four simulated points, each with its design on hover, the swept
+    // field named by its `--set` path (also in the front's header).
     assert_eq!(page.matches("<circle").count(), 4);
-    assert!(page.contains("<title>point 2, param_x c\ntime per step: 2.5 s"));
+    assert!(page.contains("<title>point 2, parallelism.tensor 4\ntime per step: 2.5 s"));
+    assert!(page.contains("<th>point</th><th>parallelism.tensor</th>"));
+    assert!(!page.contains("param_"), "a raw column name is shown");
     // Point 2 (2.5 s, $4) is beaten by point 1 (2 s, $3): 3 on the front.
     assert!(page.contains("Pareto front (3)"));
     assert!(page.contains("The front, cheapest first (3 points)"));
@@ -65,6 +68,14 @@ fn an_unknown_csv_is_refused_in_words() {
         e.to_string().contains("not a fabsim sweep or search CSV"),
         "{e}"
     );
+}
+
+/// A sweep shard past the first has no header row and cannot be told
+/// from its rows: refused, in words.
+#[test]
+fn a_headerless_sweep_shard_is_refused_in_words() {
+    let e = render_table(std::path::Path::new("s.csv"), "3,4,ok,1.0\n").unwrap_err();
+    assert!(e.to_string().contains("sweep shard other than 1"), "{e}");
 }
 
 #[test]
