@@ -1,8 +1,9 @@
 //! Whole scenarios: 10,000 trials of `kccb-mnist-lossy` (target < 0.5 s),
 //! a 1F1B pipeline with p = 64 stages and m = 1024 microbatches (target <
-//! 0.2 s), one iteration of GPT-3 175B on 1024 H100s (target < 2 s), and a
+//! 0.2 s), one iteration of GPT-3 175B on 1024 H100s (target < 2 s), a
 //! 1,000-point sweep of 64-GPU scenarios with 1 and 2 jobs (target < 60 s,
-//! 2 jobs ≥ 1.7× faster); at scale (issue 9), the Llama-3-405B-like job on
+//! 2 jobs ≥ 1.7× faster) and one of GPT-3 175B on 1,024 H100s with 2 jobs
+//! (target < 10 min); at scale (issue 9), the Llama-3-405B-like job on
 //! 16,384 H100s (target < 2 s) and on 131,072 (target < 10 s), and
 //! Megatron's 1T row on 3,072 A100s (target < 5 s: its 8 tensor ranks per
 //! host fold onto one; its replicas do not, as its `nccl` gradient buckets
@@ -211,12 +212,33 @@ axes:
     group.finish();
 }
 
+/// The README row "1,000-point sweep of GPT-3 175B on 1,024 H100": the
+/// shipped scenario over uplink bandwidth × latency × bucket size
+/// (`benches/data/gpt3-175b-1024-sweep.yaml`), 2 jobs.
+fn sweep_1000_points_gpt3_175b(c: &mut Criterion) {
+    let sweep = Sweep::load(&root().join("benches/data/gpt3-175b-1024-sweep.yaml")).unwrap();
+    assert_eq!(sweep.kept, 1000);
+    let options = SweepOptions {
+        jobs: Some(2),
+        ..Default::default()
+    };
+    let mut group = c.benchmark_group("sweep_1000_points_gpt3_175b_1024_gpus");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(200));
+    group.bench_function("jobs_2", |b| {
+        b.iter(|| sweep.run_all(&options).unwrap().len())
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     kccb_lossy_10k,
     one_f_one_b_64x1024,
     gpt3_175b_iteration,
     sweep_1000_points,
+    sweep_1000_points_gpt3_175b,
     llama3_405b_16k,
     llama3_405b_131k,
     megatron_1t
