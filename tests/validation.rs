@@ -14,6 +14,20 @@ fn suite_dir() -> PathBuf {
     root().join("validation/megatron-sc21")
 }
 
+/// `fabsim validate-suite DIR --json ARGS`: its exit status and report.
+fn validate_suite_json(dir: &Path, args: &[&str]) -> (std::process::Output, serde_json::Value) {
+    let out = Command::cargo_bin("fabsim")
+        .unwrap()
+        .args(["validate-suite", "--json"])
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out, report)
+}
+
 /// The paper's FLOPs per iteration: 96·B·s·l·h²·(1 + s/(6h) + V/(16·l·h)).
 fn paper_flops(global_batch: f64, layers: f64, hidden: f64) -> f64 {
     let (s, v) = (2048.0, 51200.0);
@@ -66,15 +80,7 @@ fn suite_files_agree_with_each_other_and_fit_in_memory() {
 
 #[test]
 fn validate_suite_prints_the_table_and_its_verdict() {
-    let out = Command::cargo_bin("fabsim")
-        .unwrap()
-        .args(["validate-suite"])
-        .arg(suite_dir())
-        .args(["--rows", "1.7b", "--json"])
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let (out, report) = validate_suite_json(&suite_dir(), &["--rows", "1.7b"]);
     let rows = report["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["row"], "1.7B");
@@ -203,14 +209,7 @@ fn korthikanti_suite_rows_match_their_recompute_mode_and_fit() {
 
 #[test]
 fn korthikanti_suite_meets_its_targets_and_gate() {
-    let out = Command::cargo_bin("fabsim")
-        .unwrap()
-        .args(["validate-suite", "--json"])
-        .arg(k22_dir())
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let (out, report) = validate_suite_json(&k22_dir(), &[]);
     assert_eq!(report["rows"].as_array().unwrap().len(), 8);
     assert!(out.status.success(), "{report}");
     assert_eq!(report["meets_targets"], true, "{report}");
