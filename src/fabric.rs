@@ -83,22 +83,45 @@ impl Hops {
     }
 }
 
+/// A flow's cold state: touched when it starts, ends or changes rate.
 #[derive(Debug, Clone, Default)]
 struct Flow {
     hops: Hops,
     remaining: f64,
-    /// Bytes per second.
-    rate: f64,
     last_update: SimTime,
     /// Bumped whenever the finish time changes; stale events carry old ones.
     generation: u32,
     active: bool,
+}
+
+/// A flow's hot state, which the re-solve reads for every flow of every
+/// link it lists: kept apart from [`Flow`] so that those reads stay in a
+/// few cache lines (the solve is most of a contended run's time).
+#[derive(Debug, Clone, Copy)]
+struct Rated {
+    /// Bytes per second.
+    rate: f64,
+    /// The rate of the re-solve under way.
+    next_rate: f64,
     /// Index of a saturated link of this flow on which no flow is faster
     /// (`NO_LINK` until first rated); what [`incremental`] keys on.
     bottleneck: u32,
-    /// The rate and bottleneck of the re-solve under way.
-    next_rate: f64,
+    /// The bottleneck of the re-solve under way.
     next_bottleneck: u32,
+    /// Epoch stamp: listed for re-solving in the re-solve of that epoch.
+    mark: u32,
+}
+
+impl Default for Rated {
+    fn default() -> Self {
+        Rated {
+            rate: 0.0,
+            next_rate: 0.0,
+            bottleneck: NO_LINK,
+            next_bottleneck: NO_LINK,
+            mark: 0,
+        }
+    }
 }
 
 /// "No bottleneck yet" (a flow added but not yet rated).
@@ -125,11 +148,11 @@ struct LinkState {
 pub struct Fabric {
     links: Vec<LinkState>,
     flows: Vec<Flow>,
+    rated: Vec<Rated>,
     free: Vec<FlowId>,
     /// Links whose flow set changed since the last resolve.
     dirty: Vec<LinkId>,
-    /// Epoch stamps for visit marks (no clearing between solves).
-    flow_mark: Vec<u32>,
+    /// Epoch of the current re-solve (stamps need no clearing between solves).
     epoch: u32,
     scratch: incremental::Scratch,
     active: usize,
@@ -147,9 +170,9 @@ impl Fabric {
                 })
                 .collect(),
             flows: Vec::new(),
+            rated: Vec::new(),
             free: Vec::new(),
             dirty: Vec::new(),
-            flow_mark: Vec::new(),
             epoch: 0,
             scratch: incremental::Scratch::default(),
             active: 0,
@@ -163,7 +186,7 @@ impl Fabric {
 
     /// Current rate of flow `f`, bytes/s.
     pub fn rate(&self, f: FlowId) -> f64 {
-        self.flows[f.0 as usize].rate
+        self.rated[f.0 as usize].rate
     }
 
     /// The links flow `f` crosses.
@@ -186,7 +209,7 @@ impl Fabric {
         debug_assert!(!links.is_empty() && bytes > 0.0);
         let id = self.free.pop().unwrap_or_else(|| {
             self.flows.push(Flow::default());
-            self.flow_mark.push(0);
+            self.rated.push(Rated::default());
             FlowId((self.flows.len() - 1) as u32)
         });
         let mut alone = true;
@@ -213,16 +236,18 @@ impl Fabric {
         }
         let f = &mut self.flows[id.0 as usize];
         f.remaining = bytes;
-        f.rate = 0.0;
         f.last_update = now;
         f.active = true;
-        f.bottleneck = NO_LINK;
+        let r = &mut self.rated[id.0 as usize];
+        r.rate = 0.0;
+        r.bottleneck = NO_LINK;
         self.active += 1;
         if alone {
             // A fresh flow has moved nothing yet: bytes / rate is all it needs.
+            let r = &mut self.rated[id.0 as usize];
+            r.rate = bottleneck;
+            r.bottleneck = bottleneck_link;
             let f = &mut self.flows[id.0 as usize];
-            f.rate = bottleneck;
-            f.bottleneck = bottleneck_link;
             f.generation = f.generation.wrapping_add(1);
             on_finish(
                 id,
@@ -272,13 +297,14 @@ impl Fabric {
         on_finish: &mut impl FnMut(FlowId, u32, SimTime),
     ) {
         let f = &mut self.flows[id.0 as usize];
+        let old = &mut self.rated[id.0 as usize].rate;
         let dt = (now - f.last_update).ps() as f64 / PS_PER_SEC;
-        f.remaining = (f.remaining - f.rate * dt).max(0.0);
+        f.remaining = (f.remaining - *old * dt).max(0.0);
         f.last_update = now;
-        if rate == f.rate {
+        if rate == *old {
             return;
         }
-        f.rate = rate;
+        *old = rate;
         f.generation = f.generation.wrapping_add(1);
         let finish = if rate > 0.0 {
             now + ceil_ps(f.remaining / rate * PS_PER_SEC)
@@ -306,9 +332,10 @@ impl Fabric {
     pub fn active_rates(&self) -> Vec<(FlowId, f64)> {
         self.flows
             .iter()
+            .zip(&self.rated)
             .enumerate()
-            .filter(|(_, f)| f.active)
-            .map(|(i, f)| (FlowId(i as u32), f.rate))
+            .filter(|(_, (f, _))| f.active)
+            .map(|(i, (_, r))| (FlowId(i as u32), r.rate))
             .collect()
     }
 

@@ -77,12 +77,21 @@ impl Fabric {
         s.links.clear();
         s.flows.clear();
         std::mem::swap(&mut s.grow, &mut self.dirty);
+        let mut first = true;
         loop {
             let listed = s.flows.len();
             for k in 0..s.grow.len() {
                 self.mark_affected(s.grow[k], &mut s);
             }
             s.grow.clear();
+            if first {
+                first = false;
+                let mut k = 0;
+                while k < s.links.len() {
+                    self.mark_affected(s.links[k], &mut s);
+                    k += 1;
+                }
+            }
             // A failed check always lists new flows (a kept flow's
             // bottleneck is never affected); the guard only stops a loop.
             if s.flows.len() == listed {
@@ -97,9 +106,9 @@ impl Fabric {
         }
         for k in 0..s.flows.len() {
             let id = s.flows[k];
-            let f = &mut self.flows[id.0 as usize];
-            f.bottleneck = f.next_bottleneck;
-            let rate = f.next_rate;
+            let r = &mut self.rated[id.0 as usize];
+            r.bottleneck = r.next_bottleneck;
+            let rate = r.next_rate;
             self.set_rate(id, now, rate, &mut on_finish);
         }
         self.scratch = s;
@@ -112,7 +121,9 @@ impl Fabric {
                 l.mark = 0;
                 l.in_affected = 0;
             }
-            self.flow_mark.fill(0);
+            for r in &mut self.rated {
+                r.mark = 0;
+            }
             self.epoch = 1;
         }
     }
@@ -128,9 +139,9 @@ impl Fabric {
         link.in_affected = epoch;
         for k in 0..self.links[l.index()].flows.len() {
             let id = self.links[l.index()].flows[k].0;
-            let b = self.flows[id.0 as usize].bottleneck;
-            if (b == l.0 || b == NO_LINK) && self.flow_mark[id.0 as usize] != epoch {
-                self.flow_mark[id.0 as usize] = epoch;
+            let b = self.rated[id.0 as usize].bottleneck;
+            if (b == l.0 || b == NO_LINK) && self.rated[id.0 as usize].mark != epoch {
+                self.rated[id.0 as usize].mark = epoch;
                 s.flows.push(id);
                 for &(l2, _) in self.flows[id.0 as usize].hops.as_slice() {
                     let link = &mut self.links[l2.index()];
@@ -151,10 +162,10 @@ impl Fabric {
         for (i, &l) in s.links.iter().enumerate() {
             let (mut kept, mut listed) = (0.0f64, 0u32);
             for &(id, _) in &self.links[l.index()].flows {
-                if self.flow_mark[id.0 as usize] == epoch {
+                if self.rated[id.0 as usize].mark == epoch {
                     listed += 1;
                 } else {
-                    kept += self.flows[id.0 as usize].rate;
+                    kept += self.rated[id.0 as usize].rate;
                 }
             }
             let link = &mut self.links[l.index()];
@@ -163,7 +174,7 @@ impl Fabric {
             s.unfixed.push(listed);
         }
         for &id in &s.flows {
-            self.flows[id.0 as usize].next_bottleneck = NO_LINK;
+            self.rated[id.0 as usize].next_bottleneck = NO_LINK;
         }
         if s.links.len() <= SMALL {
             self.fill_small(s);
@@ -228,13 +239,13 @@ impl Fabric {
     fn fix_at(&mut self, l: LinkId, share: f64, epoch: u32, s: &mut Scratch) {
         for k in 0..self.links[l.index()].flows.len() {
             let id = self.links[l.index()].flows[k].0.0 as usize;
-            if self.flow_mark[id] != epoch || self.flows[id].next_bottleneck != NO_LINK {
+            let r = &mut self.rated[id];
+            if r.mark != epoch || r.next_bottleneck != NO_LINK {
                 continue;
             }
-            let f = &mut self.flows[id];
-            f.next_rate = share;
-            f.next_bottleneck = l.0;
-            for &(l2, _) in f.hops.as_slice() {
+            r.next_rate = share;
+            r.next_bottleneck = l.0;
+            for &(l2, _) in self.flows[id].hops.as_slice() {
                 let j = self.links[l2.index()].local as usize;
                 s.cap_left[j] -= share;
                 s.unfixed[j] -= 1;
@@ -256,21 +267,26 @@ impl Fabric {
             let (mut load, mut fastest, mut fastest_kept) = (0.0f64, 0.0f64, 0.0f64);
             let (mut slowest_kept, mut slowest_solved) = (f64::INFINITY, f64::INFINITY);
             for &(id, _) in &link.flows {
-                let f = &self.flows[id.0 as usize];
-                let r = if self.flow_mark[id.0 as usize] == epoch {
-                    if f.next_bottleneck == l.0 {
-                        slowest_solved = slowest_solved.min(f.next_rate);
+                let f = &self.rated[id.0 as usize];
+                // Plain comparisons, not `f64::max`: rates are never NaN.
+                let r = if f.mark == epoch {
+                    if f.next_bottleneck == l.0 && f.next_rate < slowest_solved {
+                        slowest_solved = f.next_rate;
                     }
                     f.next_rate
                 } else {
-                    if f.bottleneck == l.0 {
-                        slowest_kept = slowest_kept.min(f.rate);
+                    if f.bottleneck == l.0 && f.rate < slowest_kept {
+                        slowest_kept = f.rate;
                     }
-                    fastest_kept = fastest_kept.max(f.rate);
+                    if f.rate > fastest_kept {
+                        fastest_kept = f.rate;
+                    }
                     f.rate
                 };
                 load += r;
-                fastest = fastest.max(r);
+                if r > fastest {
+                    fastest = r;
+                }
             }
             let saturated = load >= link.capacity * (1.0 - EPS);
             if slowest_kept < f64::INFINITY && (!saturated || fastest > slowest_kept * (1.0 + EPS))
@@ -280,8 +296,8 @@ impl Fabric {
             let bar = slowest_solved * (1.0 + EPS);
             if fastest_kept > bar {
                 for &(id, _) in &link.flows {
-                    let k = &self.flows[id.0 as usize];
-                    if self.flow_mark[id.0 as usize] != epoch && k.rate > bar {
+                    let k = &self.rated[id.0 as usize];
+                    if k.mark != epoch && k.rate > bar {
                         s.grow.push(LinkId(k.bottleneck));
                     }
                 }
