@@ -2,8 +2,9 @@
 //! ([`write_atomic`]: a temporary file beside the target, fsync, rename), a
 //! whole-folder atomic result ([`AtomicDir`]: built in a sibling temporary
 //! folder and swapped into place only when complete), a streamed file
-//! seen whole or not at all ([`AtomicFile`]) and a scratch file beside an
-//! output ([`Temporary`]), writes to standard
+//! seen whole or not at all ([`AtomicFile`]), a scratch file beside an
+//! output ([`Temporary`]) and a private scratch folder ([`ScratchDir`]),
+//! writes to standard
 //! output that report a closed pipe instead of panicking ([`print()`]), and
 //! removal of temporaries on SIGINT/SIGTERM ([`install_signal_cleanup`]),
 //! and the one progress bar on stderr ([`progress_bar`]).
@@ -94,6 +95,51 @@ fn register(path: &Path) {
 fn unregister(path: &Path) {
     if let Ok(mut t) = TEMPORARIES.lock() {
         t.retain(|p| p != path);
+    }
+}
+
+/// A private scratch folder `fabsim-XXXXXX` in the system's temporary
+/// folder (`TMPDIR`, else /tmp), e.g. a search's generated topologies:
+/// removed when dropped (on success or an error) and, like every
+/// registered temporary, on an interrupt.
+#[derive(Debug)]
+pub struct ScratchDir {
+    /// `None` only while being dropped.
+    dir: Option<tempfile::TempDir>,
+    path: PathBuf,
+}
+
+impl ScratchDir {
+    /// Creates the folder.
+    pub fn new() -> io::Result<ScratchDir> {
+        // Created and registered under the lock, so that an interrupt
+        // cannot fall between the two and leave the folder behind.
+        let mut registered = TEMPORARIES.lock().ok();
+        let dir = tempfile::Builder::new().prefix("fabsim-").tempdir()?;
+        let path = dir.path().to_path_buf();
+        if let Some(t) = registered.as_mut() {
+            t.push(path.clone());
+        }
+        Ok(ScratchDir {
+            dir: Some(dir),
+            path,
+        })
+    }
+
+    /// Where the folder is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        // Removed before it is unregistered: an interrupt in between still
+        // finds it listed.
+        if let Some(dir) = self.dir.take() {
+            let _ = dir.close();
+        }
+        unregister(&self.path);
     }
 }
 
