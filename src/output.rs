@@ -249,26 +249,36 @@ pub fn progress_bar(show: bool, total: u64, what: &str) -> indicatif::ProgressBa
     bar
 }
 
-/// A file being written inside an [`AtomicDir`] (or anywhere): write errors
-/// name its final path, so a full disk reads "results/x/trials.csv: cannot
-/// write: No space left on device".
-pub struct PathFile {
-    file: File,
+/// A file being written inside an [`AtomicDir`] (or anywhere; `W` is the
+/// open file, possibly buffered): write errors name its final path, so a
+/// full disk reads "results/x/trials.csv: cannot write: No space left on
+/// device".
+pub struct PathFile<W = File> {
+    file: W,
     path: PathBuf,
 }
 
-impl PathFile {
-    fn error(&self, action: &'static str, e: io::Error) -> io::Error {
-        io::Error::new(e.kind(), OutputError::io(&self.path, action, e))
+impl<W: Write> PathFile<W> {
+    /// `e` naming the path, for writers like csv's (its kind is kept, so
+    /// that `Interrupted` is still retried).
+    fn error(&self, e: io::Error) -> io::Error {
+        io::Error::new(e.kind(), OutputError::io(&self.path, "write", e))
+    }
+
+    /// Flushes, failing with an [`OutputError`] naming the path.
+    fn flush_named(&mut self) -> Result<(), OutputError> {
+        self.file
+            .flush()
+            .map_err(|e| OutputError::io(&self.path, "write", e))
     }
 }
 
-impl Write for PathFile {
+impl<W: Write> Write for PathFile<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.file.write(buf).map_err(|e| self.error("write", e))
+        self.file.write(buf).map_err(|e| self.error(e))
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.file.flush().map_err(|e| self.error("write", e))
+        self.file.flush().map_err(|e| self.error(e))
     }
 }
 
