@@ -2,8 +2,9 @@
 //! ([`write_atomic`]: a temporary file beside the target, fsync, rename), a
 //! whole-folder atomic result ([`AtomicDir`]: built in a sibling temporary
 //! folder and swapped into place only when complete), a streamed file
-//! seen whole or not at all ([`AtomicFile`]) and a scratch file beside an
-//! output ([`Temporary`]), writes to standard
+//! seen whole or not at all ([`AtomicFile`]), a scratch file beside an
+//! output ([`Temporary`]) and a private scratch folder ([`ScratchDir`]),
+//! writes to standard
 //! output that report a closed pipe instead of panicking ([`print()`]), and
 //! removal of temporaries on SIGINT/SIGTERM ([`install_signal_cleanup`]),
 //! and the one progress bar on stderr ([`progress_bar`]).
@@ -94,6 +95,51 @@ fn register(path: &Path) {
 fn unregister(path: &Path) {
     if let Ok(mut t) = TEMPORARIES.lock() {
         t.retain(|p| p != path);
+    }
+}
+
+/// A private scratch folder `fabsim-XXXXXX` in the system's temporary
+/// folder (`TMPDIR`, else /tmp), e.g. a search's generated topologies:
+/// removed when dropped (on success or an error) and, like every
+/// registered temporary, on an interrupt.
+#[derive(Debug)]
+pub struct ScratchDir {
+    /// `None` only while being dropped.
+    dir: Option<tempfile::TempDir>,
+    path: PathBuf,
+}
+
+impl ScratchDir {
+    /// Creates the folder.
+    pub fn new() -> io::Result<ScratchDir> {
+        // Created and registered under the lock, so that an interrupt
+        // cannot fall between the two and leave the folder behind.
+        let mut registered = TEMPORARIES.lock().ok();
+        let dir = tempfile::Builder::new().prefix("fabsim-").tempdir()?;
+        let path = dir.path().to_path_buf();
+        if let Some(t) = registered.as_mut() {
+            t.push(path.clone());
+        }
+        Ok(ScratchDir {
+            dir: Some(dir),
+            path,
+        })
+    }
+
+    /// Where the folder is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        // Removed before it is unregistered: an interrupt in between still
+        // finds it listed.
+        if let Some(dir) = self.dir.take() {
+            let _ = dir.close();
+        }
+        unregister(&self.path);
     }
 }
 
@@ -203,26 +249,36 @@ pub fn progress_bar(show: bool, total: u64, what: &str) -> indicatif::ProgressBa
     bar
 }
 
-/// A file being written inside an [`AtomicDir`] (or anywhere): write errors
-/// name its final path, so a full disk reads "results/x/trials.csv: cannot
-/// write: No space left on device".
-pub struct PathFile {
-    file: File,
+/// A file being written inside an [`AtomicDir`] (or anywhere; `W` is the
+/// open file, possibly buffered): write errors name its final path, so a
+/// full disk reads "results/x/trials.csv: cannot write: No space left on
+/// device".
+pub struct PathFile<W = File> {
+    file: W,
     path: PathBuf,
 }
 
-impl PathFile {
-    fn error(&self, action: &'static str, e: io::Error) -> io::Error {
-        io::Error::new(e.kind(), OutputError::io(&self.path, action, e))
+impl<W: Write> PathFile<W> {
+    /// `e` naming the path, for writers like csv's (its kind is kept, so
+    /// that `Interrupted` is still retried).
+    fn error(&self, e: io::Error) -> io::Error {
+        io::Error::new(e.kind(), OutputError::io(&self.path, "write", e))
+    }
+
+    /// Flushes, failing with an [`OutputError`] naming the path.
+    fn flush_named(&mut self) -> Result<(), OutputError> {
+        self.file
+            .flush()
+            .map_err(|e| OutputError::io(&self.path, "write", e))
     }
 }
 
-impl Write for PathFile {
+impl<W: Write> Write for PathFile<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.file.write(buf).map_err(|e| self.error("write", e))
+        self.file.write(buf).map_err(|e| self.error(e))
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.file.flush().map_err(|e| self.error("write", e))
+        self.file.flush().map_err(|e| self.error(e))
     }
 }
 

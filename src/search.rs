@@ -119,7 +119,7 @@ pub struct Search {
     trials: u64,
     workloads: space::Workloads,
     base: PathBuf,
-    scratch: tempfile::TempDir,
+    scratch: crate::output::ScratchDir,
 }
 
 /// How to run a search.
@@ -243,7 +243,7 @@ impl Search {
         )?;
         let tokens = probe.model.as_ref().map(|m| m.tokens_per_sample);
         let (target, hw_choices, choices) = spec::check(&src, &f, tokens)?;
-        let scratch = tempfile::tempdir()
+        let scratch = crate::output::ScratchDir::new()
             .map_err(|e| InputError::file(file, format!("cannot make a scratch folder: {e}")))?;
         let hardware = space::hardware(scratch.path(), &hw_choices).map_err(|e| {
             src.error(format!("a generated design does not load: {e}"))

@@ -223,32 +223,58 @@ fn bad_search_files_are_refused_with_their_line() {
 }
 
 /// An interrupted search leaves the previous CSV and no temporary (the
-/// rows' or the CSV's), and exits with 130.
+/// rows', the CSV's, or its scratch folder in TMPDIR), and exits with 130.
 #[cfg(unix)]
 #[test]
 fn an_interrupted_search_leaves_the_previous_csv() {
     use std::time::{Duration, Instant};
     let dir = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
     let csv_path = dir.path().join("s.csv");
     std::fs::write(&csv_path, "old").unwrap();
-    let names = || std::fs::read_dir(dir.path()).unwrap().count();
+    let names = |d: &Path| std::fs::read_dir(d).unwrap().count();
     // A slice of the shipped search that simulates for a minute.
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fabsim"))
         .arg("search")
         .arg(root().join("searches/gpt3-175b-1m-tokens.yaml"))
-        .args(["--shard", "3/8", "--jobs", "1", "-q", "--out"])
+        .args(["--shard", "3/8", "--jobs", "1", "-q", "--html", "--out"])
         .arg(&csv_path)
+        .env("TMPDIR", tmp.path())
         .spawn()
         .unwrap();
     let start = Instant::now();
-    while names() < 3 && start.elapsed() < Duration::from_secs(60) {
+    while names(dir.path()) < 3 && start.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(names(), 3, "the temporaries never appeared");
+    assert_eq!(names(dir.path()), 3, "the temporaries never appeared");
+    assert_eq!(names(tmp.path()), 1, "the scratch folder is not in TMPDIR");
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "{status:?}");
-    assert_eq!(names(), 1);
+    assert_eq!(names(dir.path()), 1);
+    assert_eq!(names(tmp.path()), 0, "the scratch folder was left");
     assert_eq!(std::fs::read_to_string(&csv_path).unwrap(), "old");
+}
+
+/// A search that fails after making its scratch folder (here: `--out`
+/// names a folder) removes it, exits with 2 and writes nothing.
+#[test]
+fn a_failed_search_leaves_no_scratch_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("fabsim")
+        .unwrap()
+        .arg("search")
+        .arg(root().join("tests/data/search-tiny.yaml"))
+        .args(["-q", "--html", "--out"])
+        .arg(dir.path())
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is a folder"), "{err}");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

@@ -4,7 +4,9 @@
 //! its target by [`AtomicFile::commit`], never left half-written). Both
 //! name the user's output path in every error. They format nothing.
 
-use super::{OutputError, check_replaceable_file, register, rename_into_place, split, unregister};
+use super::{
+    OutputError, PathFile, check_replaceable_file, register, rename_into_place, split, unregister,
+};
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -12,9 +14,9 @@ use std::path::{Path, PathBuf};
 /// A hidden file `.NAME.WHAT-PID` beside `target`, removed when dropped
 /// (and on an interrupt, like every registered temporary).
 pub struct Temporary {
-    file: BufWriter<File>,
+    /// Writes to `tmp`, naming `target` in errors.
+    file: PathFile<BufWriter<File>>,
     tmp: PathBuf,
-    target: PathBuf,
 }
 
 impl Temporary {
@@ -29,33 +31,29 @@ impl Temporary {
             OutputError::io(target, "create", e)
         })?;
         Ok(Temporary {
-            file: BufWriter::new(file),
+            file: PathFile {
+                file: BufWriter::new(file),
+                path: target.to_path_buf(),
+            },
             tmp,
-            target: target.to_path_buf(),
         })
     }
 
     /// Everything written so far, read from the start.
     pub fn reader(&mut self) -> Result<BufReader<File>, OutputError> {
-        self.file
-            .flush()
-            .map_err(|e| OutputError::io(&self.target, "write", e))?;
+        self.file.flush_named()?;
         File::open(&self.tmp)
             .map(BufReader::new)
-            .map_err(|e| OutputError::io(&self.target, "read", e))
-    }
-
-    fn error(&self, action: &'static str, e: io::Error) -> io::Error {
-        io::Error::new(e.kind(), OutputError::io(&self.target, action, e))
+            .map_err(|e| OutputError::io(&self.file.path, "read", e))
     }
 }
 
 impl Write for Temporary {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.file.write(buf).map_err(|e| self.error("write", e))
+        self.file.write(buf)
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.file.flush().map_err(|e| self.error("write", e))
+        self.file.flush()
     }
 }
 
@@ -85,10 +83,8 @@ impl AtomicFile {
     /// Puts the finished file in place.
     pub fn commit(mut self) -> Result<(), OutputError> {
         let t = &mut self.temporary;
-        t.file
-            .flush()
-            .map_err(|e| OutputError::io(&t.target, "write", e))?;
-        rename_into_place(t.file.get_ref(), &t.tmp, &t.target)
+        t.file.flush_named()?;
+        rename_into_place(t.file.file.get_ref(), &t.tmp, &t.file.path)
         // Dropping the temporary now removes nothing: it was renamed.
     }
 }

@@ -106,3 +106,45 @@ fn atomic_file_replaces_whole_or_not_at_all_and_temporaries_go() {
     assert_eq!(fs::read(&p).unwrap(), b"new");
     assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
 }
+
+#[test]
+fn path_file_errors_name_the_path_and_keep_their_kind() {
+    /// A disk that is always full.
+    struct Full;
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::StorageFull.into())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Err(io::ErrorKind::StorageFull.into())
+        }
+    }
+    let mut f = PathFile {
+        file: Full,
+        path: PathBuf::from("results/x/trials.csv"),
+    };
+    for e in [f.write(b"1").unwrap_err(), f.flush().unwrap_err()] {
+        assert_eq!(e.kind(), io::ErrorKind::StorageFull);
+        let named = OutputError::find(&e).unwrap().to_string();
+        assert!(
+            named.starts_with("results/x/trials.csv: cannot write"),
+            "{named}"
+        );
+    }
+    let named = f.flush_named().unwrap_err().to_string();
+    assert!(
+        named.starts_with("results/x/trials.csv: cannot write"),
+        "{named}"
+    );
+}
+
+#[test]
+fn a_scratch_folder_is_listed_for_interrupts_until_dropped() {
+    let listed = |p: &Path| TEMPORARIES.lock().unwrap().iter().any(|t| t == p);
+    let s = ScratchDir::new().unwrap();
+    let p = s.path().to_path_buf();
+    fs::write(p.join("base.yaml"), "x").unwrap();
+    assert!(p.is_dir() && listed(&p));
+    drop(s);
+    assert!(!p.exists() && !listed(&p));
+}
