@@ -67,6 +67,9 @@ pub(super) struct Scratch {
     fastest_kept: Vec<f64>,
     /// (position, share) of every link that fixed flows, in fill order.
     fixed: Vec<(u32, f64)>,
+    /// Listed flows the fill has not fixed yet: it stops at zero, without
+    /// popping the links left (most of a large system's heap).
+    unfixed_flows: usize,
     /// Link shares of a large system's fill, as [`share_key`]s.
     heap: BinaryHeap<Reverse<u128>>,
 }
@@ -194,6 +197,7 @@ impl Fabric {
         for &id in &s.flows {
             self.rated[id.0 as usize].next_bottleneck = NO_LINK;
         }
+        s.unfixed_flows = s.flows.len();
         if s.links.len() <= SMALL {
             self.fill_small(s);
         } else {
@@ -206,7 +210,7 @@ impl Fabric {
     /// orders them) at that share, until all are fixed.
     fn fill_small(&mut self, s: &mut Scratch) {
         let epoch = self.epoch;
-        loop {
+        while s.unfixed_flows > 0 {
             let (mut best, mut share) = (usize::MAX, f64::INFINITY);
             for (i, &n) in s.unfixed.iter().enumerate() {
                 if n > 0 {
@@ -237,7 +241,9 @@ impl Fabric {
                     .push(Reverse(share_key(s.cap_left[i] / f64::from(n), i)));
             }
         }
-        while let Some(Reverse(key)) = s.heap.pop() {
+        while s.unfixed_flows > 0
+            && let Some(Reverse(key)) = s.heap.pop()
+        {
             let (share, i) = share_of(key);
             let n = s.unfixed[i];
             if n == 0 {
@@ -265,6 +271,7 @@ impl Fabric {
             }
             r.next_rate = share;
             r.next_bottleneck = l.0;
+            s.unfixed_flows -= 1;
             for &(l2, _) in self.flows[id].hops.as_slice() {
                 let j = self.links[l2.index()].local as usize;
                 s.cap_left[j] -= share;
