@@ -6,10 +6,10 @@
 //! 64 MiB ring all-reduce with ranks in random order on a 4:1 fat-tree
 //! (16 hosts per leaf, 4 spines), where most flows share the spine, at 128,
 //! 256, 512 and 1024 GPUs (target at 512: < 1 s). The 4,096-GPU point of
-//! that case (target < 20 s) is not a bench: one run takes minutes today
-//! (4n² events at about 7.5 k instructions each at 256 GPUs with the
-//! ring's flow control, README "## Speed"); `examples/contended_ring.rs` runs any size
-//! once, for callgrind.
+//! that case (target < 20 s) is not a bench: one run takes over a minute
+//! today (4n² events at about 6.6 k instructions each at 512 GPUs, README
+//! "## Speed"); `examples/contended_ring.rs` runs any size once, for
+//! callgrind.
 //!
 //! Run: `cargo bench --bench engine`.
 
