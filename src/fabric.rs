@@ -238,16 +238,17 @@ impl Fabric {
         f.remaining = bytes;
         f.last_update = now;
         f.active = true;
-        let r = &mut self.rated[id.0 as usize];
-        r.rate = 0.0;
-        r.bottleneck = NO_LINK;
         self.active += 1;
+        // Alone, its rate is its bottleneck's capacity; otherwise it is
+        // unrated until the next re-solve.
+        let r = &mut self.rated[id.0 as usize];
+        (r.rate, r.bottleneck) = if alone {
+            (bottleneck, bottleneck_link)
+        } else {
+            (0.0, NO_LINK)
+        };
         if alone {
             // A fresh flow has moved nothing yet: bytes / rate is all it needs.
-            let r = &mut self.rated[id.0 as usize];
-            r.rate = bottleneck;
-            r.bottleneck = bottleneck_link;
-            let f = &mut self.flows[id.0 as usize];
             f.generation = f.generation.wrapping_add(1);
             on_finish(
                 id,

@@ -45,9 +45,8 @@ use crate::units::SimTime;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// Relative slack for "no faster" (and "saturated" in the debug check):
-/// summing k rates rounds by about k·2⁻⁵³, so 1e-12 is rounding for any
-/// link with < 10⁴ flows.
+/// Relative slack for "no faster": summing k rates rounds by about k·2⁻⁵³,
+/// so 1e-12 is rounding for any link with < 10⁴ flows.
 const EPS: f64 = 1e-12;
 
 /// Reusable buffers of one re-solve.
@@ -209,7 +208,6 @@ impl Fabric {
     /// link with the smallest share (lowest position on ties, as the heap
     /// orders them) at that share, until all are fixed.
     fn fill_small(&mut self, s: &mut Scratch) {
-        let epoch = self.epoch;
         while s.unfixed_flows > 0 {
             let (mut best, mut share) = (usize::MAX, f64::INFINITY);
             for (i, &n) in s.unfixed.iter().enumerate() {
@@ -223,7 +221,7 @@ impl Fabric {
             if best == usize::MAX {
                 return;
             }
-            self.fix_at(best, share, epoch, s);
+            self.fix_at(best, share, s);
         }
     }
 
@@ -233,7 +231,6 @@ impl Fabric {
     /// smallest share never lowers another link's share, so an entry whose
     /// link's share has grown since is stale: re-pushed, never acted on.
     fn fill_heap(&mut self, s: &mut Scratch) {
-        let epoch = self.epoch;
         s.heap.clear();
         for (i, &n) in s.unfixed.iter().enumerate() {
             if n > 0 {
@@ -254,14 +251,14 @@ impl Fabric {
                 s.heap.push(Reverse(share_key(current, i)));
                 continue;
             }
-            self.fix_at(i, current, epoch, s);
+            self.fix_at(i, current, s);
         }
     }
 
     /// Fixes every listed, still unfixed flow of the link at position `i`
     /// at `share`, taking it from each link of the flow.
-    fn fix_at(&mut self, i: usize, share: f64, epoch: u32, s: &mut Scratch) {
-        let l = s.links[i];
+    fn fix_at(&mut self, i: usize, share: f64, s: &mut Scratch) {
+        let (l, epoch) = (s.links[i], self.epoch);
         s.fixed.push((i as u32, share));
         for k in 0..self.links[l.index()].flows.len() {
             let id = self.links[l.index()].flows[k].0.0 as usize;
