@@ -110,6 +110,8 @@ struct Rated {
     next_bottleneck: u32,
     /// Epoch stamp: listed for re-solving in the re-solve of that epoch.
     mark: u32,
+    /// Its position in its bottleneck link's `bottlenecked` list.
+    bpos: u32,
 }
 
 impl Default for Rated {
@@ -120,6 +122,7 @@ impl Default for Rated {
             bottleneck: NO_LINK,
             next_bottleneck: NO_LINK,
             mark: 0,
+            bpos: 0,
         }
     }
 }
@@ -135,6 +138,9 @@ struct LinkState {
     capacity: f64,
     /// (flow, hop index within that flow).
     flows: Vec<(FlowId, u32)>,
+    /// The flows whose bottleneck this link is: what a re-solve lists
+    /// when the link is affected, without scanning all of `flows`.
+    bottlenecked: Vec<FlowId>,
     stats: LinkStats,
     /// Epoch stamps of the last re-solve that listed it in its system, and
     /// that re-solved every flow whose bottleneck it is.
@@ -152,9 +158,11 @@ pub struct Fabric {
     free: Vec<FlowId>,
     /// Links whose flow set changed since the last resolve.
     dirty: Vec<LinkId>,
+    /// Flows added since the last resolve that await their first rate.
+    unrated: Vec<FlowId>,
     /// Epoch of the current re-solve (stamps need no clearing between solves).
     epoch: u32,
-    scratch: incremental::Scratch,
+    scratch: Option<Box<incremental::Scratch>>,
     active: usize,
 }
 
@@ -173,8 +181,9 @@ impl Fabric {
             rated: Vec::new(),
             free: Vec::new(),
             dirty: Vec::new(),
+            unrated: Vec::new(),
             epoch: 0,
-            scratch: incremental::Scratch::default(),
+            scratch: None,
             active: 0,
         }
     }
@@ -248,6 +257,8 @@ impl Fabric {
             (0.0, NO_LINK)
         };
         if alone {
+            self.enlist(id, bottleneck_link);
+            let f = &mut self.flows[id.0 as usize];
             // A fresh flow has moved nothing yet: bytes / rate is all it needs.
             f.generation = f.generation.wrapping_add(1);
             on_finish(
@@ -256,13 +267,39 @@ impl Fabric {
                 now + ceil_ps(bytes / bottleneck * PS_PER_SEC),
             );
         } else {
+            self.unrated.push(id);
             self.dirty.extend_from_slice(links);
         }
         id
     }
 
+    /// Puts flow `id` on the `bottlenecked` list of link `b`.
+    fn enlist(&mut self, id: FlowId, b: u32) {
+        let list = &mut self.links[b as usize].bottlenecked;
+        self.rated[id.0 as usize].bpos = list.len() as u32;
+        list.push(id);
+    }
+
+    /// Takes flow `id` off its bottleneck link's list, if it has one.
+    fn delist(&mut self, id: FlowId) {
+        let r = self.rated[id.0 as usize];
+        if r.bottleneck == NO_LINK {
+            return;
+        }
+        let list = &mut self.links[r.bottleneck as usize].bottlenecked;
+        list.swap_remove(r.bpos as usize);
+        if let Some(&moved) = list.get(r.bpos as usize) {
+            self.rated[moved.0 as usize].bpos = r.bpos;
+        }
+    }
+
     /// Ends a flow (finished, or cancelled) at `now`.
     pub fn remove(&mut self, now: SimTime, id: FlowId) {
+        if self.rated[id.0 as usize].bottleneck == NO_LINK {
+            // Added and removed before any re-solve (a cancelled flow).
+            self.unrated.retain(|&u| u != id);
+        }
+        self.delist(id);
         for k in 0..self.flows[id.0 as usize].hops.as_slice().len() {
             let (l, pos) = self.flows[id.0 as usize].hops.as_slice()[k];
             let link = &mut self.links[l.index()];
