@@ -7,7 +7,7 @@
 //! (16 hosts per leaf, 4 spines), where most flows share the spine, at 128,
 //! 256, 512 and 1024 GPUs (target at 512: < 1 s). The 4,096-GPU point of
 //! that case (target < 20 s) is not a bench: one run takes over a minute
-//! today (4n² events at about 6.6 k instructions each at 512 GPUs, README
+//! today (4n² events at about 6.0 k instructions each at 512 GPUs, README
 //! "## Speed"); `examples/contended_ring.rs` runs any size once, for
 //! callgrind.
 //!
