@@ -286,3 +286,30 @@ fn routes_longer_than_the_inline_hops_spill_and_stay_consistent() {
     assert_eq!(fab.rate(d), 10.0);
     assert_eq!(fab.active_flows(), 1);
 }
+
+#[test]
+fn a_flow_cancelled_before_its_first_rate_leaves_no_trace() {
+    // A is alone on link 0; B joins it and is cancelled before any
+    // re-solve; C takes B's freed slot (same id) on links 0 and 2 before
+    // the re-solve.
+    let mut fab = Fabric::new([10.0, 10.0, 4.0]);
+    let a = fab.add(SimTime::ZERO, &[l(0)], 1e3, |_, _, _| {});
+    let b = fab.add(SimTime::ZERO, &[l(0), l(1)], 1e3, |_, _, _| {});
+    fab.remove(SimTime::ZERO, b);
+    let c = fab.add(SimTime::ZERO, &[l(0), l(2)], 1e3, |_, _, _| {});
+    assert_eq!(c, b, "the cancelled flow's slot is reused");
+    let mut rated = Vec::new();
+    fab.resolve(SimTime::ZERO, |f, _, _| rated.push(f));
+    // C is rated once, at link 2's capacity; A gets the rest of link 0.
+    rated.sort();
+    assert_eq!(rated, vec![a, c]);
+    assert_eq!((fab.rate(a), fab.rate(c)), (6.0, 4.0));
+    assert_eq!(fab.active_rates(), fab.oracle_rates());
+    // With both gone, link 0 is idle: a new flow there is alone.
+    fab.remove(SimTime::ZERO, a);
+    fab.remove(SimTime::ZERO, c);
+    fab.resolve(SimTime::ZERO, |_, _, _| {});
+    let mut lone = false;
+    fab.add(SimTime::ZERO, &[l(0)], 1e3, |_, _, _| lone = true);
+    assert!(lone);
+}
