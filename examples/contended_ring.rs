@@ -5,6 +5,16 @@
 //! instruction counts under `valgrind --tool=callgrind` repeat exactly on a
 //! noisy machine where wall times do not (README "## Speed").
 //!
+//! They repeat exactly for one build, but an edit anywhere in the crate can
+//! move them by about 3 %: the release profile splits the crate into 16
+//! codegen units, and where the partition falls changes what gets inlined
+//! into the engine's loop. Adding a struct of counters to the engine's
+//! `Outcome`, left at zero (nothing counted on any hot path), took this
+//! case at 512 GPUs from 6.28 G to 6.46 G instructions.
+//! Judge a change smaller than that with
+//! `CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1` on both sides, where there is
+//! no partition to move (this case at 512 GPUs: 6.21 G, build ead03b1).
+//!
 //! Run: `cargo run --release --example contended_ring -- 512`. It measures
 //! nothing itself beyond one wall time; the criterion bench is the timing.
 
