@@ -15,7 +15,8 @@
 //! `CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1` on both sides, where there is
 //! no partition to move (this case at 512 GPUs: 6.21 G, build ead03b1).
 //!
-//! Run: `cargo run --release --example contended_ring -- 512`. It measures
+//! Run: `cargo run --release --example contended_ring -- 512` (add
+//! `ordered` for index order, the same events with no solve). It measures
 //! nothing itself beyond one wall time; the criterion bench is the timing.
 
 use fabsim::bench::measure::{Measurement, measure_with};
@@ -30,16 +31,25 @@ fn run(n: usize, shuffled: bool) -> Measurement {
 }
 
 fn main() {
-    let n = match std::env::args().nth(1).map(|a| a.parse::<usize>()) {
-        None => 512,
-        Some(Ok(n)) if n >= 2 => n,
-        Some(_) => {
-            eprintln!("usage: contended_ring [GPUS ≥ 2]");
-            std::process::exit(2);
-        }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let n = match args.first().map(|a| a.parse::<usize>()) {
+        None => Some(512),
+        Some(Ok(n)) if n >= 2 => Some(n),
+        Some(_) => None,
+    };
+    // `ordered`: ranks in index order, where nearly every flow is alone on
+    // its links and skips the solve: the engine's own cost per event.
+    let shuffled = match args.get(1).map(String::as_str) {
+        None => Some(true),
+        Some("ordered") => Some(false),
+        Some(_) => None,
+    };
+    let (Some(n), Some(shuffled), true) = (n, shuffled, args.len() <= 2) else {
+        eprintln!("usage: contended_ring [GPUS ≥ 2] [ordered]");
+        std::process::exit(2);
     };
     let start = std::time::Instant::now();
-    let m = run(n, true);
+    let m = run(n, shuffled);
     // The most flows any link carried at once: where the ring piles up
     // behind its slowest spine link (what the re-solves scale with).
     let peak = m.links.iter().map(|l| l.peak_flows).max().unwrap_or(0);
