@@ -458,3 +458,16 @@ fn validate_times_a_lone_workload_on_the_named_gpu() {
         &["--gpu", "Z80", "H100-SXM"],
     );
 }
+
+#[test]
+fn validate_suite_refuses_a_row_it_does_not_have() {
+    // A misspelt row used to run nothing and report "pass" with exit 0.
+    let suite = root().join("validation/korthikanti-2022");
+    for rows in ["22B fulll", "22b-full,nosuch", ""] {
+        refused(
+            &["validate-suite", s(&suite), "--rows", rows],
+            &["--rows", "22B full"],
+        );
+    }
+}
+
