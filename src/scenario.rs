@@ -112,6 +112,9 @@ impl Scenario {
         let options = model_options::options(src, &spec, parallelism)?;
         let workload =
             overrides::load_workload(&workload_file, &workload_set, &cluster.gpu, &options)?;
+        conveniences::trace_batch_matches(src, &spec, parallelism, &workload, || {
+            overrides::load_workload(&workload_file, &split.workload, &cluster.gpu, &options)
+        })?;
         let pipe = &spec.pipeline;
         if pipe.microbatches.value == 0 {
             return Err(src

@@ -471,3 +471,45 @@ fn validate_suite_refuses_a_row_it_does_not_have() {
     }
 }
 
+#[test]
+fn global_batch_on_a_measured_trace_must_be_its_batch() {
+    // The MNIST trace is timed for minibatches of 64: a global batch of
+    // 10 × that over 4 replicas kept the step time and reported 10 × the
+    // samples per second.
+    let d = tempfile::tempdir().unwrap();
+    let f = scenario(d.path(), "g.yaml", "global_batch: 2560\n");
+    let e = refused(
+        &["run", s(&f), "--no-files", "--trials", "1"],
+        &["g.yaml:5", "global_batch", "64", "256"],
+    );
+    assert!(e.contains("trace"), "{e}");
+    refused(
+        &[
+            "run",
+            s(&scenario(d.path(), "h.yaml", "")),
+            "--no-files",
+            "--set",
+            "global_batch=8",
+        ],
+        &["global_batch", "256"],
+    );
+    // The trace's own batch over the replicas is what it times: accepted.
+    let f = scenario(d.path(), "ok.yaml", "global_batch: 256\n");
+    fabsim()
+        .args(["run", s(&f), "--no-files", "--trials", "1"])
+        .assert()
+        .success();
+    // A search gives each candidate global_batch / data: it needs a model.
+    let search = d.path().join("s.yaml");
+    fs::write(
+        &search,
+        format!(
+            "workload: {}\nglobal_batch: 256\n\
+             hardware: {{ servers: [dgx-h100], gpus: [8, 16], nics: [400Gbps], fabrics: [{{ kind: switch }}] }}\n\
+             parallelism: {{ tensor: [1], pipeline: [1] }}\n",
+            root().join("workloads/mnist-mlp.yaml").display()
+        ),
+    )
+    .unwrap();
+    refused(&["search", s(&search)], &["s.yaml:1", "workload", "trace"]);
+}
