@@ -513,3 +513,63 @@ fn global_batch_on_a_measured_trace_must_be_its_batch() {
     .unwrap();
     refused(&["search", s(&search)], &["s.yaml:1", "workload", "trace"]);
 }
+
+#[test]
+fn report_refuses_a_results_file_without_its_columns() {
+    // A cdf.csv or links.csv that lost its columns or rows used to give
+    // a report with no collectives or no links, and exit code 0.
+    let d = tempfile::tempdir().unwrap();
+    let run = d.path().join("run");
+    let kccb = root().join("scenarios/kccb-mnist.yaml");
+    fabsim()
+        .args(["run", s(&kccb), "--trials", "2", "-q", "--out", s(&run)])
+        .assert()
+        .success();
+    let html = d.path().join("r.html");
+    fabsim()
+        .args(["report", s(&run), "--out", s(&html)])
+        .assert()
+        .success();
+    fs::remove_file(&html).unwrap();
+    let good_cdf = fs::read_to_string(run.join("cdf.csv")).unwrap();
+    let good_links = fs::read_to_string(run.join("links.csv")).unwrap();
+    let header = |t: &str| t.lines().next().unwrap().to_string() + "\n";
+    for (file, text, needle) in [
+        ("cdf.csv", "garbage,,,\n".to_string(), "latency_s"),
+        ("cdf.csv", header(&good_cdf), "no rows"),
+        (
+            "links.csv",
+            good_links.replace("busy_fraction", "busy"),
+            "busy_fraction",
+        ),
+    ] {
+        fs::write(run.join("cdf.csv"), &good_cdf).unwrap();
+        fs::write(run.join("links.csv"), &good_links).unwrap();
+        fs::write(run.join(file), text).unwrap();
+        refused(&["report", s(&run), "--out", s(&html)], &[file, needle]);
+        assert!(!html.exists(), "{file}");
+    }
+    // A lone GPU without links writes a links.csv of its header only.
+    let topo = d.path().join("solo.yaml");
+    fs::write(
+        &topo,
+        "name: solo\ngpu: H100-SXM\nnodes:\n  - { name: g0, kind: gpu }\nlinks: []\n",
+    )
+    .unwrap();
+    let f = d.path().join("solo-run.yaml");
+    fs::write(
+        &f,
+        format!(
+            "topology: {}\nworkload: {}\nparallelism: {{ data: 1 }}\ntrials: {{ count: 1 }}\n",
+            topo.display(),
+            root().join("workloads/mnist-mlp.yaml").display()
+        ),
+    )
+    .unwrap();
+    let solo = d.path().join("solo");
+    fabsim()
+        .args(["run", s(&f), "-q", "--out", s(&solo)])
+        .assert()
+        .success();
+    fabsim().args(["report", s(&solo)]).assert().success();
+}
