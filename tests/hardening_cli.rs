@@ -573,3 +573,32 @@ fn report_refuses_a_results_file_without_its_columns() {
         .success();
     fabsim().args(["report", s(&solo)]).assert().success();
 }
+
+#[test]
+fn validate_checks_a_search_file_as_a_search() {
+    // The shipped search used to be read as a workload: "unknown field
+    // `workload`", which it has and needs.
+    let search = root().join("tests/data/search-small.yaml");
+    let out = fabsim().args(["validate", s(&search)]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.ends_with(": ok (search)\n"), "{text}");
+    let d = tempfile::tempdir().unwrap();
+    let bad = d.path().join("s.yaml");
+    let text = fs::read_to_string(&search)
+        .unwrap()
+        .replace(
+            "../../workloads/gpt2-small.yaml",
+            &root()
+                .join("workloads/gpt2-small.yaml")
+                .display()
+                .to_string(),
+        )
+        .replace("gpus: [16, 32]", "gpus: [16, 0]");
+    fs::write(&bad, text).unwrap();
+    refused(&["validate", s(&bad)], &["s.yaml:9", "hardware.gpus"]);
+}
