@@ -149,9 +149,16 @@ impl Scenario {
                 .with_path("collective.zero"));
         }
         let years = &spec.cost.amortization_years;
-        if !(years.value.is_finite() && years.value > 0.0) {
+        if !(bounds::AMORTIZATION_YEARS.contains(&years.value)) {
+            let (lo, hi) = bounds::AMORTIZATION_YEARS.into_inner();
             return Err(src
-                .error_at(years, "amortization_years must be a number of years > 0")
+                .error_at(
+                    years,
+                    format!(
+                        "amortization_years must be between {lo} and {hi} years, not {}",
+                        years.value
+                    ),
+                )
                 .with_path("cost.amortization_years"));
         }
         let name = spec.name.clone().unwrap_or_else(|| {

@@ -602,3 +602,34 @@ fn validate_checks_a_search_file_as_a_search() {
     fs::write(&bad, text).unwrap();
     refused(&["validate", s(&bad)], &["s.yaml:9", "hardware.gpus"]);
 }
+
+#[test]
+fn amortization_years_has_a_range() {
+    // 1e-300 years printed a cost per hour of 301 digits; 1e300 years a
+    // period of 301 digits.
+    let d = tempfile::tempdir().unwrap();
+    for years in ["1e-300", "0.001", "1e300", "101"] {
+        let f = scenario(
+            d.path(),
+            "y.yaml",
+            &format!("cost: {{ amortization_years: {years} }}\n"),
+        );
+        refused(
+            &["validate", s(&f)],
+            &["y.yaml:5", "cost.amortization_years", "0.01 and 100"],
+        );
+    }
+    let f = scenario(d.path(), "ok.yaml", "");
+    refused(
+        &[
+            "run",
+            s(&f),
+            "--no-files",
+            "--set",
+            "cost.amortization_years=1e-300",
+        ],
+        &["cost.amortization_years", "0.01 and 100"],
+    );
+    let f = scenario(d.path(), "ok.yaml", "cost: { amortization_years: 0.5 }\n");
+    fabsim().args(["validate", s(&f)]).assert().success();
+}

@@ -14,6 +14,10 @@ pub const MAX_MICROBATCHES: u32 = 65_536;
 pub const MAX_CHUNKS: u32 = 1024;
 /// Trials per run (and per sweep point): ten million iterations.
 pub const MAX_TRIALS: u64 = 10_000_000;
+/// Years capex is spread over in the cost per hour: a few days' rental to
+/// a century. Past them the cost per hour or the period printed runs to
+/// hundreds of digits (1e-300 years: $1e301 an hour), and means nothing.
+pub const AMORTIZATION_YEARS: std::ops::RangeInclusive<f64> = 0.01..=100.0;
 /// Compute of one iteration's layers (forward + backward, one replica):
 /// half of simulated time's 213 days, leaving room for communication.
 pub const MAX_ITERATION_SECS: f64 = 100.0 * 86_400.0;
