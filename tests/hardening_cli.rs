@@ -633,3 +633,44 @@ fn amortization_years_has_a_range() {
     let f = scenario(d.path(), "ok.yaml", "cost: { amortization_years: 0.5 }\n");
     fabsim().args(["validate", s(&f)]).assert().success();
 }
+
+#[test]
+fn explicit_host_numbers_are_labels_not_counts() {
+    // Hosts 0, 0, 2 and 4294967295: the summary said "4294967295 ... 0 x
+    // 2 GPUs" (the host count overflowed) or, with a gap, "4 x 2 GPUs =
+    // 4 GPUs". Host numbers only group GPUs: there are 3 hosts here.
+    let d = tempfile::tempdir().unwrap();
+    let topo = d.path().join("t.yaml");
+    fs::write(
+        &topo,
+        "name: t\ngpu: H100-SXM\nnodes:\n\
+         - { name: a, kind: gpu, host: 0 }\n\
+         - { name: b, kind: gpu, host: 0 }\n\
+         - { name: c, kind: gpu, host: 2 }\n\
+         - { name: e, kind: gpu, host: 4294967295 }\n\
+         - { name: s, kind: switch }\n\
+         links:\n\
+         - { a: a, b: b, bandwidth: 100GB/s, latency: 1us, kind: intra-host }\n\
+         - { a: a, b: s, bandwidth: 100Gbps, latency: 1us, kind: nic }\n\
+         - { a: b, b: s, bandwidth: 100Gbps, latency: 1us, kind: nic }\n\
+         - { a: c, b: s, bandwidth: 100Gbps, latency: 1us, kind: nic }\n\
+         - { a: e, b: s, bandwidth: 100Gbps, latency: 1us, kind: nic }\n",
+    )
+    .unwrap();
+    let out = fabsim()
+        .args(["topology", s(&topo), "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (j["hosts"].as_u64(), j["gpus"].as_u64()),
+        (Some(3), Some(4))
+    );
+    let out = fabsim().args(["topology", s(&topo)]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("hosts           3 hosts of up to 2 GPUs = 4 GPUs"),
+        "{text}"
+    );
+}
