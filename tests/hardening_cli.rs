@@ -674,3 +674,22 @@ fn explicit_host_numbers_are_labels_not_counts() {
         "{text}"
     );
 }
+
+#[test]
+fn a_set_value_that_is_not_finite_is_refused_in_plain_words() {
+    // It read "non-finite float `.nan` rejected by the configured policy
+    // at line 1, column 1": the parser's words, and a line of no file.
+    let d = tempfile::tempdir().unwrap();
+    let f = scenario(d.path(), "n.yaml", "");
+    for set in [
+        "seed=.nan",
+        "noise.loss.probability=1e999",
+        "cost.amortization_years=-.inf",
+    ] {
+        let e = refused(
+            &["run", s(&f), "--no-files", "--set", set],
+            &[set, "is not a finite number"],
+        );
+        assert!(!e.contains("policy") && !e.contains("line 1"), "{e}");
+    }
+}
