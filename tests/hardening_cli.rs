@@ -693,3 +693,50 @@ fn a_set_value_that_is_not_finite_is_refused_in_plain_words() {
         assert!(!e.contains("policy") && !e.contains("line 1"), "{e}");
     }
 }
+
+#[test]
+fn percentiles_hold_for_latencies_past_an_hour() {
+    // The histograms stopped at one hour and the percentiles were clamped
+    // to the exact minimum: iterations of 31 to 50 days reported p50 = p90
+    // = p99 = the shortest of them.
+    let d = tempfile::tempdir().unwrap();
+    let f = scenario(
+        d.path(),
+        "slow.yaml",
+        "noise: { latency: { dist: exponential, mean: 86400s } }\n",
+    );
+    let out_dir = d.path().join("out");
+    fabsim()
+        .args(["run", s(&f), "--trials", "20", "-q", "--out", s(&out_dir)])
+        .assert()
+        .success();
+    let trials = fs::read_to_string(out_dir.join("trials.csv")).unwrap();
+    let mut times: Vec<f64> = trials
+        .lines()
+        .filter(|l| l.contains(",iteration,"))
+        .map(|l| l.split(',').nth(5).unwrap().parse().unwrap())
+        .collect();
+    times.sort_by(f64::total_cmp);
+    assert_eq!(times.len(), 20);
+    assert!(times[0] > 3600.0, "{times:?}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
+    let q = |k: &str| summary["iteration"][k].as_f64().unwrap();
+    // 3 significant digits: each percentile within 0.1 % of its rank.
+    let near = |v: f64, lo: f64, hi: f64| v >= lo * 0.999 && v <= hi * 1.001;
+    assert!(
+        near(q("p50_s"), times[8], times[10]),
+        "{} {times:?}",
+        q("p50_s")
+    );
+    assert!(
+        near(q("p90_s"), times[16], times[18]),
+        "{} {times:?}",
+        q("p90_s")
+    );
+    assert!(
+        near(q("p99_s"), times[18], times[19]),
+        "{} {times:?}",
+        q("p99_s")
+    );
+}
