@@ -148,19 +148,6 @@ impl Scenario {
                 .error_at(zero, format!("zero must be 0 or 1, not {}", zero.value))
                 .with_path("collective.zero"));
         }
-        let years = &spec.cost.amortization_years;
-        if !(bounds::AMORTIZATION_YEARS.contains(&years.value)) {
-            let (lo, hi) = bounds::AMORTIZATION_YEARS.into_inner();
-            return Err(src
-                .error_at(
-                    years,
-                    format!(
-                        "amortization_years must be between {lo} and {hi} years, not {}",
-                        years.value
-                    ),
-                )
-                .with_path("cost.amortization_years"));
-        }
         let name = spec.name.clone().unwrap_or_else(|| {
             src.file.file_stem().map_or_else(
                 || "scenario".to_string(),

@@ -1,8 +1,9 @@
 //! Documented bounds on a scenario's counts (README, "Limits"): values past
 //! them are refused at load time with the line and the allowed range,
 //! rather than exhausting memory or time, or running something that means
-//! nothing (more microbatches than samples). It checks counts only; units
-//! are bounded where they are parsed (`units.rs`), noise in `noise.rs`.
+//! nothing (more microbatches than samples). It checks counts and the
+//! amortization period; units are bounded where they are parsed
+//! (`units.rs`), noise in `noise.rs`.
 
 use super::ScenarioFile;
 use crate::input::{InputError, Source};
@@ -22,7 +23,8 @@ pub const AMORTIZATION_YEARS: std::ops::RangeInclusive<f64> = 0.01..=100.0;
 /// half of simulated time's 213 days, leaving room for communication.
 pub const MAX_ITERATION_SECS: f64 = 100.0 * 86_400.0;
 
-/// Checks microbatches, collective chunks and the trial count.
+/// Checks microbatches, collective chunks, the amortization period and the
+/// trial count.
 pub(super) fn check(
     src: &Source,
     spec: &ScenarioFile,
@@ -57,6 +59,19 @@ pub(super) fn check(
             "collective.chunks",
             format!("chunks must be a whole number from 1 to {MAX_CHUNKS}, not {chunks}"),
         ));
+    }
+    let years = &spec.cost.amortization_years;
+    if !AMORTIZATION_YEARS.contains(&years.value) {
+        let (lo, hi) = AMORTIZATION_YEARS.into_inner();
+        return Err(src
+            .error_at(
+                years,
+                format!(
+                    "amortization_years must be between {lo} and {hi} years, not {}",
+                    years.value
+                ),
+            )
+            .with_path("cost.amortization_years"));
     }
     if trials > MAX_TRIALS {
         let msg = format!("the scenario runs {trials} trials; at most {MAX_TRIALS} are supported");
