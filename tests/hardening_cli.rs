@@ -740,3 +740,28 @@ fn percentiles_hold_for_latencies_past_an_hour() {
         q("p99_s")
     );
 }
+
+#[test]
+fn sweep_filter_errors_use_the_files_words() {
+    // "Gt compares numbers": the program's name for `gt`; and a condition
+    // with neither `value` nor `other` was told "(not both)".
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("f.yaml");
+    let head = format!(
+        "base: {}\ntrials: 1\naxes:\n  - {{ path: topology.nic.bandwidth, values: [1Gbps, 2Gbps] }}\nfilter:\n",
+        root().join("scenarios/kccb-mnist.yaml").display()
+    );
+    fs::write(
+        &f,
+        format!("{head}  - {{ path: topology.nic.bandwidth, op: gt, value: 1Gbps }}\n"),
+    )
+    .unwrap();
+    let e = refused(&["sweep", s(&f)], &["f.yaml:6", "`gt` compares numbers"]);
+    assert!(!e.contains("Gt"), "{e}");
+    fs::write(
+        &f,
+        format!("{head}  - {{ path: topology.nic.bandwidth, op: gt }}\n"),
+    )
+    .unwrap();
+    refused(&["sweep", s(&f)], &["f.yaml:6", "exactly one"]);
+}
