@@ -307,11 +307,14 @@ impl Source {
 }
 
 /// What a YAML document is, from its top-level keys: `"scenario"`,
-/// `"sweep"`, `"topology"` or `"workload"` (the default).
+/// `"sweep"`, `"search"`, `"topology"` or `"workload"` (the default).
 pub fn document_kind(src: &Source) -> &'static str {
     let has = |key: &str| src.text.lines().any(|l| l.starts_with(&format!("{key}:")));
     if has("base") && has("axes") {
         "sweep"
+    } else if has("hardware") && has("global_batch") {
+        // A search names a `workload:` too, so it is told apart first.
+        "search"
     } else if has("topology") {
         "scenario"
     } else if has("fabric") || has("nodes") || has("host") {

@@ -39,7 +39,7 @@ enum Command {
     /// Write the self-contained HTML report of a run folder or of a sweep
     /// or search CSV.
     Report(report::ReportArgs),
-    /// Check topology, workload, scenario and sweep files without running them.
+    /// Check topology, workload, scenario, sweep and search files without running them.
     Validate(validate::ValidateArgs),
     /// Run a validation suite (a folder with suite.yaml) against its
     /// published measurements; fails when the mean |error| exceeds its gate.

@@ -23,7 +23,12 @@ use crate::units::SimTime;
 use hdrhistogram::Histogram;
 use std::io::Write;
 
-/// Largest latency the histograms resolve: one hour, in nanoseconds.
+/// The latency the histograms are first sized for: one hour, in
+/// nanoseconds. They grow past it (auto-resize) as longer latencies come,
+/// up to the whole of simulated time (2^64 ps, about 213 days): a fixed
+/// bound saturated every longer latency, and the percentiles, clamped to
+/// the exact minimum, all reported that minimum. Growing only when needed
+/// keeps a histogram of ordinary runs at its one-hour size (~270 kB).
 const MAX_NS: u64 = 3_600_000_000_000;
 
 /// Streaming statistics of one latency series (a collective, or the
@@ -58,7 +63,12 @@ impl LatencyStats {
             sum_ps: 0,
             min: SimTime::MAX,
             max: SimTime::ZERO,
-            hist: Histogram::new_with_bounds(1, MAX_NS, 3).expect("valid histogram bounds"),
+            hist: {
+                let mut h =
+                    Histogram::new_with_bounds(1, MAX_NS, 3).expect("valid histogram bounds");
+                h.auto(true);
+                h
+            },
         }
     }
 
@@ -74,7 +84,11 @@ impl LatencyStats {
         self.sum_ps += u128::from(latency.ps());
         self.min = self.min.min(latency);
         self.max = self.max.max(latency);
-        self.hist.saturating_record(latency.ps().div_ceil(1000));
+        let ns = latency.ps().div_ceil(1000);
+        // Growing fails only past i64::MAX / 2 ns, far beyond simulated time.
+        if self.hist.record(ns).is_err() {
+            self.hist.saturating_record(ns);
+        }
     }
 
     /// Mean latency, seconds (0 when empty).

@@ -112,6 +112,9 @@ impl Scenario {
         let options = model_options::options(src, &spec, parallelism)?;
         let workload =
             overrides::load_workload(&workload_file, &workload_set, &cluster.gpu, &options)?;
+        conveniences::trace_batch_matches(src, &spec, parallelism, &workload, || {
+            overrides::load_workload(&workload_file, &split.workload, &cluster.gpu, &options)
+        })?;
         let pipe = &spec.pipeline;
         if pipe.microbatches.value == 0 {
             return Err(src
@@ -144,12 +147,6 @@ impl Scenario {
             return Err(src
                 .error_at(zero, format!("zero must be 0 or 1, not {}", zero.value))
                 .with_path("collective.zero"));
-        }
-        let years = &spec.cost.amortization_years;
-        if !(years.value.is_finite() && years.value > 0.0) {
-            return Err(src
-                .error_at(years, "amortization_years must be a number of years > 0")
-                .with_path("cost.amortization_years"));
         }
         let name = spec.name.clone().unwrap_or_else(|| {
             src.file.file_stem().map_or_else(

@@ -241,6 +241,18 @@ impl Search {
                 .ok_or_else(|| InputError::file(file, "no H100-SXM preset"))?,
             &crate::workload::WorkloadOptions::default(),
         )?;
+        // Each candidate's replicas get global_batch / data samples: only an
+        // analytical model is timed for any batch; a trace keeps its own.
+        if probe.model.is_none() {
+            return Err(src
+                .error_at(
+                    &f.workload,
+                    "a search gives each candidate's replicas global_batch / data samples, \
+                     but this workload is a measured trace, timed for one batch size: use an \
+                     analytical `model:` workload",
+                )
+                .with_path("workload"));
+        }
         let tokens = probe.model.as_ref().map(|m| m.tokens_per_sample);
         let (target, hw_choices, choices) = spec::check(&src, &f, tokens)?;
         let scratch = crate::output::ScratchDir::new()

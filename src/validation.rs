@@ -177,20 +177,43 @@ impl Suite {
     }
 
     /// Runs the rows whose `row` or scenario stem is in `only` (all when
-    /// empty), calling `each` after every row.
+    /// empty), calling `each` after every row. A name in `only` that is no
+    /// row is refused: a misspelt row would otherwise run nothing and pass.
     pub fn run(
         &self,
         only: &[String],
         mut each: impl FnMut(&RowResult),
     ) -> Result<Report, ValidationError> {
+        let names = |r: &Row| {
+            let stem = r.scenario.file_stem().map(|s| s.to_string_lossy());
+            [Some(r.row.clone()), stem.map(|s| s.into_owned())]
+        };
+        if let Some(unknown) = only.iter().find(|o| {
+            !self
+                .file
+                .rows
+                .iter()
+                .any(|r| names(&r.value).contains(&Some(o.to_string())))
+        }) {
+            let known: Vec<&str> = self
+                .file
+                .rows
+                .iter()
+                .map(|r| r.value.row.as_str())
+                .collect();
+            return Err(LoadError::from(crate::input::ArgError::new(
+                "--rows",
+                format!(
+                    "the suite has no row '{unknown}': name rows (or their scenario file stems) from {}",
+                    known.join(", ")
+                ),
+            ))
+            .into());
+        }
         let mut rows = Vec::new();
         for r in &self.file.rows {
             let r = &r.value;
-            let stem = r.scenario.file_stem().map(|s| s.to_string_lossy());
-            let picked = only.is_empty()
-                || only
-                    .iter()
-                    .any(|o| *o == r.row || stem.as_deref() == Some(o.as_str()));
+            let picked = only.is_empty() || names(r).iter().flatten().any(|n| only.contains(n));
             if !picked {
                 continue;
             }

@@ -458,3 +458,310 @@ fn validate_times_a_lone_workload_on_the_named_gpu() {
         &["--gpu", "Z80", "H100-SXM"],
     );
 }
+
+#[test]
+fn validate_suite_refuses_a_row_it_does_not_have() {
+    // A misspelt row used to run nothing and report "pass" with exit 0.
+    let suite = root().join("validation/korthikanti-2022");
+    for rows in ["22B fulll", "22b-full,nosuch", ""] {
+        refused(
+            &["validate-suite", s(&suite), "--rows", rows],
+            &["--rows", "22B full"],
+        );
+    }
+}
+
+#[test]
+fn global_batch_on_a_measured_trace_must_be_its_batch() {
+    // The MNIST trace is timed for minibatches of 64: a global batch of
+    // 10 × that over 4 replicas kept the step time and reported 10 × the
+    // samples per second.
+    let d = tempfile::tempdir().unwrap();
+    let f = scenario(d.path(), "g.yaml", "global_batch: 2560\n");
+    let e = refused(
+        &["run", s(&f), "--no-files", "--trials", "1"],
+        &["g.yaml:5", "global_batch", "64", "256"],
+    );
+    assert!(e.contains("trace"), "{e}");
+    refused(
+        &[
+            "run",
+            s(&scenario(d.path(), "h.yaml", "")),
+            "--no-files",
+            "--set",
+            "global_batch=8",
+        ],
+        &["global_batch", "256"],
+    );
+    // The trace's own batch over the replicas is what it times: accepted.
+    let f = scenario(d.path(), "ok.yaml", "global_batch: 256\n");
+    fabsim()
+        .args(["run", s(&f), "--no-files", "--trials", "1"])
+        .assert()
+        .success();
+    // A search gives each candidate global_batch / data: it needs a model.
+    let search = d.path().join("s.yaml");
+    fs::write(
+        &search,
+        format!(
+            "workload: {}\nglobal_batch: 256\n\
+             hardware: {{ servers: [dgx-h100], gpus: [8, 16], nics: [400Gbps], fabrics: [{{ kind: switch }}] }}\n\
+             parallelism: {{ tensor: [1], pipeline: [1] }}\n",
+            root().join("workloads/mnist-mlp.yaml").display()
+        ),
+    )
+    .unwrap();
+    refused(&["search", s(&search)], &["s.yaml:1", "workload", "trace"]);
+}
+
+#[test]
+fn report_refuses_a_results_file_without_its_columns() {
+    // A cdf.csv or links.csv that lost its columns or rows used to give
+    // a report with no collectives or no links, and exit code 0.
+    let d = tempfile::tempdir().unwrap();
+    let run = d.path().join("run");
+    let kccb = root().join("scenarios/kccb-mnist.yaml");
+    fabsim()
+        .args(["run", s(&kccb), "--trials", "2", "-q", "--out", s(&run)])
+        .assert()
+        .success();
+    let html = d.path().join("r.html");
+    fabsim()
+        .args(["report", s(&run), "--out", s(&html)])
+        .assert()
+        .success();
+    fs::remove_file(&html).unwrap();
+    let good_cdf = fs::read_to_string(run.join("cdf.csv")).unwrap();
+    let good_links = fs::read_to_string(run.join("links.csv")).unwrap();
+    let header = |t: &str| t.lines().next().unwrap().to_string() + "\n";
+    for (file, text, needle) in [
+        ("cdf.csv", "garbage,,,\n".to_string(), "latency_s"),
+        ("cdf.csv", header(&good_cdf), "no rows"),
+        (
+            "links.csv",
+            good_links.replace("busy_fraction", "busy"),
+            "busy_fraction",
+        ),
+    ] {
+        fs::write(run.join("cdf.csv"), &good_cdf).unwrap();
+        fs::write(run.join("links.csv"), &good_links).unwrap();
+        fs::write(run.join(file), text).unwrap();
+        refused(&["report", s(&run), "--out", s(&html)], &[file, needle]);
+        assert!(!html.exists(), "{file}");
+    }
+    // A lone GPU without links writes a links.csv of its header only.
+    let topo = d.path().join("solo.yaml");
+    fs::write(
+        &topo,
+        "name: solo\ngpu: H100-SXM\nnodes:\n  - { name: g0, kind: gpu }\nlinks: []\n",
+    )
+    .unwrap();
+    let f = d.path().join("solo-run.yaml");
+    fs::write(
+        &f,
+        format!(
+            "topology: {}\nworkload: {}\nparallelism: {{ data: 1 }}\ntrials: {{ count: 1 }}\n",
+            topo.display(),
+            root().join("workloads/mnist-mlp.yaml").display()
+        ),
+    )
+    .unwrap();
+    let solo = d.path().join("solo");
+    fabsim()
+        .args(["run", s(&f), "-q", "--out", s(&solo)])
+        .assert()
+        .success();
+    fabsim().args(["report", s(&solo)]).assert().success();
+}
+
+#[test]
+fn validate_checks_a_search_file_as_a_search() {
+    // The shipped search used to be read as a workload: "unknown field
+    // `workload`", which it has and needs.
+    let search = root().join("tests/data/search-small.yaml");
+    let out = fabsim().args(["validate", s(&search)]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.ends_with(": ok (search)\n"), "{text}");
+    let d = tempfile::tempdir().unwrap();
+    let bad = d.path().join("s.yaml");
+    let text = fs::read_to_string(&search)
+        .unwrap()
+        .replace(
+            "../../workloads/gpt2-small.yaml",
+            &root()
+                .join("workloads/gpt2-small.yaml")
+                .display()
+                .to_string(),
+        )
+        .replace("gpus: [16, 32]", "gpus: [16, 0]");
+    fs::write(&bad, text).unwrap();
+    refused(&["validate", s(&bad)], &["s.yaml:9", "hardware.gpus"]);
+}
+
+#[test]
+fn amortization_years_has_a_range() {
+    // 1e-300 years printed a cost per hour of 301 digits; 1e300 years a
+    // period of 301 digits.
+    let d = tempfile::tempdir().unwrap();
+    for years in ["1e-300", "0.001", "1e300", "101"] {
+        let f = scenario(
+            d.path(),
+            "y.yaml",
+            &format!("cost: {{ amortization_years: {years} }}\n"),
+        );
+        refused(
+            &["validate", s(&f)],
+            &["y.yaml:5", "cost.amortization_years", "0.01 and 100"],
+        );
+    }
+    let f = scenario(d.path(), "ok.yaml", "");
+    refused(
+        &[
+            "run",
+            s(&f),
+            "--no-files",
+            "--set",
+            "cost.amortization_years=1e-300",
+        ],
+        &["cost.amortization_years", "0.01 and 100"],
+    );
+    let f = scenario(d.path(), "ok.yaml", "cost: { amortization_years: 0.5 }\n");
+    fabsim().args(["validate", s(&f)]).assert().success();
+}
+
+#[test]
+fn explicit_host_numbers_are_labels_not_counts() {
+    // Hosts 0, 0, 2 and 4294967295: the summary said "4294967295 ... 0 x
+    // 2 GPUs" (the host count overflowed) or, with a gap, "4 x 2 GPUs =
+    // 4 GPUs". Host numbers only group GPUs: there are 3 hosts here.
+    let d = tempfile::tempdir().unwrap();
+    let topo = d.path().join("t.yaml");
+    fs::write(
+        &topo,
+        "name: t\ngpu: H100-SXM\nnodes:\n\
+         - { name: a, kind: gpu, host: 0 }\n\
+         - { name: b, kind: gpu, host: 0 }\n\
+         - { name: c, kind: gpu, host: 2 }\n\
+         - { name: e, kind: gpu, host: 4294967295 }\n\
+         - { name: s, kind: switch }\n\
+         links:\n\
+         - { a: a, b: b, bandwidth: 100GB/s, latency: 1us, kind: intra-host }\n\
+         - { a: a, b: s, bandwidth: 100Gbps, latency: 1us, kind: nic }\n\
+         - { a: b, b: s, bandwidth: 100Gbps, latency: 1us, kind: nic }\n\
+         - { a: c, b: s, bandwidth: 100Gbps, latency: 1us, kind: nic }\n\
+         - { a: e, b: s, bandwidth: 100Gbps, latency: 1us, kind: nic }\n",
+    )
+    .unwrap();
+    let out = fabsim()
+        .args(["topology", s(&topo), "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (j["hosts"].as_u64(), j["gpus"].as_u64()),
+        (Some(3), Some(4))
+    );
+    let out = fabsim().args(["topology", s(&topo)]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("hosts           3 hosts of up to 2 GPUs = 4 GPUs"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_set_value_that_is_not_finite_is_refused_in_plain_words() {
+    // It read "non-finite float `.nan` rejected by the configured policy
+    // at line 1, column 1": the parser's words, and a line of no file.
+    let d = tempfile::tempdir().unwrap();
+    let f = scenario(d.path(), "n.yaml", "");
+    for set in [
+        "seed=.nan",
+        "noise.loss.probability=1e999",
+        "cost.amortization_years=-.inf",
+    ] {
+        let e = refused(
+            &["run", s(&f), "--no-files", "--set", set],
+            &[set, "is not a finite number"],
+        );
+        assert!(!e.contains("policy") && !e.contains("line 1"), "{e}");
+    }
+}
+
+#[test]
+fn percentiles_hold_for_latencies_past_an_hour() {
+    // The histograms stopped at one hour and the percentiles were clamped
+    // to the exact minimum: iterations of 31 to 50 days reported p50 = p90
+    // = p99 = the shortest of them.
+    let d = tempfile::tempdir().unwrap();
+    let f = scenario(
+        d.path(),
+        "slow.yaml",
+        "noise: { latency: { dist: exponential, mean: 86400s } }\n",
+    );
+    let out_dir = d.path().join("out");
+    fabsim()
+        .args(["run", s(&f), "--trials", "20", "-q", "--out", s(&out_dir)])
+        .assert()
+        .success();
+    let trials = fs::read_to_string(out_dir.join("trials.csv")).unwrap();
+    let mut times: Vec<f64> = trials
+        .lines()
+        .filter(|l| l.contains(",iteration,"))
+        .map(|l| l.split(',').nth(5).unwrap().parse().unwrap())
+        .collect();
+    times.sort_by(f64::total_cmp);
+    assert_eq!(times.len(), 20);
+    assert!(times[0] > 3600.0, "{times:?}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
+    let q = |k: &str| summary["iteration"][k].as_f64().unwrap();
+    // 3 significant digits: each percentile within 0.1 % of its rank.
+    let near = |v: f64, lo: f64, hi: f64| v >= lo * 0.999 && v <= hi * 1.001;
+    assert!(
+        near(q("p50_s"), times[8], times[10]),
+        "{} {times:?}",
+        q("p50_s")
+    );
+    assert!(
+        near(q("p90_s"), times[16], times[18]),
+        "{} {times:?}",
+        q("p90_s")
+    );
+    assert!(
+        near(q("p99_s"), times[18], times[19]),
+        "{} {times:?}",
+        q("p99_s")
+    );
+}
+
+#[test]
+fn sweep_filter_errors_use_the_files_words() {
+    // "Gt compares numbers": the program's name for `gt`; and a condition
+    // with neither `value` nor `other` was told "(not both)".
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("f.yaml");
+    let head = format!(
+        "base: {}\ntrials: 1\naxes:\n  - {{ path: topology.nic.bandwidth, values: [1Gbps, 2Gbps] }}\nfilter:\n",
+        root().join("scenarios/kccb-mnist.yaml").display()
+    );
+    fs::write(
+        &f,
+        format!("{head}  - {{ path: topology.nic.bandwidth, op: gt, value: 1Gbps }}\n"),
+    )
+    .unwrap();
+    let e = refused(&["sweep", s(&f)], &["f.yaml:6", "`gt` compares numbers"]);
+    assert!(!e.contains("Gt"), "{e}");
+    fs::write(
+        &f,
+        format!("{head}  - {{ path: topology.nic.bandwidth, op: gt }}\n"),
+    )
+    .unwrap();
+    refused(&["sweep", s(&f)], &["f.yaml:6", "exactly one"]);
+}

@@ -57,7 +57,8 @@ pub fn validate_suite(args: &ValidateSuiteArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads each file as what its contents say it is: a scenario (has
+/// Loads each file as what its contents say it is: a sweep (`base:` and
+/// `axes:`), a search (`hardware:` and `global_batch:`), a scenario (has
 /// `topology:`), a topology (has `fabric:` or `nodes:`), else a workload,
 /// timed on the `--gpu` preset (named in the "ok" line).
 pub fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
@@ -83,6 +84,9 @@ pub fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
             }
             "sweep" => {
                 fabsim::sweep::Sweep::load(file)?;
+            }
+            "search" => {
+                fabsim::search::Search::load(file)?;
             }
             _ => {
                 fabsim::workload::load(file, &gpu, &Default::default())?;

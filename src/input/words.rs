@@ -107,6 +107,12 @@ pub fn plain(msg: &str, yaml_path: Option<&str>) -> String {
             None => format!("unknown value {rest}"),
         };
     }
+    // serde-saphyr refuses `.nan`, `.inf` and `1e999` where any value may
+    // stand (a `--set` value) "by the configured policy at line 1, ...".
+    if let Some(rest) = msg.strip_prefix("non-finite float ") {
+        let value = rest.split(" rejected").next().unwrap_or(rest);
+        return format!("{value} is not a finite number");
+    }
     if let Some(ty) = expected_type(msg) {
         return format!("must be {ty}{}", found(msg));
     }

@@ -1,8 +1,9 @@
 //! Documented bounds on a scenario's counts (README, "Limits"): values past
 //! them are refused at load time with the line and the allowed range,
 //! rather than exhausting memory or time, or running something that means
-//! nothing (more microbatches than samples). It checks counts only; units
-//! are bounded where they are parsed (`units.rs`), noise in `noise.rs`.
+//! nothing (more microbatches than samples). It checks counts and the
+//! amortization period; units are bounded where they are parsed
+//! (`units.rs`), noise in `noise.rs`.
 
 use super::ScenarioFile;
 use crate::input::{InputError, Source};
@@ -14,11 +15,16 @@ pub const MAX_MICROBATCHES: u32 = 65_536;
 pub const MAX_CHUNKS: u32 = 1024;
 /// Trials per run (and per sweep point): ten million iterations.
 pub const MAX_TRIALS: u64 = 10_000_000;
+/// Years capex is spread over in the cost per hour: a few days' rental to
+/// a century. Past them the cost per hour or the period printed runs to
+/// hundreds of digits (1e-300 years: $1e301 an hour), and means nothing.
+pub const AMORTIZATION_YEARS: std::ops::RangeInclusive<f64> = 0.01..=100.0;
 /// Compute of one iteration's layers (forward + backward, one replica):
 /// half of simulated time's 213 days, leaving room for communication.
 pub const MAX_ITERATION_SECS: f64 = 100.0 * 86_400.0;
 
-/// Checks microbatches, collective chunks and the trial count.
+/// Checks microbatches, collective chunks, the amortization period and the
+/// trial count.
 pub(super) fn check(
     src: &Source,
     spec: &ScenarioFile,
@@ -53,6 +59,19 @@ pub(super) fn check(
             "collective.chunks",
             format!("chunks must be a whole number from 1 to {MAX_CHUNKS}, not {chunks}"),
         ));
+    }
+    let years = &spec.cost.amortization_years;
+    if !AMORTIZATION_YEARS.contains(&years.value) {
+        let (lo, hi) = AMORTIZATION_YEARS.into_inner();
+        return Err(src
+            .error_at(
+                years,
+                format!(
+                    "amortization_years must be between {lo} and {hi} years, not {}",
+                    years.value
+                ),
+            )
+            .with_path("cost.amortization_years"));
     }
     if trials > MAX_TRIALS {
         let msg = format!("the scenario runs {trials} trials; at most {MAX_TRIALS} are supported");

@@ -190,6 +190,45 @@ pub(super) fn workload_overrides(
     Ok(out)
 }
 
+/// A measured trace is timed for minibatches of its own `batch_size`, so
+/// `global_batch` must give each replica exactly that: another batch would
+/// keep the trace's times and scale only the samples per second. (An
+/// analytical model is re-timed for any batch.) `as_written` loads the
+/// workload without the `global_batch` override, for its own batch size.
+pub(super) fn trace_batch_matches(
+    src: &Source,
+    spec: &ScenarioFile,
+    par: Parallelism,
+    workload: &crate::workload::Workload,
+    as_written: impl FnOnce() -> Result<crate::workload::Workload, InputError>,
+) -> Result<(), InputError> {
+    let Some(g) = &spec.global_batch else {
+        return Ok(());
+    };
+    if workload.model.is_some() {
+        return Ok(());
+    }
+    let own = as_written()?.batch_size;
+    if own == workload.batch_size {
+        return Ok(());
+    }
+    let d = par.data;
+    Err(src
+        .error_at(
+            g,
+            format!(
+                "global_batch {} gives each of the {d} data-parallel replicas {} samples, but \
+                 the workload is a measured trace timed for minibatches of {own}: write \
+                 global_batch: {} ({own} × {d}) or leave it out, or use an analytical \
+                 `model:` workload, which is timed for any batch",
+                g.value,
+                workload.batch_size,
+                u64::from(own) * u64::from(d)
+            ),
+        )
+        .with_path("global_batch"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -140,7 +140,7 @@ fn allowed(path: &str, v: &Value) -> String {
         "trials.count" => format!("1 to {}", bounds::MAX_TRIALS),
         "compute_efficiency" => "a number in (0, 1], or ~ for the kernel model".into(),
         "recompute" => "one of none, selective, full".into(),
-        "cost.amortization_years" => "years > 0".into(),
+        "cost.amortization_years" => "0.01 to 100 years".into(),
         "topology" | "workload" => "a file, relative to the scenario".into(),
         "noise" => "a noise section (see the README's Noise)".into(),
         _ => match v {

@@ -39,6 +39,13 @@ pub enum Op {
     Divides,
 }
 
+impl Op {
+    /// The op as the sweep file writes it (`gt`), for messages.
+    fn word(self) -> String {
+        format!("{self:?}").to_lowercase()
+    }
+}
+
 /// One condition, as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -67,11 +74,13 @@ impl Condition {
             (None, Some(p)) => lookup(p).ok_or_else(|| {
                 format!("the filter path {p} is neither an axis nor a value of the base files")
             })?,
-            _ => return Err("a condition takes `value: V` or `other: path` (not both)".into()),
+            _ => {
+                return Err("a condition takes exactly one of `value: V` and `other: path`".into());
+            }
         };
         let num = |v: &Value| {
             v.as_f64()
-                .ok_or_else(|| format!("{:?} compares numbers, and {v} is not one", self.op))
+                .ok_or_else(|| format!("`{}` compares numbers, and {v} is not one", self.op.word()))
         };
         Ok(match self.op {
             Op::Eq => left == right,

@@ -182,6 +182,17 @@ fn add_nodes(
         }
     }
     gpus.sort_by_key(|&(host, i)| (host, i));
+    // Host numbers are labels that group GPUs: the hosts are numbered
+    // 0..k in label order, so gaps (0, 2, 7) do not count as hosts and a
+    // label of 4294967295 does not overflow the host count.
+    let (mut previous, mut dense) = (None, 0);
+    for g in &mut gpus {
+        if previous.is_some_and(|p| p != g.0) {
+            dense += 1;
+        }
+        previous = Some(g.0);
+        g.0 = dense;
+    }
     let mut ids: BTreeMap<String, NodeId> = BTreeMap::new();
     let mut local: BTreeMap<u32, u32> = BTreeMap::new();
     let mut add = |name: &Spanned<String>, i: usize, id: NodeId| -> Result<(), InputError> {

@@ -215,9 +215,16 @@ impl fmt::Display for TopologySummary {
         }
         writeln!(f, "fabric          {}", self.fabric)?;
         writeln!(f, "gpu             {}", self.gpu)?;
+        // An explicit graph may give its hosts different GPU counts.
+        let uniform = u64::from(self.hosts) * u64::from(self.gpus_per_host) == self.gpus as u64;
+        let (times, of) = if uniform {
+            ("x", "")
+        } else {
+            ("hosts of", "up to ")
+        };
         writeln!(
             f,
-            "hosts           {} x {} GPUs = {} GPUs",
+            "hosts           {} {times} {of}{} GPUs = {} GPUs",
             self.hosts, self.gpus_per_host, self.gpus
         )?;
         writeln!(

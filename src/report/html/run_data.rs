@@ -178,10 +178,39 @@ fn field<T: std::str::FromStr>(
         .ok_or_else(|| bad(path, format!("column `{key}` is missing or not a number")))
 }
 
+/// The rows of `dir/name`, refused unless its header has every one of
+/// `columns` (and, if `rows_needed`, a row follows): a file that lost
+/// either would otherwise draw an empty plot as if the run had nothing to
+/// show. (`cdf.csv` always has the iteration's rows; `links.csv` of a lone
+/// GPU without links has none.)
+fn rows_with(
+    dir: &Path,
+    name: &str,
+    columns: &[&str],
+    rows_needed: bool,
+) -> Result<Vec<BTreeMap<String, String>>, InputError> {
+    let path = dir.join(name);
+    let (header, rows) = csv_rows(&path, &read(dir, name)?)?;
+    if let Some(missing) = columns.iter().find(|c| !header.iter().any(|h| h == *c)) {
+        return Err(bad(
+            &path,
+            format!(
+                "it has no `{missing}` column (a fabsim run writes {})",
+                columns.join(", ")
+            ),
+        ));
+    }
+    if rows_needed && rows.is_empty() {
+        return Err(bad(&path, "it has no rows below its header"));
+    }
+    Ok(rows)
+}
+
 fn series(dir: &Path) -> Result<Vec<Series>, InputError> {
     let path = dir.join("cdf.csv");
     let mut out: Vec<Series> = Vec::new();
-    for row in csv_rows(&path, &read(dir, "cdf.csv")?)?.1 {
+    let columns = ["collective", "bytes", "percentile", "latency_s"];
+    for row in rows_with(dir, "cdf.csv", &columns, true)? {
         let name = row.get("collective").cloned().unwrap_or_default();
         let point = (
             field(&path, &row, "percentile")?,
@@ -202,8 +231,7 @@ fn series(dir: &Path) -> Result<Vec<Series>, InputError> {
 
 fn links(dir: &Path) -> Result<Vec<Link>, InputError> {
     let path = dir.join("links.csv");
-    csv_rows(&path, &read(dir, "links.csv")?)?
-        .1
+    rows_with(dir, "links.csv", &["link", "bytes", "busy_fraction"], false)?
         .into_iter()
         .map(|row| {
             Ok(Link {
