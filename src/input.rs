@@ -226,7 +226,22 @@ impl Source {
     /// Deserializes the whole document into `T` (whose structs should use
     /// `#[serde(deny_unknown_fields)]`).
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, InputError> {
+        if self.is_empty() {
+            // The parser would say "unexpected end of input" at line 1.
+            return Err(
+                self.error("the file is empty: it has no settings, only blank lines or comments")
+            );
+        }
         serde_saphyr::from_str::<T>(&self.text).map_err(|e| self.saphyr_error(&e))
+    }
+
+    /// Whether the document holds nothing but blank lines, comments and
+    /// document markers.
+    fn is_empty(&self) -> bool {
+        self.text.lines().all(|l| {
+            let t = l.trim();
+            t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
+        })
     }
 
     /// An error at a spanned value of this document.

@@ -765,3 +765,48 @@ fn sweep_filter_errors_use_the_files_words() {
     .unwrap();
     refused(&["sweep", s(&f)], &["f.yaml:6", "exactly one"]);
 }
+
+#[test]
+fn an_empty_file_is_called_empty() {
+    // The parser's "unexpected end of input" at line 1 left the user to
+    // guess that nothing was there (a truncated copy, a wrong path to an
+    // empty file). Comments and blank lines are no settings either.
+    let d = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("empty.yaml", ""),
+        ("blank.yaml", "\n  \n"),
+        (
+            "comments.yaml",
+            "# a scenario, to be written\n\n# soon\n---\n",
+        ),
+    ] {
+        let p = d.path().join(name);
+        fs::write(&p, text).unwrap();
+        for cmd in ["run", "validate"] {
+            let err = refused(&[cmd, s(&p)], &[name, "is empty"]);
+            assert!(!err.contains("end of input"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn report_refuses_a_sweep_point_whose_numbers_are_not_numbers() {
+    // A point that ran has its time and cost; a damaged or hand-edited
+    // cell used to drop the point from the plot without a word.
+    let d = tempfile::tempdir().unwrap();
+    let header =
+        "point,param_parallelism.data,status,reason,iteration_mean_s,cost_per_step_usd,capex_usd\n";
+    let good = "0,4,ok,,1.5,0.02,100000\n2,16,failed,does not fit,,,\n";
+    let p = d.path().join("sweep.csv");
+    fs::write(&p, format!("{header}{good}1,8,ok,,abc,0.01,200000\n")).unwrap();
+    let html = d.path().join("sweep.html");
+    refused(
+        &["report", s(&p), "-q"],
+        &["sweep.csv", "point 1", "`iteration_mean_s`", "`abc`"],
+    );
+    assert!(!html.exists());
+    // The same file with a number there is reported.
+    fs::write(&p, format!("{header}{good}1,8,ok,,1.2,0.01,200000\n")).unwrap();
+    fabsim().args(["report", s(&p), "-q"]).assert().success();
+    assert!(html.exists());
+}

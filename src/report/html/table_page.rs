@@ -264,11 +264,42 @@ fn scatter(
     s + "</svg>"
 }
 
+/// Refuses a point that ran but whose time, cost or capex cell is set and
+/// not a number: fabsim writes numbers there, so the file was damaged or
+/// edited, and skipping the point would drop it from the plot unsaid.
+fn check_numbers(path: &Path, c: &Columns, rows: &[Row]) -> Result<(), InputError> {
+    for (i, r) in rows.iter().enumerate() {
+        if r.get("status").is_none_or(|s| s != c.ok) {
+            continue;
+        }
+        for k in [c.time, c.cost, "capex_usd"] {
+            let Some(v) = r.get(k).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            if v.parse::<f64>().is_err() {
+                let which = match r.get("point").or_else(|| r.get("candidate")) {
+                    Some(id) => format!("point {id}"),
+                    None => format!("data row {}", i + 1),
+                };
+                return Err(InputError::file(
+                    path,
+                    format!(
+                        "{which} ran, but its `{k}` is `{v}`, not a number: the file was \
+                         damaged or edited; restore the value or rerun that point"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The page for the sweep or search CSV `text` (from `path`, which names
 /// the page and errors).
 pub fn render(path: &Path, text: &str) -> Result<String, InputError> {
     let (header, rows) = csv_rows(path, text)?;
     let c = columns(path, &header)?;
+    check_numbers(path, &c, &rows)?;
     let get = |r: &Row, k: &str| r.get(k).and_then(|v| v.parse::<f64>().ok());
     let mut pts: Vec<Point> = rows
         .iter()
