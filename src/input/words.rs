@@ -167,6 +167,15 @@ fn found(msg: &str) -> String {
         .nth(1)
         .filter(|_| what.starts_with("integer") || what.starts_with("floating"))
     {
+        // `1e9` and `8.0` are floats to the parser: a value in range is still
+        // refused, and the range alone would not say why.
+        let whole = ["u8", "u16", "u32", "u64", "usize", "i32", "i64"];
+        let expected = rest.split(", expected ").nth(1).unwrap_or_default();
+        if what.starts_with("floating") && whole.contains(&expected) {
+            return format!(
+                ", not {v}: write a whole number with digits only, no decimal point or exponent"
+            );
+        }
         return format!(", not {v}");
     }
     match what {
@@ -233,6 +242,14 @@ mod tests {
         assert_eq!(
             plain("invalid value: integer `-1`, expected u32", None),
             "must be a whole number from 0 to 4294967295, not -1"
+        );
+        assert_eq!(
+            plain(
+                "invalid type: floating point `1000000000.0`, expected u32",
+                None
+            ),
+            "must be a whole number from 0 to 4294967295, not 1000000000.0: write a whole \
+             number with digits only, no decimal point or exponent"
         );
         assert!(
             plain(
