@@ -327,7 +327,7 @@ fn summarize(
 ) -> Summary {
     let w = &scenario.workload;
     let mean = iteration.mean_s();
-    let samples = f64::from(w.batch_size) * f64::from(scenario.parallelism.data);
+    let samples = f64::from(w.batch_size) * scenario.minibatches_per_iteration();
     let samples_per_s = if mean > 0.0 { samples / mean } else { 0.0 };
     Summary {
         scenario: scenario.name.clone(),

@@ -198,3 +198,49 @@ fn mfu_matches_a_hand_calculation() {
     let tflops = summary.achieved_tflops_per_gpu.unwrap();
     assert!((tflops / (flops / summary.iteration.mean_s / 4.0 / 1e12) - 1.0).abs() < 1e-9);
 }
+
+#[test]
+fn pipedream_throughput_counts_every_minibatch_of_the_iteration() {
+    // Asynchronous PipeDream runs each of its m "microbatches" as a whole
+    // minibatch, so one iteration trains m minibatches per replica: samples,
+    // tokens, model FLOPs and cost per token must all count m of them.
+    let m = 4.0;
+    let set = ["pipeline.schedule=pipedream", "pipeline.partition=uniform"];
+    let pd = run(
+        &scenario("scenarios/gpt2-small-gpipe.yaml", &set),
+        &RunOptions::default(),
+    )
+    .unwrap()
+    .summary;
+    let set = ["pipeline.schedule=gpipe", "pipeline.partition=uniform"];
+    let gp = run(
+        &scenario("scenarios/gpt2-small-gpipe.yaml", &set),
+        &RunOptions::default(),
+    )
+    .unwrap()
+    .summary;
+    let close = |a: f64, b: f64| (a / b - 1.0).abs() < 1e-9;
+    let (t, samples) = (pd.iteration.mean_s, m * 8.0);
+    assert!(
+        close(pd.samples_per_s, samples / t),
+        "samples/s {} vs {}",
+        pd.samples_per_s,
+        samples / t
+    );
+    assert!(close(pd.tokens_per_s.unwrap(), samples * 1024.0 / t));
+    // Model FLOPs per minibatch are the same for both schedules.
+    let per_minibatch = |mfu: f64, t: f64, n: f64| mfu * t / n;
+    let (pd_mfu, gp_mfu) = (pd.mfu.unwrap(), gp.mfu.unwrap());
+    assert!(
+        close(
+            per_minibatch(pd_mfu, t, m),
+            per_minibatch(gp_mfu, gp.iteration.mean_s, 1.0)
+        ),
+        "pipedream mfu {pd_mfu} at {t} s for {m} minibatches vs gpipe {gp_mfu}"
+    );
+    let c = pd.cost.unwrap();
+    assert!(close(
+        c.per_million_tokens.unwrap(),
+        c.per_step / (samples * 1024.0 / 1e6)
+    ));
+}

@@ -278,3 +278,23 @@ fn a_failed_search_leaves_no_scratch_folder() {
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn a_step_is_one_global_batch_for_every_schedule() {
+    // PipeDream's iteration trains m global batches; a search row's step
+    // (what the target and the front compare) must be one, as its
+    // tokens/s and $/M tokens are.
+    let file = root().join("tests/data/search-pipedream.yaml");
+    let (csv_text, _) = search(&file, &["--exhaustive", "--quiet"]);
+    let rows = parse(&csv_text);
+    let tokens_per_step = 32.0 * 1024.0;
+    for r in rows.iter().filter(|r| r["status"] == "simulated") {
+        let want = tokens_per_step / num(r, "step_s");
+        let got = num(r, "tokens_per_s");
+        assert!((got / want - 1.0).abs() < 1e-9, "{r:?}: {got} vs {want}");
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r["schedule"] == "pipedream" && r["status"] == "simulated")
+    );
+}

@@ -2,7 +2,8 @@
 //! simulated: achieved TFLOP/s per GPU and MFU, the memory estimate, and
 //! cost.
 //!
-//! - achieved TFLOP/s per GPU = `ModelStats.flops_per_step` × data / mean
+//! - achieved TFLOP/s per GPU = `ModelStats.flops_per_step` × minibatches
+//!   per iteration (data, × m for PipeDream) / mean
 //!   iteration time / GPUs (model FLOPs: 6·N·tokens plus attention, no
 //!   recomputation counted, as in the PaLM paper's MFU definition);
 //!   MFU = achieved / the GPU's dense peak for the model's dtype; HFU the
@@ -28,14 +29,15 @@ pub fn fill(scenario: &Scenario, job: &TrainingJob, summary: &mut Summary) {
         && mean > 0.0
         && gpus > 0.0
     {
-        let flops = model.flops_per_step * f64::from(scenario.parallelism.data);
+        let minibatches = scenario.minibatches_per_iteration();
+        let flops = model.flops_per_step * minibatches;
         let per_gpu = flops / mean / gpus;
         summary.achieved_tflops_per_gpu = Some(per_gpu / 1e12);
         let peak = crate::memory::model_dtype(job)
             .map(|d| d.peak(&scenario.cluster.gpu))
             .filter(|&p| p > 0.0);
         summary.mfu = peak.map(|p| per_gpu / p);
-        let hardware = model.hardware_flops_per_step * f64::from(scenario.parallelism.data);
+        let hardware = model.hardware_flops_per_step * minibatches;
         summary.hfu = peak.map(|p| hardware / mean / gpus / p);
     }
     summary.memory = Some(crate::memory::estimate(
@@ -54,7 +56,7 @@ pub fn cost(scenario: &Scenario, mean: f64) -> Option<CostSummary> {
     let per_step = per_hour * mean / 3600.0;
     let w = &scenario.workload;
     let tokens = w.model.as_ref().map(|m| {
-        m.tokens_per_sample as f64 * f64::from(w.batch_size) * f64::from(scenario.parallelism.data)
+        m.tokens_per_sample as f64 * f64::from(w.batch_size) * scenario.minibatches_per_iteration()
     });
     Some(CostSummary {
         capex: estimate.capex,

@@ -62,10 +62,12 @@ impl Search {
             })?
             .summary;
         let cost = s.cost.as_ref();
+        // A step is one global batch; PipeDream's iteration trains m of them.
+        let batches = scenario.minibatches_per_iteration() / f64::from(scenario.parallelism.data);
         Ok((
             Status::Simulated,
             Some(Outcome {
-                step_s: s.iteration.mean_s,
+                step_s: s.iteration.mean_s / batches,
                 tokens_per_s: s.tokens_per_s,
                 usd_per_hour: cost.map_or(0.0, |c| c.per_hour),
                 usd_per_mtok: cost.and_then(|c| c.per_million_tokens),
