@@ -218,16 +218,21 @@ impl Scenario {
         &self.plan
     }
 
-    /// Minibatches one iteration trains, over all replicas: `data`, times m
-    /// when each of the m "microbatches" is a whole minibatch (PipeDream),
-    /// so throughput, model FLOPs and cost per token count all of them.
-    pub fn minibatches_per_iteration(&self) -> f64 {
-        let per_replica = if self.schedule.microbatch_is_minibatch() {
+    /// Minibatches one replica trains per iteration: one, or m when each of
+    /// the m "microbatches" is a whole minibatch (PipeDream). A search's
+    /// step is one of them.
+    pub fn minibatches_per_replica(&self) -> u32 {
+        if self.schedule.microbatch_is_minibatch() {
             self.microbatches
         } else {
             1
-        };
-        f64::from(per_replica) * f64::from(self.parallelism.data)
+        }
+    }
+
+    /// Minibatches one iteration trains over all replicas, so throughput,
+    /// model FLOPs and cost per token count all of them.
+    pub fn minibatches_per_iteration(&self) -> f64 {
+        f64::from(self.minibatches_per_replica()) * f64::from(self.parallelism.data)
     }
 
     /// The same scenario with every replica expanded, even where folding

@@ -77,6 +77,14 @@ pub struct Row {
     pub published_s: f64,
 }
 
+impl Row {
+    /// Whether `--rows` name `name` picks this row: its label or its
+    /// scenario's file stem.
+    fn is_named(&self, name: &str) -> bool {
+        self.row == name || self.scenario.file_stem().is_some_and(|s| s == name)
+    }
+}
+
 /// A loaded suite: rows with their scenario paths resolved.
 #[derive(Debug, Clone)]
 pub struct Suite {
@@ -184,23 +192,9 @@ impl Suite {
         only: &[String],
         mut each: impl FnMut(&RowResult),
     ) -> Result<Report, ValidationError> {
-        let names = |r: &Row| {
-            let stem = r.scenario.file_stem().map(|s| s.to_string_lossy());
-            [Some(r.row.clone()), stem.map(|s| s.into_owned())]
-        };
-        if let Some(unknown) = only.iter().find(|o| {
-            !self
-                .file
-                .rows
-                .iter()
-                .any(|r| names(&r.value).contains(&Some(o.to_string())))
-        }) {
-            let known: Vec<&str> = self
-                .file
-                .rows
-                .iter()
-                .map(|r| r.value.row.as_str())
-                .collect();
+        let rows = || self.file.rows.iter().map(|r| &r.value);
+        if let Some(unknown) = only.iter().find(|o| !rows().any(|r| r.is_named(o))) {
+            let known: Vec<&str> = rows().map(|r| r.row.as_str()).collect();
             return Err(LoadError::from(crate::input::ArgError::new(
                 "--rows",
                 format!(
@@ -213,7 +207,7 @@ impl Suite {
         let mut rows = Vec::new();
         for r in &self.file.rows {
             let r = &r.value;
-            let picked = only.is_empty() || names(r).iter().flatten().any(|n| only.contains(n));
+            let picked = only.is_empty() || only.iter().any(|o| r.is_named(o));
             if !picked {
                 continue;
             }

@@ -169,9 +169,11 @@ fn found(msg: &str) -> String {
     {
         // `1e9` and `8.0` are floats to the parser: a value in range is still
         // refused, and the range alone would not say why.
-        let whole = ["u8", "u16", "u32", "u64", "usize", "i32", "i64"];
         let expected = rest.split(", expected ").nth(1).unwrap_or_default();
-        if what.starts_with("floating") && whole.contains(&expected) {
+        let whole = TYPES
+            .iter()
+            .any(|&(ty, words)| ty == expected && words.starts_with("a whole number"));
+        if what.starts_with("floating") && whole {
             return format!(
                 ", not {v}: write a whole number with digits only, no decimal point or exponent"
             );

@@ -63,7 +63,7 @@ impl Search {
             .summary;
         let cost = s.cost.as_ref();
         // A step is one global batch; PipeDream's iteration trains m of them.
-        let batches = scenario.minibatches_per_iteration() / f64::from(scenario.parallelism.data);
+        let batches = f64::from(scenario.minibatches_per_replica());
         Ok((
             Status::Simulated,
             Some(Outcome {
